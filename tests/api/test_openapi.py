@@ -1,0 +1,101 @@
+"""/openapi.json describes every endpoint with its request and response schemas and its auth."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+EXPECTED = {
+    ("get", "/health"),
+    ("get", "/api/v1/stations"),
+    ("get", "/api/v1/stations/{station_id}"),
+    ("put", "/api/v1/stations/{station_id}"),
+    ("delete", "/api/v1/stations/{station_id}"),
+    ("post", "/api/v1/stations/{station_id}/remote-start"),
+    ("post", "/api/v1/stations/{station_id}/remote-stop"),
+    ("post", "/api/v1/stations/{station_id}/ocpp/{action}"),
+    ("get", "/api/v1/id-tokens"),
+    ("post", "/api/v1/id-tokens"),
+    ("get", "/api/v1/id-tokens/{id_token}"),
+    ("patch", "/api/v1/id-tokens/{id_token}"),
+    ("delete", "/api/v1/id-tokens/{id_token}"),
+    ("get", "/api/v1/transactions"),
+    ("get", "/api/v1/transactions/{transaction_id}"),
+}
+
+
+async def document(anonymous: httpx.AsyncClient) -> dict[str, Any]:
+    response = await anonymous.get("/openapi.json")
+    assert response.status_code == 200
+    doc: dict[str, Any] = response.json()
+    return doc
+
+
+def operations(doc: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(method, path): op for path, item in doc["paths"].items() for method, op in item.items()}
+
+
+async def test_every_route_is_documented(anonymous: httpx.AsyncClient) -> None:
+    assert set(operations(await document(anonymous))) == EXPECTED
+
+
+async def test_every_operation_has_a_summary_and_a_response_schema(anonymous: httpx.AsyncClient) -> None:
+    for key, op in operations(await document(anonymous)).items():
+        assert op.get("summary"), key
+        success = [code for code in op["responses"] if code.startswith("2")]
+        assert success, key
+        for code in success:
+            if code == "204":
+                assert "content" not in op["responses"][code], key
+            else:
+                schema = op["responses"][code]["content"]["application/json"]["schema"]
+                assert schema and schema != {}, key
+
+
+async def test_every_write_documents_its_request_body(anonymous: httpx.AsyncClient) -> None:
+    for (method, path), op in operations(await document(anonymous)).items():
+        if method in ("put", "post", "patch"):
+            schema = op["requestBody"]["content"]["application/json"]["schema"]
+            assert schema, (method, path)
+
+
+async def test_api_operations_declare_bearer_auth_and_401(anonymous: httpx.AsyncClient) -> None:
+    doc = await document(anonymous)
+    assert doc["components"]["securitySchemes"]["BearerToken"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API token: `Authorization: Bearer <token>`.",
+    }
+    for (method, path), op in operations(doc).items():
+        if path.startswith("/api/v1"):
+            assert op["security"] == [{"BearerToken": []}], (method, path)
+            assert "401" in op["responses"], (method, path)
+        else:
+            assert "security" not in op
+
+
+async def test_error_responses_are_documented(anonymous: httpx.AsyncClient) -> None:
+    ops = operations(await document(anonymous))
+    remote_start = ops[("post", "/api/v1/stations/{station_id}/remote-start")]["responses"]
+    assert {"409", "422", "502", "504"} <= set(remote_start)
+    assert remote_start["502"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/StationCallErrorBody"
+    }
+    assert "409" in ops[("post", "/api/v1/id-tokens")]["responses"]
+    assert "404" in ops[("get", "/api/v1/transactions/{transaction_id}")]["responses"]
+
+
+async def test_schemas_describe_the_fields_and_never_a_secret(anonymous: httpx.AsyncClient) -> None:
+    schemas = (await document(anonymous))["components"]["schemas"]
+    station = schemas["StationDetailBody"]["properties"]
+    assert "password" not in station
+    assert "password_hash" not in station
+    assert {"online", "connectors", "last_seen", "ocpp_version"} <= set(station)
+    registration = schemas["StationRegistrationRequest"]["properties"]
+    assert registration["security_profile"]["minimum"] == 0
+    assert registration["security_profile"]["maximum"] == 3
+    assert "examples" in schemas["StationRegistrationRequest"]
+    tx = schemas["TransactionDetailBody"]["properties"]
+    assert {"id", "station_transaction_id", "energy_wh", "meter_values"} <= set(tx)
+    assert "meter_values" not in schemas["TransactionBody"]["properties"]

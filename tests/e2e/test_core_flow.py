@@ -1,0 +1,180 @@
+"""Core profile end to end, for 1.6J and 2.0.1: our simulator against the real server over sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import STATION_PASSWORD, RunningServer
+from tests.support.schema_check import assert_server_frames_valid
+from tests.support.waiting import eventually
+from voltline.simulator import SimulatedStation
+
+VERSIONS = ["1.6", "2.0.1"]
+
+
+def token_status(version: str, answer: dict[str, Any]) -> str:
+    info = answer["idTagInfo"] if version == "1.6" else answer["idTokenInfo"]
+    return str(info["status"])
+
+
+async def register(api: httpx.AsyncClient, station_id: str) -> None:
+    response = await api.put(f"/api/v1/stations/{station_id}", json={"password": STATION_PASSWORD})
+    assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_boot_status_authorize_and_a_charging_session(
+    server: RunningServer, api: httpx.AsyncClient, version: str
+) -> None:
+    station_id = f"CP-STEP-{version}"
+    await register(api, station_id)
+    # time_scale: one real second is ten simulated minutes, so energy grows measurably between samples
+    station = SimulatedStation(
+        server.ocpp_url, station_id, version, password=STATION_PASSWORD, meter_interval=60, time_scale=600
+    )
+    await station.connect()
+    try:
+        boot = await station.boot()
+        assert boot["status"] == "Accepted"
+        assert boot["interval"] == 60
+
+        beat = await station.heartbeat()
+        assert abs((datetime.fromisoformat(beat["currentTime"]) - datetime.now(UTC)).total_seconds()) < 5
+
+        await station.send_status(1, "Available")
+        view = (await api.get(f"/api/v1/stations/{station_id}")).json()
+        assert view["online"] is True
+        assert view["ocpp_version"] == ("ocpp1.6" if version == "1.6" else "ocpp2.0.1")
+        assert view["vendor"] == "Voltline" and view["model"] == "SimCP"
+        assert view["serial_number"] == f"SIM-{station_id}"
+        assert [c["status"] for c in view["connectors"]] == ["Available"]
+
+        assert token_status(version, await station.authorize("TAG-1")) == "Invalid"
+        created = await api.post("/api/v1/id-tokens", json={"id_token": "TAG-1", "type": "ISO14443"})
+        assert created.status_code == 201, created.text
+        assert token_status(version, await station.authorize("TAG-1")) == "Accepted"
+
+        meter_start = station.energy_wh(1)
+        started = await station.start_transaction(1, "TAG-1")
+        assert token_status(version, started) == "Accepted"
+        station_tx_id = station.transaction_id(1)
+        assert station_tx_id is not None
+        for _ in range(2):
+            await asyncio.sleep(0.05)
+            await station.send_meter_values(1)
+        await station.stop_transaction(1)
+        meter_stop = station.energy_wh(1)
+        assert meter_stop > meter_start
+    finally:
+        await station.close()
+
+    listing = (await api.get("/api/v1/transactions", params={"station_id": station_id})).json()
+    assert len(listing) == 1
+    detail = (await api.get(f"/api/v1/transactions/{listing[0]['id']}")).json()
+    assert detail["station_transaction_id"] == station_tx_id
+    assert detail["active"] is False
+    assert detail["id_token"] == "TAG-1"
+    assert detail["energy_wh"] == pytest.approx(meter_stop - meter_start)
+    registers = [v for v in detail["meter_values"] if v["measurand"] == "Energy.Active.Import.Register"]
+    assert len(registers) >= 3  # start (2.0.1) or transaction data (1.6), two periodic samples, the end
+    assert max(v["value"] for v in registers) == pytest.approx(meter_stop)
+    assert assert_server_frames_valid(version, station.transcript) >= 9
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_remote_start_and_stop_through_the_api(
+    server: RunningServer, api: httpx.AsyncClient, version: str
+) -> None:
+    station_id = f"CP-REMOTE-{version}"
+    await register(api, station_id)
+    await api.post("/api/v1/id-tokens", json={"id_token": "APP-USER-7", "type": "Central"})
+    station = SimulatedStation(
+        server.ocpp_url, station_id, version, password=STATION_PASSWORD, meter_interval=0.1, time_scale=600
+    )
+    runner = asyncio.create_task(station.run())
+    try:
+
+        async def available() -> bool:
+            view = (await api.get(f"/api/v1/stations/{station_id}")).json()
+            return view["online"] and [c["status"] for c in view["connectors"]] == ["Available"]
+
+        await eventually(available)
+        started = await api.post(
+            f"/api/v1/stations/{station_id}/remote-start", json={"id_token": "APP-USER-7", "evse_id": 1}
+        )
+        assert started.status_code == 200, started.text
+        assert started.json()["status"] == "Accepted"
+
+        async def active_transaction() -> dict[str, Any] | None:
+            txs = (
+                await api.get("/api/v1/transactions", params={"station_id": station_id, "active": "true"})
+            ).json()
+            return txs[0] if txs else None
+
+        tx = await eventually(active_transaction)
+        assert tx["id_token"] == "APP-USER-7"
+
+        async def metered() -> bool:
+            detail = (await api.get(f"/api/v1/transactions/{tx['id']}")).json()
+            return len(detail["meter_values"]) >= 8  # several periodic samples of 4+ measurands
+
+        await eventually(metered)
+        stopped = await api.post(f"/api/v1/stations/{station_id}/remote-stop", json={"transaction_id": tx["id"]})
+        assert stopped.status_code == 200, stopped.text
+        assert stopped.json()["status"] == "Accepted"
+
+        async def ended() -> dict[str, Any] | None:
+            detail = (await api.get(f"/api/v1/transactions/{tx['id']}")).json()
+            return detail if not detail["active"] else None
+
+        detail = await eventually(ended)
+        assert detail["stop_reason"] == "Remote"
+        assert detail["energy_wh"] > 0
+        assert detail["energy_wh"] == pytest.approx(detail["meter_stop_wh"] - detail["meter_start_wh"])
+        assert detail["meter_stop_wh"] == pytest.approx(station.energy_wh(1))
+    finally:
+        await station.close()
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+            await runner
+    assert assert_server_frames_valid(version, station.transcript) >= 8
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_remote_stop_by_the_stations_own_transaction_id(
+    server: RunningServer, api: httpx.AsyncClient, version: str
+) -> None:
+    station_id = f"CP-OWNID-{version}"
+    await register(api, station_id)
+    station = SimulatedStation(server.ocpp_url, station_id, version, password=STATION_PASSWORD)
+    runner = asyncio.create_task(station.run())
+    try:
+        await eventually(lambda: _online(api, station_id))
+        await api.post(f"/api/v1/stations/{station_id}/remote-start", json={"id_token": "ANY", "connector_id": 1})
+
+        async def charging() -> Any:
+            return station.transaction_id(1)
+
+        own_id = await eventually(charging)
+        answer = await api.post(f"/api/v1/stations/{station_id}/remote-stop", json={"transaction_id": own_id})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["status"] == "Accepted"
+        unknown = await api.post(f"/api/v1/stations/{station_id}/remote-stop", json={"transaction_id": "nope"})
+        assert unknown.status_code == 404
+    finally:
+        await station.close()
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+            await runner
+    assert_server_frames_valid(version, station.transcript)
+
+
+async def _online(api: httpx.AsyncClient, station_id: str) -> bool:
+    view = (await api.get(f"/api/v1/stations/{station_id}")).json()
+    return bool(view["online"]) and bool(view["connectors"])

@@ -1,0 +1,100 @@
+"""The independent transcript checker must be able to fail."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.support.schema_check import assert_server_frames_valid, assert_station_frames_valid
+from voltline.ocppj import OcppVersion
+
+
+def frame(*parts: Any) -> bytes:
+    return json.dumps(list(parts)).encode()
+
+
+BOOT_16 = frame(2, "m1", "BootNotification", {"chargePointVendor": "V", "chargePointModel": "M"})
+BOOT_201 = frame(
+    2, "m1", "BootNotification", {"reason": "PowerUp", "chargingStation": {"model": "M", "vendorName": "V"}}
+)
+
+
+def boot_answer(**overrides: Any) -> bytes:
+    payload = {"status": "Accepted", "currentTime": "2025-01-01T12:00:00.000Z", "interval": 300} | overrides
+    return frame(3, "m1", payload)
+
+
+@pytest.mark.parametrize(("version", "boot"), [("1.6", BOOT_16), (OcppVersion.V201, BOOT_201)])
+def test_valid_exchange_passes(version: OcppVersion | str, boot: bytes) -> None:
+    transcript = [("out", boot), ("in", boot_answer())]
+    assert assert_server_frames_valid(version, transcript) == 1
+    assert assert_station_frames_valid(version, transcript) == 1
+
+
+@pytest.mark.parametrize(
+    ("answer", "complaint"),
+    [
+        (boot_answer(status="Maybe"), "status"),
+        (boot_answer(currentTime="2025-01-01 12:00"), "currentTime"),
+        (boot_answer(currentTime="2025-13-45T12:00:00Z"), "currentTime"),
+        (boot_answer(interval="300"), "interval"),
+        (boot_answer(extra=1), "Additional properties"),
+        (frame(3, "m1", {"status": "Accepted"}), "required"),
+        (frame(3, "other-id", {}), "answers no CALL"),
+        (b"not json", "not JSON"),
+        (frame(3, "m1"), "CALLRESULT must be"),
+    ],
+)
+def test_invalid_server_result_is_caught(answer: bytes, complaint: str) -> None:
+    with pytest.raises(AssertionError, match=complaint):
+        assert_server_frames_valid("1.6", [("out", BOOT_16), ("in", answer)])
+
+
+def test_invalid_server_call_is_caught() -> None:
+    bad = frame(2, "c1", "RemoteStartTransaction", {"idTag": "X" * 21})  # maxLength 20
+    with pytest.raises(AssertionError, match="RemoteStartTransaction request invalid"):
+        assert_server_frames_valid(OcppVersion.V16, [("in", bad)])
+    unknown = frame(2, "c2", "MakeCoffee", {})
+    with pytest.raises(AssertionError, match=r"no ocpp1\.6 request schema"):
+        assert_server_frames_valid(OcppVersion.V16, [("in", unknown)])
+
+
+@pytest.mark.parametrize(
+    ("version", "error", "ok"),
+    [
+        ("1.6", frame(4, "m1", "OccurenceConstraintViolation", "", {}), True),
+        ("1.6", frame(4, "m1", "OccurrenceConstraintViolation", "", {}), False),  # 2.0.1 spelling
+        ("1.6", frame(4, "m1", "FormatViolation", "", {}), False),
+        ("2.0.1", frame(4, "m1", "FormatViolation", "bad", {}), True),
+        ("2.0.1", frame(4, "m1", "FormationViolation", "bad", {}), False),
+        ("2.0.1", frame(4, "m1", "GenericError", "bad", []), False),  # details must be an object
+        ("2.0.1", frame(4, "m1", "GenericError", "bad"), False),
+    ],
+)
+def test_call_errors(version: str, error: bytes, ok: bool) -> None:
+    transcript = [("out", BOOT_16 if version == "1.6" else BOOT_201), ("in", error)]
+    if ok:
+        assert assert_server_frames_valid(version, transcript) == 1
+    else:
+        with pytest.raises(AssertionError):
+            assert_server_frames_valid(version, transcript)
+
+
+def test_station_direction_pairs_with_server_calls() -> None:
+    call = frame(2, "s1", "RemoteStopTransaction", {"transactionId": 5})
+    good = frame(3, "s1", {"status": "Accepted"})
+    bad = frame(3, "s1", {"status": "Unlocked"})
+    assert assert_station_frames_valid("1.6", [("in", call), ("out", good)]) == 1
+    with pytest.raises(AssertionError, match="RemoteStopTransaction response invalid"):
+        assert_station_frames_valid("1.6", [("in", call), ("out", bad)])
+    # A 2.0.1 StatusNotification with a 1.6 status.
+    status = frame(
+        2,
+        "s2",
+        "StatusNotification",
+        {"timestamp": "2025-01-01T00:00:00Z", "connectorStatus": "Charging", "evseId": 1, "connectorId": 1},
+    )
+    with pytest.raises(AssertionError, match="connectorStatus"):
+        assert_station_frames_valid("2.0.1", [("out", status)])

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.support.databases import database_url
+from voltline.storage.sql import SqlStorage
+
+__all__ = ["database_url"]
+
+
+@pytest.fixture
+async def storage(database_url: str) -> AsyncIterator[SqlStorage]:
+    opened = await SqlStorage.open(database_url)
+    try:
+        yield opened
+    finally:
+        await opened.close()

@@ -1,0 +1,3 @@
+from voltline.cli import app
+
+app()

@@ -1,0 +1,81 @@
+"""Domain errors as HTTP answers: every error is JSON with a `detail` a person can read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from voltline.api.schemas import ErrorBody, StationCallErrorBody
+from voltline.domain.errors import (
+    Conflict,
+    DomainError,
+    InvalidRequest,
+    NotFound,
+    StationOffline,
+    StationRejectedCall,
+    StationTimeout,
+)
+
+# Most specific first: the first class an error is an instance of decides its status.
+STATUS_OF: tuple[tuple[type[DomainError], int], ...] = (
+    (NotFound, 404),
+    (Conflict, 409),
+    (InvalidRequest, 422),
+    (StationOffline, 409),
+    (StationTimeout, 504),
+    (StationRejectedCall, 502),
+)
+
+
+def status_of(error: DomainError) -> int:
+    for kind, status in STATUS_OF:
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
+def _detail(error: DomainError) -> str:
+    return str(error) or type(error).__name__
+
+
+async def domain_error_handler(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, DomainError)
+    body: dict[str, Any] = {"detail": _detail(error)}
+    if isinstance(error, StationRejectedCall):
+        body["error_code"] = error.code
+        body["description"] = error.description
+    return JSONResponse(body, status_code=status_of(error))
+
+
+async def validation_error_handler(_request: Request, error: Exception) -> JSONResponse:
+    """FastAPI's 422 shape, minus each error's `input`: echoing it would put secrets (a too short
+    password) and arbitrary garbage back into responses and the logs of every proxy in between."""
+    assert isinstance(error, RequestValidationError)
+    errors = [{k: v for k, v in e.items() if k != "input"} for e in error.errors()]
+    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, domain_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error statuses an endpoint can answer with."""
+    descriptions = {
+        401: "Missing or invalid bearer token.",
+        404: "No such resource.",
+        409: "Conflicts with the current state (already exists, or the station is offline).",
+        422: "The request is invalid.",
+        502: "The station answered with a CALLERROR.",
+        504: "The station did not answer in time.",
+    }
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        model = StationCallErrorBody if status == 502 else ErrorBody
+        responses[status] = {"model": model, "description": descriptions.get(status, "Error.")}
+    return responses

@@ -1,0 +1,187 @@
+"""Composition root: storage -> services -> protocol adapters -> servers, and their lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Iterator
+
+import uvicorn
+
+from voltline.api.app import create_api
+from voltline.domain.admission import AdmissionService, UnknownStationPolicy
+from voltline.domain.services import Services
+from voltline.gateway.registry import ConnectionRegistry
+from voltline.gateway.server import GatewayConfig, StationGateway
+from voltline.ocppj import SchemaRegistry
+from voltline.protocol.binding import DispatcherFactory
+from voltline.protocol.outbound import SessionLink
+from voltline.settings import Settings
+from voltline.storage.sql import migrate
+from voltline.storage.sql.storage import SqlStorage
+
+log = logging.getLogger("voltline")
+
+
+class DatabaseNotMigrated(RuntimeError):
+    pass
+
+
+def prepare_database(url: str) -> None:
+    """Migrate an empty database; refuse to start on one that is behind (an operator runs the upgrade)."""
+    if migrate.is_empty(url):
+        log.info("empty database: creating the schema")
+        migrate.upgrade(url)
+        return
+    current, head = migrate.current_revision(url), migrate.head_revision()
+    if current != head:
+        raise DatabaseNotMigrated(
+            f"database schema is at {current or 'no revision'}, this version needs {head}: "
+            "run `voltline db upgrade` first"
+        )
+
+
+class _EmbeddedUvicorn(uvicorn.Server):
+    """uvicorn inside our event loop: signals belong to the Voltline process, not to uvicorn."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class Voltline:
+    """The whole CSMS in one process: the station gateway and the HTTP API over shared services."""
+
+    def __init__(self, settings: Settings, *, serve_http: bool = True) -> None:
+        self.settings = settings
+        self._serve_http = serve_http
+        self.storage: SqlStorage | None = None
+        self.services: Services | None = None
+        self.gateway: StationGateway | None = None
+        self.registry = ConnectionRegistry()
+        self.generated_admin_token: str | None = None
+        self._http: _EmbeddedUvicorn | None = None
+        self._http_task: asyncio.Task[None] | None = None
+
+    @property
+    def ocpp_port(self) -> int:
+        assert self.gateway is not None
+        return self.gateway.port
+
+    @property
+    def http_port(self) -> int:
+        assert self._http is not None and self._http.servers, "HTTP server not started"
+        return int(self._http.servers[0].sockets[0].getsockname()[1])
+
+    async def start(self) -> None:
+        settings = self.settings
+        await asyncio.to_thread(prepare_database, settings.database_url)
+        self.storage = await SqlStorage.open(
+            settings.database_url,
+            max_batch=settings.write_batch_max,
+            sqlite_synchronous=settings.sqlite_synchronous,
+        )
+        schemas = SchemaRegistry()
+        for version in settings.ocpp_versions:
+            schemas.warm(version)
+        services = Services.build(
+            self.storage, SessionLink(self.registry, schemas), settings.heartbeat_interval
+        )
+        self.services = services
+        configured = settings.admin_token.get_secret_value() if settings.admin_token else None
+        self.generated_admin_token = await services.api_access.ensure_admin_token(configured)
+        await services.stations.mark_all_offline()  # whatever was online before a crash is not now
+
+        if settings.unknown_stations is UnknownStationPolicy.ACCEPT:
+            log.warning(
+                "VOLTLINE_UNKNOWN_STATIONS=accept: any station id is registered and accepted without "
+                "credentials. Use this only for labs, test benches and load tests."
+            )
+        self.gateway = StationGateway(
+            GatewayConfig(
+                host=settings.ocpp_host,
+                port=settings.ocpp_port,
+                path_prefix=settings.ocpp_path,
+                versions=settings.ocpp_versions,
+                ping_interval=settings.ping_interval,
+                ping_timeout=settings.ping_timeout,
+                handshake_timeout=settings.handshake_timeout,
+                call_timeout=settings.call_timeout,
+                max_message_size=settings.max_message_size,
+                backlog=settings.backlog,
+                last_seen_flush_interval=settings.last_seen_flush_interval,
+            ),
+            AdmissionService(services.stations, settings.unknown_stations),
+            services.stations,
+            schemas,
+            self.registry,
+            DispatcherFactory(services),
+        )
+        await self.gateway.start()
+        if self._serve_http:
+            await self._start_http(services)
+        log.info(
+            "Voltline serving OCPP on ws://%s:%d%s/{stationId} (%s)",
+            settings.ocpp_host,
+            self.ocpp_port,
+            settings.ocpp_path,
+            ", ".join(v.value for v in settings.ocpp_versions),
+        )
+
+    async def _start_http(self, services: Services) -> None:
+        config = uvicorn.Config(
+            create_api(services),
+            host=self.settings.http_host,
+            port=self.settings.http_port,
+            log_level=self.settings.log_level.lower(),
+            access_log=False,
+            lifespan="off",
+            backlog=self.settings.backlog,
+        )
+        self._http = _EmbeddedUvicorn(config)
+        self._http_task = asyncio.create_task(self._http.serve(), name="http-api")
+        while not self._http.started:
+            if self._http_task.done():
+                self._http_task.result()  # raises what made it fail (e.g. port in use)
+                raise RuntimeError("HTTP server stopped during start-up")
+            await asyncio.sleep(0.01)
+        log.info("Voltline API on http://%s:%d (docs at /docs)", self.settings.http_host, self.http_port)
+
+    async def stop(self) -> None:
+        """Graceful: stop accepting, close stations with 1001, finish commits in flight, close storage."""
+        if self._http is not None and self._http_task is not None:
+            self._http.should_exit = True
+            with contextlib.suppress(Exception):
+                await self._http_task
+        if self.gateway is not None:
+            await self.gateway.stop()
+        if self.services is not None:
+            with contextlib.suppress(Exception):
+                await self.services.stations.mark_all_offline()
+        if self.storage is not None:
+            await self.storage.close()
+        log.info("Voltline stopped")
+
+
+async def serve_until_signalled(settings: Settings) -> None:
+    app = Voltline(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await app.start()
+    if app.generated_admin_token:
+        # Shown once, on the terminal only: it is stored hashed and cannot be recovered.
+        print(
+            f"\nGenerated admin API token (shown once, store it now):\n  {app.generated_admin_token}\n",
+            file=sys.stderr,
+            flush=True,
+        )
+    try:
+        await stop.wait()
+    finally:
+        log.info("shutting down")
+        await app.stop()

@@ -1,0 +1,1 @@
+"""Version-neutral business services: they know OCPP concepts, never OCPP payload shapes."""

@@ -1,0 +1,81 @@
+"""Id token registry and the authorization decision shared by every version."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from voltline.domain.clock import utcnow
+from voltline.domain.errors import Conflict, NotFound
+from voltline.domain.models import AuthorizationStatus, IdToken, TokenVerdict
+from voltline.storage.ports import IdTokenRepository, Storage, UnitOfWork
+
+UNKNOWN = TokenVerdict(AuthorizationStatus.INVALID)
+
+
+async def decide(tokens: IdTokenRepository, id_token: str) -> TokenVerdict:
+    """Verdict for a token, usable inside a larger unit of work (start, stop, transaction events)."""
+    token = await tokens.get(id_token)
+    if token is None:
+        return UNKNOWN
+    status = token.status
+    if status is AuthorizationStatus.ACCEPTED and token.expiry is not None and token.expiry <= utcnow():
+        status = AuthorizationStatus.EXPIRED
+    return TokenVerdict(status, token.expiry, token.group_id)
+
+
+class AuthorizationService:
+    def __init__(self, storage: Storage) -> None:
+        self._storage = storage
+
+    async def authorize(self, id_token: str) -> TokenVerdict:
+        async def op(uow: UnitOfWork) -> TokenVerdict:
+            return await decide(uow.id_tokens, id_token)
+
+        return await self._storage.read(op)
+
+    async def list(self, limit: int = 100, offset: int = 0) -> list[IdToken]:
+        async def op(uow: UnitOfWork) -> list[IdToken]:
+            return await uow.id_tokens.list(limit, offset)
+
+        return await self._storage.read(op)
+
+    async def get(self, id_token: str) -> IdToken:
+        async def op(uow: UnitOfWork) -> IdToken | None:
+            return await uow.id_tokens.get(id_token)
+
+        token = await self._storage.read(op)
+        if token is None:
+            raise NotFound(f"id token {id_token!r} is not registered")
+        return token
+
+    async def create(self, token: IdToken) -> IdToken:
+        async def op(uow: UnitOfWork) -> IdToken | None:
+            if await uow.id_tokens.get(token.id_token) is not None:
+                return None
+            now = utcnow()
+            return await uow.id_tokens.add(replace(token, created_at=now, updated_at=now))
+
+        created = await self._storage.write(op)
+        if created is None:
+            raise Conflict(f"id token {token.id_token!r} already exists")
+        return created
+
+    async def update(self, id_token: str, changes: dict[str, object]) -> IdToken:
+        async def op(uow: UnitOfWork) -> IdToken | None:
+            token = await uow.id_tokens.get(id_token)
+            if token is None:
+                return None
+            updated = replace(token, **changes, updated_at=utcnow())  # type: ignore[arg-type]
+            return await uow.id_tokens.update(updated)
+
+        token = await self._storage.write(op)
+        if token is None:
+            raise NotFound(f"id token {id_token!r} is not registered")
+        return token
+
+    async def delete(self, id_token: str) -> None:
+        async def op(uow: UnitOfWork) -> bool:
+            return await uow.id_tokens.delete(id_token)
+
+        if not await self._storage.write(op):
+            raise NotFound(f"id token {id_token!r} is not registered")

@@ -1,0 +1,41 @@
+"""The set of domain services the edges (API, protocol adapters, dashboard) are given."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from voltline.domain.api_access import ApiAccessService
+from voltline.domain.authorization import AuthorizationService
+from voltline.domain.commands import StationLink
+from voltline.domain.data_transfer import DataTransferRegistry
+from voltline.domain.device_events import DeviceEventService
+from voltline.domain.remote_control import RemoteControlService
+from voltline.domain.stations import StationService
+from voltline.domain.transactions import TransactionService
+from voltline.storage.ports import Storage
+
+
+@dataclass(slots=True)
+class Services:
+    stations: StationService
+    authorization: AuthorizationService
+    transactions: TransactionService
+    device_events: DeviceEventService
+    data_transfer: DataTransferRegistry
+    remote_control: RemoteControlService
+    api_access: ApiAccessService
+    link: StationLink
+
+    @classmethod
+    def build(cls, storage: Storage, link: StationLink, heartbeat_interval: int) -> Services:
+        transactions = TransactionService(storage)
+        return cls(
+            stations=StationService(storage, heartbeat_interval),
+            authorization=AuthorizationService(storage),
+            transactions=transactions,
+            device_events=DeviceEventService(storage),
+            data_transfer=DataTransferRegistry(),
+            remote_control=RemoteControlService(link, transactions),
+            api_access=ApiAccessService(storage),
+            link=link,
+        )

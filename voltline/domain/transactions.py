@@ -1,0 +1,288 @@
+"""Charging transactions and their meter data, for both OCPP generations.
+
+Every operation here runs as one unit of work and returns only after it committed, so the protocol
+adapter answers a station only once its data is durable. Stations retry, so every operation is
+idempotent by content: the same start gets the same transaction, a second stop changes nothing, and a
+repeated meter sample is stored once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from voltline.domain.authorization import decide
+from voltline.domain.errors import NotFound
+from voltline.domain.models import ReviewKind, SampledValue, TokenVerdict, Transaction
+from voltline.storage.ports import NewTransaction, Storage, TransactionFilter, UnitOfWork
+
+ENERGY_REGISTER = "Energy.Active.Import.Register"
+
+
+@dataclass(slots=True, frozen=True)
+class StartRequest:
+    """An OCPP 1.6 StartTransaction, neutrally."""
+
+    station_id: str
+    connector_id: int
+    id_token: str
+    meter_start_wh: float
+    timestamp: datetime
+    reservation_id: int | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class StopRequest:
+    """An OCPP 1.6 StopTransaction, neutrally."""
+
+    station_id: str
+    station_tx_id: str
+    meter_stop_wh: float
+    timestamp: datetime
+    reason: str | None = None
+    id_token: str | None = None
+    transaction_data: Sequence[SampledValue] = ()
+
+
+@dataclass(slots=True, frozen=True)
+class MeterReport:
+    station_id: str
+    evse_id: int
+    station_tx_id: str | None
+    values: Sequence[SampledValue]
+
+
+@dataclass(slots=True, frozen=True)
+class TransactionEvent:
+    """An OCPP 2.0.1 TransactionEvent, neutrally."""
+
+    station_id: str
+    event_type: str  # Started | Updated | Ended
+    timestamp: datetime
+    trigger_reason: str
+    seq_no: int
+    station_tx_id: str
+    offline: bool = False
+    evse_id: int | None = None
+    connector_id: int | None = None
+    id_token: str | None = None
+    charging_state: str | None = None
+    stopped_reason: str | None = None
+    remote_start_id: int | None = None
+    meter_values: Sequence[SampledValue] = field(default_factory=tuple)
+
+
+@dataclass(slots=True, frozen=True)
+class StartOutcome:
+    transaction: Transaction
+    verdict: TokenVerdict
+
+
+def energy_of(tx: Transaction, register_bounds: tuple[float, float] | None) -> float | None:
+    """Energy delivered in Wh: meter stop minus start when both are known, else the register's span."""
+    start = tx.meter_start_wh
+    if start is None and register_bounds is not None:
+        start = register_bounds[0]
+    end = tx.meter_stop_wh
+    if end is None and register_bounds is not None:
+        end = register_bounds[1]
+    if start is None or end is None:
+        return None
+    return max(end - start, 0.0)
+
+
+class TransactionService:
+    def __init__(self, storage: Storage) -> None:
+        self._storage = storage
+
+    # -- OCPP 1.6 ---------------------------------------------------------------------------------
+
+    async def start(self, request: StartRequest) -> StartOutcome:
+        async def op(uow: UnitOfWork) -> StartOutcome:
+            verdict = await decide(uow.id_tokens, request.id_token)
+            existing = await uow.transactions.find_start(
+                request.station_id,
+                request.connector_id,
+                request.id_token,
+                request.meter_start_wh,
+                request.timestamp,
+            )
+            if existing is not None:
+                return StartOutcome(existing, verdict)
+            tx = await uow.transactions.create(
+                NewTransaction(
+                    station_id=request.station_id,
+                    evse_id=request.connector_id,
+                    connector_id=1 if request.connector_id > 0 else 0,
+                    id_token=request.id_token,
+                    started_at=request.timestamp,
+                    meter_start_wh=request.meter_start_wh,
+                    auth_status=verdict.status.value,
+                )
+            )
+            return StartOutcome(tx, verdict)
+
+        return await self._storage.write(op)
+
+    async def stop(self, request: StopRequest) -> TokenVerdict | None:
+        async def op(uow: UnitOfWork) -> TokenVerdict | None:
+            verdict = await decide(uow.id_tokens, request.id_token) if request.id_token else None
+            tx = await uow.transactions.by_station_tx_id(request.station_id, request.station_tx_id)
+            if tx is None:
+                await _flag_missing(uow, request.station_id, request.station_tx_id, "StopTransaction")
+                return verdict
+            if tx.stopped_at is not None:
+                return verdict  # a retry: the first stop stands
+            if request.transaction_data:
+                await uow.transactions.add_meter_values(
+                    tx.station_id, tx.evse_id, tx.id, request.transaction_data
+                )
+            tx.stopped_at = request.timestamp
+            tx.meter_stop_wh = request.meter_stop_wh
+            tx.stop_reason = request.reason or "Local"
+            tx.energy_wh = energy_of(tx, await uow.transactions.energy_register_bounds(tx.id))
+            await uow.transactions.update(tx)
+            return verdict
+
+        return await self._storage.write(op)
+
+    async def record_meter_values(self, report: MeterReport) -> None:
+        async def op(uow: UnitOfWork) -> None:
+            tx_id: int | None = None
+            if report.station_tx_id is not None:
+                tx = await uow.transactions.by_station_tx_id(report.station_id, report.station_tx_id)
+                if tx is None:
+                    await _flag_missing(uow, report.station_id, report.station_tx_id, "MeterValues")
+                else:
+                    tx_id = tx.id
+            await uow.transactions.add_meter_values(report.station_id, report.evse_id, tx_id, report.values)
+
+        await self._storage.write(op)
+
+    # -- OCPP 2.0.1 -------------------------------------------------------------------------------
+
+    async def apply_event(self, event: TransactionEvent) -> TokenVerdict | None:
+        async def op(uow: UnitOfWork) -> TokenVerdict | None:
+            verdict = await decide(uow.id_tokens, event.id_token) if event.id_token else None
+            tx = await uow.transactions.by_station_tx_id(event.station_id, event.station_tx_id)
+            register = _first_register(event.meter_values)
+            if tx is None:
+                # Also covers Ended or Updated before Started (events queued offline arrive in any order).
+                tx = await uow.transactions.create(
+                    NewTransaction(
+                        station_id=event.station_id,
+                        evse_id=event.evse_id or 0,
+                        connector_id=event.connector_id or (1 if event.evse_id else 0),
+                        id_token=event.id_token,
+                        started_at=event.timestamp,
+                        meter_start_wh=register if event.event_type == "Started" else None,
+                        station_tx_id=event.station_tx_id,
+                        remote_start_id=event.remote_start_id,
+                        auth_status=verdict.status.value if verdict else None,
+                        last_seq_no=event.seq_no,
+                        charging_state=event.charging_state,
+                    )
+                )
+            else:
+                _merge(tx, event, register, verdict)
+            if event.meter_values:
+                await uow.transactions.add_meter_values(tx.station_id, tx.evse_id, tx.id, event.meter_values)
+            if event.event_type == "Ended" and tx.stopped_at is None:
+                tx.stopped_at = event.timestamp
+                tx.stop_reason = event.stopped_reason or "Local"
+                if register is not None:
+                    tx.meter_stop_wh = register
+            if tx.stopped_at is not None:
+                tx.energy_wh = energy_of(tx, await uow.transactions.energy_register_bounds(tx.id))
+            await uow.transactions.update(tx)
+            return verdict
+
+        return await self._storage.write(op)
+
+    # -- operators --------------------------------------------------------------------------------
+
+    async def list(self, query: TransactionFilter) -> list[Transaction]:
+        async def op(uow: UnitOfWork) -> list[Transaction]:
+            return await uow.transactions.list(query)
+
+        return await self._storage.read(op)
+
+    async def get(self, transaction_id: int, *, with_meter_values: bool = True) -> Transaction:
+        async def op(uow: UnitOfWork) -> Transaction | None:
+            tx = await uow.transactions.get(transaction_id)
+            if tx is None:
+                return None
+            if with_meter_values:
+                tx.meter_values = await uow.transactions.meter_values(tx.id)
+            if tx.energy_wh is None:
+                tx.energy_wh = energy_of(tx, await uow.transactions.energy_register_bounds(tx.id))
+            return tx
+
+        tx = await self._storage.read(op)
+        if tx is None:
+            raise NotFound(f"transaction {transaction_id} does not exist")
+        return tx
+
+    async def find(self, station_id: str, reference: str) -> Transaction:
+        """A transaction of `station_id` by its API id or by the station's own id, whichever is given."""
+
+        async def op(uow: UnitOfWork) -> Transaction | None:
+            tx = await uow.transactions.by_station_tx_id(station_id, reference)
+            if tx is None and reference.isdigit():
+                candidate = await uow.transactions.get(int(reference))
+                if candidate is not None and candidate.station_id == station_id:
+                    tx = candidate
+            return tx
+
+        tx = await self._storage.read(op)
+        if tx is None:
+            raise NotFound(f"station {station_id!r} has no transaction {reference!r}")
+        return tx
+
+
+def _first_register(values: Sequence[SampledValue]) -> float | None:
+    for value in values:
+        if value.measurand == ENERGY_REGISTER and (value.phase is None or value.phase == ""):
+            return value.value * 1000.0 if (value.unit or "Wh") == "kWh" else value.value
+    return None
+
+
+def _merge(
+    tx: Transaction, event: TransactionEvent, register: float | None, verdict: TokenVerdict | None
+) -> None:
+    """Fold a later (or earlier, when out of order) event into a known transaction."""
+    if event.event_type == "Started":
+        # A Started that arrives after other events carries the true start.
+        if event.timestamp < tx.started_at:
+            tx.started_at = event.timestamp
+        if register is not None:
+            tx.meter_start_wh = register
+    elif event.timestamp < tx.started_at:
+        tx.started_at = event.timestamp
+    if tx.last_seq_no is None or event.seq_no > tx.last_seq_no:
+        tx.last_seq_no = event.seq_no
+        if event.charging_state is not None:
+            tx.charging_state = event.charging_state
+    if event.id_token and not tx.id_token:
+        tx.id_token = event.id_token
+    if verdict is not None:
+        tx.auth_status = verdict.status.value
+    if event.evse_id and not tx.evse_id:
+        tx.evse_id = event.evse_id
+        tx.connector_id = event.connector_id or 1
+    if event.remote_start_id is not None and tx.remote_start_id is None:
+        tx.remote_start_id = event.remote_start_id
+
+
+async def _flag_missing(uow: UnitOfWork, station_id: str, station_tx_id: str, action: str) -> None:
+    """Record a message about a transaction this station does not own, for an operator to review.
+
+    The station still gets a normal answer: a CALLERROR would only make it retry forever.
+    """
+    kind = ReviewKind.UNKNOWN_TRANSACTION
+    if station_tx_id.isdigit():
+        other = await uow.transactions.get(int(station_tx_id))
+        if other is not None and other.station_id != station_id:
+            kind = ReviewKind.FOREIGN_TRANSACTION
+    await uow.reviews.add(station_id, kind, {"action": action, "transaction_id": station_tx_id})

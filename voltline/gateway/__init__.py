@@ -1,0 +1,1 @@
+"""WebSocket server for stations: handshake, identity, authentication, connection registry, liveness."""

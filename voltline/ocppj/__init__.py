@@ -1,0 +1,55 @@
+"""OCPP-J RPC engine: frames, per-version error codes, compiled OCA schema validators, and the
+per-connection session. Knows nothing about what the actions mean."""
+
+from voltline.ocppj.errors import (
+    CallErrorReceived,
+    CallQueueFull,
+    CallTimeout,
+    ErrorKind,
+    FrameError,
+    InvalidPayload,
+    OcppError,
+    SessionClosed,
+    error_code,
+)
+from voltline.ocppj.frames import (
+    Call,
+    CallError,
+    CallResult,
+    Frame,
+    MessageType,
+    decode_frame,
+    encode_call,
+    encode_error,
+    encode_result,
+)
+from voltline.ocppj.schemas import SchemaRegistry
+from voltline.ocppj.session import Dispatcher, RpcSession, Send
+from voltline.ocppj.versions import OcppVersion, schema_folder
+
+__all__ = [
+    "Call",
+    "CallError",
+    "CallErrorReceived",
+    "CallQueueFull",
+    "CallResult",
+    "CallTimeout",
+    "Dispatcher",
+    "ErrorKind",
+    "Frame",
+    "FrameError",
+    "InvalidPayload",
+    "MessageType",
+    "OcppError",
+    "OcppVersion",
+    "RpcSession",
+    "SchemaRegistry",
+    "Send",
+    "SessionClosed",
+    "decode_frame",
+    "encode_call",
+    "encode_error",
+    "encode_result",
+    "error_code",
+    "schema_folder",
+]

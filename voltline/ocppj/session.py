@@ -1,0 +1,321 @@
+"""The RPC state machine of one OCPP-J connection, symmetric: the CSMS runs one per station, and the
+charge-point simulator one per simulated station.
+
+Incoming CALLs are handled one after another in the order received (the transport awaits `on_message`
+per frame). Outgoing CALLs go one at a time, as OCPP-J requires: at most one is in flight, later ones wait
+in FIFO order. Consequence: a handler must not await `call()` on its own session, because the answer
+could only be read after the handler returns; schedule such follow-up CALLs after answering instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import secrets
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any, Final, Protocol
+
+from voltline.ocppj.errors import (
+    CallErrorReceived,
+    CallQueueFull,
+    CallTimeout,
+    ErrorKind,
+    FrameError,
+    OcppError,
+    SessionClosed,
+    error_code,
+)
+from voltline.ocppj.frames import (
+    Call,
+    CallError,
+    CallResult,
+    MessageType,
+    decode_frame,
+    encode_call,
+    encode_error,
+    encode_result,
+)
+from voltline.ocppj.schemas import SchemaRegistry
+from voltline.ocppj.versions import OcppVersion
+
+_DEFAULT_LOGGER: Final = logging.getLogger("voltline.ocppj")
+# Never leak exception text to the peer: it may hold internals (SQL, paths, secrets).
+_INTERNAL_DESCRIPTION: Final = "internal error while handling the request"
+_RESPONSE_TYPES: Final = frozenset((MessageType.CALLRESULT, MessageType.CALLERROR))
+
+
+class Dispatcher(Protocol):
+    """The business side of a session: the per-version route table."""
+
+    def supports(self, action: str) -> bool: ...
+
+    async def handle(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Return the response payload, or raise `OcppError` to answer with a CALLERROR."""
+        ...
+
+
+Send = Callable[[bytes], Awaitable[None]]
+
+
+class _MessageIds:
+    """Unique CALL message ids: a random per-session prefix and a counter.
+
+    The spec wants a sender's ids unique across reconnections of the same station too, hence the random
+    prefix; a counter is much cheaper per CALL than uuid4. Longest id: 16 + 1 + 16 = 33 <= 36 characters.
+    """
+
+    __slots__ = ("_counter", "_prefix")
+
+    def __init__(self) -> None:
+        self._prefix = secrets.token_hex(8) + "-"
+        self._counter = itertools.count(1)
+
+    def next(self) -> str:
+        return f"{self._prefix}{next(self._counter):x}"
+
+
+class _InFlight:
+    __slots__ = ("action", "future", "message_id")
+
+    def __init__(self, message_id: str, action: str, future: asyncio.Future[dict[str, Any]]) -> None:
+        self.message_id = message_id
+        self.action = action
+        self.future = future
+
+
+class RpcSession:
+    __slots__ = (
+        "_busy",
+        "_call_timeout",
+        "_close_reason",
+        "_closed",
+        "_dispatcher",
+        "_ids",
+        "_in_flight",
+        "_log",
+        "_max_queued_calls",
+        "_schemas",
+        "_send",
+        "_waiters",
+        "version",
+    )
+
+    def __init__(
+        self,
+        version: OcppVersion,
+        send: Send,
+        dispatcher: Dispatcher,
+        schemas: SchemaRegistry,
+        *,
+        call_timeout: float = 30.0,
+        max_queued_calls: int = 1000,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.version = version
+        self._send = send
+        self._dispatcher = dispatcher
+        self._schemas = schemas
+        self._call_timeout = call_timeout
+        self._max_queued_calls = max_queued_calls
+        self._log = logger if logger is not None else _DEFAULT_LOGGER
+        self._closed = False
+        self._close_reason = ""
+        self._ids = _MessageIds()
+        # The outgoing-call slot: `_busy` while a call() owns it; waiting calls park a future in `_waiters`
+        # and are handed the slot in FIFO order (our own queue rather than asyncio.Lock, so that close()
+        # can fail every waiter at once and `pending_calls` is exact).
+        self._busy = False
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._in_flight: _InFlight | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def pending_calls(self) -> int:
+        """Outgoing calls in flight plus those queued behind it."""
+        return int(self._busy) + len(self._waiters)
+
+    # ----------------------------------------------------------------------------------- incoming frames
+
+    async def on_message(self, data: str | bytes) -> None:
+        """Process one received WebSocket message. Exceptions raised by `send` propagate unchanged."""
+        try:
+            frame = decode_frame(data, self.version)
+        except FrameError as err:
+            await self._on_frame_error(err)
+            return
+        if isinstance(frame, Call):
+            await self._on_call(frame)
+        elif isinstance(frame, CallResult):
+            self._on_call_result(frame)
+        else:
+            self._on_call_error(frame)
+
+    async def _on_frame_error(self, err: FrameError) -> None:
+        if err.kind is ErrorKind.MESSAGE_TYPE_NOT_SUPPORTED and self.version is OcppVersion.V16:
+            # OCPP-J 1.6: a message with an unknown MessageTypeId SHALL be ignored.
+            self._log.debug("ignoring message with unsupported message type")
+            return
+        # A malformed answer to our in-flight call: fail that call now instead of letting it time out.
+        in_flight = self._in_flight
+        if (
+            in_flight is not None
+            and err.message_type in _RESPONSE_TYPES
+            and err.message_id == in_flight.message_id
+            and not in_flight.future.done()
+        ):
+            in_flight.future.set_exception(err)
+        await self._send_error(err.message_id, err.kind, err.description)
+
+    async def _on_call(self, call: Call) -> None:
+        action = call.action
+        if not self._schemas.knows(self.version, action):
+            await self._send_error(call.message_id, ErrorKind.NOT_IMPLEMENTED, f"unknown action {action!r}")
+            return
+        if not self._dispatcher.supports(action):
+            await self._send_error(
+                call.message_id, ErrorKind.NOT_SUPPORTED, f"action {action!r} not supported"
+            )
+            return
+        try:
+            self._schemas.validate_request(self.version, action, call.payload)
+            response = await self._dispatcher.handle(action, call.payload)
+        except OcppError as err:
+            await self._send_error(call.message_id, err.kind, err.description, err.details)
+            return
+        except Exception:
+            self._log.exception("handler for %s failed (message id %s)", action, call.message_id)
+            await self._send_error(call.message_id, ErrorKind.INTERNAL, _INTERNAL_DESCRIPTION)
+            return
+        # Never put an invalid frame on the wire: a handler bug becomes an InternalError, loudly logged.
+        try:
+            self._schemas.validate_response(self.version, action, response)
+            data = encode_result(call.message_id, response)
+        except (OcppError, TypeError) as err:  # orjson.JSONEncodeError is a TypeError
+            self._log.error("handler for %s returned an invalid response: %s", action, err)
+            await self._send_error(call.message_id, ErrorKind.INTERNAL, _INTERNAL_DESCRIPTION)
+            return
+        await self._send(data)
+
+    def _on_call_result(self, result: CallResult) -> None:
+        in_flight = self._in_flight
+        if in_flight is None or result.message_id != in_flight.message_id or in_flight.future.done():
+            # Late (after a timeout), duplicated or never asked for: nothing to keep.
+            self._log.debug("discarding CALLRESULT for unknown message id %s", result.message_id)
+            return
+        try:
+            self._schemas.validate_response(self.version, in_flight.action, result.payload)
+        except OcppError as err:
+            in_flight.future.set_exception(err)
+            return
+        in_flight.future.set_result(result.payload)
+
+    def _on_call_error(self, error: CallError) -> None:
+        in_flight = self._in_flight
+        if in_flight is None or error.message_id != in_flight.message_id or in_flight.future.done():
+            self._log.debug("discarding CALLERROR for unknown message id %s", error.message_id)
+            return
+        in_flight.future.set_exception(CallErrorReceived(error.code, error.description, error.details))
+
+    async def _send_error(
+        self, message_id: str, kind: ErrorKind, description: str, details: dict[str, Any] | None = None
+    ) -> None:
+        code = error_code(kind, self.version)
+        try:
+            data = encode_error(message_id, code, description, details)
+        except TypeError:
+            # A handler put something unserialisable into the details; the code still goes out.
+            data = encode_error(message_id, code, description)
+        await self._send(data)
+
+    # ----------------------------------------------------------------------------------- outgoing calls
+
+    async def call(
+        self,
+        action: str,
+        payload: dict[str, Any],
+        # Covers only the wait for the answer, not the wait in the queue, so wrapping call() in
+        # asyncio.timeout() would mean something else.
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> dict[str, Any]:
+        """Send a CALL and return the peer's CALLRESULT payload (validated against the response schema).
+
+        Raises: `InvalidPayload`/`OcppError` (request invalid or unknown action: nothing sent, or the
+        response is invalid), `CallErrorReceived`, `CallTimeout`, `CallQueueFull`, `SessionClosed`.
+        """
+        if self._closed:
+            raise SessionClosed(self._close_reason)
+        self._schemas.validate_request(self.version, action, payload)
+        await self._acquire_slot()
+        try:
+            if self._closed:
+                raise SessionClosed(self._close_reason)
+            message_id = self._ids.next()
+            data = encode_call(message_id, action, payload)
+            future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+            self._in_flight = _InFlight(message_id, action, future)
+            try:
+                await self._send(data)
+            except Exception as exc:
+                if future.done() and not future.cancelled():
+                    future.exception()  # close() raced with the failed send; mark its error as seen
+                raise SessionClosed(f"sending {action} failed: {exc!r}") from exc
+            wait = self._call_timeout if timeout is None else timeout
+            try:
+                async with asyncio.timeout(wait):
+                    return await future
+            except TimeoutError:
+                if future.done() and not future.cancelled():
+                    # An answer or close() won the race against the deadline: report that instead.
+                    return future.result()
+                raise CallTimeout(f"{action} ({message_id}) not answered within {wait:g}s") from None
+        finally:
+            # Forget the id: an answer arriving from now on is discarded.
+            self._in_flight = None
+            self._release_slot()
+
+    async def _acquire_slot(self) -> None:
+        if not self._busy and not self._waiters:
+            self._busy = True
+            return
+        if len(self._waiters) >= self._max_queued_calls:
+            raise CallQueueFull(f"{len(self._waiters)} calls already waiting")
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter  # resolved by _release_slot (slot handed over) or failed by close()
+        except BaseException:
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                # We were handed the slot but cancelled before running: pass it on.
+                self._release_slot()
+            else:
+                with contextlib.suppress(ValueError):  # close() may have taken the queue already
+                    self._waiters.remove(waiter)
+            raise
+
+    def _release_slot(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # `_busy` stays True: ownership moves to that waiter
+                return
+        self._busy = False
+
+    def close(self, reason: str = "connection closed") -> None:
+        """Fail the in-flight and queued calls with `SessionClosed`; later calls fail at once. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._close_reason = reason
+        in_flight = self._in_flight
+        if in_flight is not None and not in_flight.future.done():
+            in_flight.future.set_exception(SessionClosed(reason))
+        waiters, self._waiters = self._waiters, deque()
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_exception(SessionClosed(reason))

@@ -1,0 +1,1 @@
+"""Per-version OCPP adapters: the only code that knows OCPP payload shapes."""

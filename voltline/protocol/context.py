@@ -1,0 +1,17 @@
+"""What a handler knows about the station it is serving."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from voltline.domain.services import Services
+from voltline.ocppj import OcppVersion
+
+
+@dataclass(slots=True)
+class StationContext:
+    station_id: str
+    version: OcppVersion
+    services: Services
+    # Whether the station's last boot was Accepted: until then only BootNotification is served.
+    accepted: bool = False

@@ -1,0 +1,17 @@
+"""OCPP 2.0.1: the actions a station may send us, and their handlers."""
+
+from __future__ import annotations
+
+from voltline.protocol.dispatcher import RouteTable
+from voltline.protocol.v201 import core, transactions
+
+ROUTES: RouteTable = {
+    "BootNotification": core.boot_notification,
+    "Heartbeat": core.heartbeat,
+    "StatusNotification": core.status_notification,
+    "Authorize": core.authorize,
+    "NotifyEvent": core.notify_event,
+    "DataTransfer": core.data_transfer,
+    "TransactionEvent": transactions.transaction_event,
+    "MeterValues": transactions.meter_values,
+}

@@ -1,0 +1,90 @@
+"""All configuration in one typed object.
+
+Sources, strongest first: keyword arguments (tests), VOLTLINE_* environment variables, then a TOML file
+(VOLTLINE_CONFIG, or ./voltline.toml when present), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from voltline.domain.admission import UnknownStationPolicy
+from voltline.ocppj import OcppVersion
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get("VOLTLINE_CONFIG")
+    if explicit:
+        return Path(explicit)
+    default = Path("voltline.toml")
+    return default if default.is_file() else None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VOLTLINE_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./voltline.db",
+        description="SQLAlchemy URL: sqlite+aiosqlite:///path.db or postgresql+asyncpg://host/db",
+    )
+    admin_token: SecretStr | None = Field(
+        default=None, description="First admin API token; generated and printed once when unset"
+    )
+    unknown_stations: UnknownStationPolicy = UnknownStationPolicy.REJECT
+
+    ocpp_host: str = "0.0.0.0"
+    ocpp_port: int = 9000
+    ocpp_path: str = "/ocpp"
+    ocpp_versions: list[OcppVersion] = Field(
+        default_factory=lambda: [OcppVersion.V201, OcppVersion.V16],
+        description="Subprotocols offered, in the server's order of preference",
+    )
+    http_host: str = "0.0.0.0"
+    http_port: int = 8000
+
+    heartbeat_interval: int = Field(default=300, ge=1, description="Seconds, sent in the boot answer")
+    ping_interval: float = Field(default=30.0, gt=0)
+    ping_timeout: float = Field(default=30.0, gt=0)
+    handshake_timeout: float = Field(default=10.0, gt=0)
+    call_timeout: float = Field(default=30.0, gt=0, description="Seconds a station has to answer a CSMS call")
+    max_message_size: int = Field(default=1024 * 1024, ge=1024)
+    backlog: int = Field(default=4096, ge=128)
+    last_seen_flush_interval: float = Field(default=5.0, gt=0)
+
+    write_batch_max: int = Field(default=512, ge=1)
+    sqlite_synchronous: str = "FULL"
+    log_level: str = "INFO"
+
+    @field_validator("ocpp_path")
+    @classmethod
+    def _normalise_path(cls, value: str) -> str:
+        return "/" + value.strip("/") if value.strip("/") else ""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _config_file()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)

@@ -1,0 +1,230 @@
+"""The station's answers to CSMS-initiated CALLs.
+
+Handlers run inside the connection's reader, one at a time, so they only decide the answer and
+update state; anything that sends a CALL back to the CSMS is spawned as a tracked task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from voltline.ocppj import OcppVersion
+from voltline.simulator.station import ConnectorState, SimulatedStation
+
+Payload = dict[str, Any]
+Handler = Callable[[Payload], Awaitable[Payload]]
+
+
+class StationDispatcher:
+    """Implements the engine's Dispatcher protocol for one simulated station."""
+
+    def __init__(self, station: SimulatedStation) -> None:
+        self.station = station
+        common: dict[str, Handler] = {
+            "Reset": self.reset,
+            "DataTransfer": self.data_transfer,
+        }
+        if station.version is OcppVersion.V16:
+            specific: dict[str, Handler] = {
+                "RemoteStartTransaction": self.remote_start_v16,
+                "RemoteStopTransaction": self.remote_stop_v16,
+                "TriggerMessage": self.trigger_v16,
+                "ChangeAvailability": self.change_availability_v16,
+                "UnlockConnector": self.unlock_v16,
+            }
+        else:
+            specific = {
+                "RequestStartTransaction": self.request_start_v201,
+                "RequestStopTransaction": self.request_stop_v201,
+                "TriggerMessage": self.trigger_v201,
+                "ChangeAvailability": self.change_availability_v201,
+                "UnlockConnector": self.unlock_v201,
+            }
+        self._routes: dict[str, Handler] = {**common, **specific}
+
+    def supports(self, action: str) -> bool:
+        return action in self._routes
+
+    async def handle(self, action: str, payload: Payload) -> Payload:
+        answer = await self._routes[action](payload)
+        self.station.emit("command", f"{action} -> {answer.get('status')}")
+        return answer
+
+    # ------------------------------------------------------------------ helpers
+
+    def _free_connector(self, requested: int | None) -> ConnectorState | None:
+        connectors = self.station.connectors
+        if requested is not None:
+            state = connectors.get(requested)
+            return state if state is not None and state.free else None
+        return next((state for state in connectors.values() if state.free), None)
+
+    def _running(self, station_tx_id: int | str) -> ConnectorState | None:
+        """The connector whose transaction has this id and is not already stopping."""
+        in_flight: ConnectorState | None = None
+        for state in self.station.connectors.values():
+            tx = state.transaction
+            if tx is None or tx.stopping:
+                continue
+            if tx.station_tx_id == station_tx_id:
+                return state
+            if tx.station_tx_id is None and in_flight is None:
+                # 1.6: the StartTransaction answer that carries the id may be in our reader right now;
+                # the stop flow checks the id once the start flow is done with the connector.
+                in_flight = state
+        return in_flight
+
+    def _begin_start(
+        self, state: ConnectorState, id_token: str, id_token_type: str, remote_start_id: int | None
+    ) -> None:
+        state.starting = True
+        self.station.spawn(
+            self.station.remote_start_flow(state.connector_id, id_token, id_token_type, remote_start_id),
+            f"remote-start-{state.connector_id}",
+        )
+
+    def _begin_stop(self, state: ConnectorState, reason: str, station_tx_id: int | str | None = None) -> None:
+        assert state.transaction is not None
+        state.transaction.stopping = True  # a second stop request is rejected
+        self.station.spawn(
+            self.station.remote_stop_flow(state.connector_id, reason, station_tx_id),
+            f"remote-stop-{state.connector_id}",
+        )
+
+    def _set_operative(self, targets: list[ConnectorState], operative: bool) -> str:
+        if any(s.transaction is not None or s.starting for s in targets):
+            return "Scheduled"  # a real station applies it after the transaction; the simulator does not
+        for state in targets:
+            if state.operative == operative:
+                continue
+            state.operative = operative
+            self.station.spawn(
+                self.station.send_status(state.connector_id, "Available" if operative else "Unavailable"),
+                f"availability-{state.connector_id}",
+            )
+        return "Accepted"
+
+    def _trigger(self, message: str, targets: list[ConnectorState]) -> str:
+        station = self.station
+        if message == "Heartbeat":
+            station.spawn(station.heartbeat(), "trigger-heartbeat")
+        elif message == "BootNotification":
+            station.spawn(station.boot("Triggered"), "trigger-boot")
+        elif message == "StatusNotification":
+            for state in targets:
+                station.spawn(station.send_status(state.connector_id, state.status), "trigger-status")
+        elif message == "MeterValues":
+            for state in targets:
+                station.spawn(
+                    station.send_meter_sample(state.connector_id, "Trigger", transactional=False),
+                    "trigger-meter",
+                )
+        else:
+            return "NotImplemented"
+        return "Accepted"
+
+    # ------------------------------------------------------------------ both versions
+
+    async def reset(self, payload: Payload) -> Payload:
+        return {"status": "Accepted"}
+
+    async def data_transfer(self, payload: Payload) -> Payload:
+        return {"status": "UnknownVendorId"}
+
+    # ------------------------------------------------------------------ OCPP 1.6
+
+    async def remote_start_v16(self, payload: Payload) -> Payload:
+        state = self._free_connector(payload.get("connectorId"))
+        if state is None:
+            return {"status": "Rejected"}
+        self._begin_start(state, payload["idTag"], "ISO14443", None)
+        return {"status": "Accepted"}
+
+    async def remote_stop_v16(self, payload: Payload) -> Payload:
+        state = self._running(payload["transactionId"])
+        if state is None:
+            return {"status": "Rejected"}
+        self._begin_stop(state, "Remote", payload["transactionId"])
+        return {"status": "Accepted"}
+
+    async def trigger_v16(self, payload: Payload) -> Payload:
+        connector_id = payload.get("connectorId")
+        if connector_id is None:
+            targets = list(self.station.connectors.values())
+        elif connector_id in self.station.connectors:
+            targets = [self.station.connectors[connector_id]]
+        else:
+            return {"status": "Rejected"}
+        return {"status": self._trigger(payload["requestedMessage"], targets)}
+
+    async def change_availability_v16(self, payload: Payload) -> Payload:
+        connector_id = payload["connectorId"]
+        if connector_id == 0:
+            targets = list(self.station.connectors.values())
+        elif connector_id in self.station.connectors:
+            targets = [self.station.connectors[connector_id]]
+        else:
+            return {"status": "Rejected"}
+        return {"status": self._set_operative(targets, payload["type"] == "Operative")}
+
+    async def unlock_v16(self, payload: Payload) -> Payload:
+        state = self.station.connectors.get(payload["connectorId"])
+        if state is None:
+            return {"status": "NotSupported"}
+        if state.transaction is not None and not state.transaction.stopping:
+            self._begin_stop(state, "UnlockCommand")
+        return {"status": "Unlocked"}
+
+    # ------------------------------------------------------------------ OCPP 2.0.1
+
+    async def request_start_v201(self, payload: Payload) -> Payload:
+        state = self._free_connector(payload.get("evseId"))
+        if state is None:
+            return {"status": "Rejected"}
+        token = payload["idToken"]
+        self._begin_start(state, token["idToken"], token["type"], payload["remoteStartId"])
+        return {"status": "Accepted"}
+
+    async def request_stop_v201(self, payload: Payload) -> Payload:
+        state = self._running(payload["transactionId"])
+        if state is None:
+            return {"status": "Rejected"}
+        self._begin_stop(state, "Remote", payload["transactionId"])
+        return {"status": "Accepted"}
+
+    async def trigger_v201(self, payload: Payload) -> Payload:
+        evse = payload.get("evse")
+        if evse is None:
+            targets = list(self.station.connectors.values())
+        elif evse["id"] in self.station.connectors and evse.get("connectorId", 1) == 1:
+            targets = [self.station.connectors[evse["id"]]]
+        else:
+            return {"status": "Rejected"}
+        message = payload["requestedMessage"]
+        if message != "TransactionEvent":
+            return {"status": self._trigger(message, targets)}
+        running = [s for s in targets if s.transaction is not None]
+        if not running:
+            return {"status": "Rejected"}
+        for state in running:
+            self.station.spawn(self.station.send_meter_sample(state.connector_id, "Trigger"), "trigger-tx")
+        return {"status": "Accepted"}
+
+    async def change_availability_v201(self, payload: Payload) -> Payload:
+        evse = payload.get("evse")
+        if evse is None or evse["id"] == 0:
+            targets = list(self.station.connectors.values())
+        elif evse["id"] in self.station.connectors:
+            targets = [self.station.connectors[evse["id"]]]
+        else:
+            return {"status": "Rejected"}
+        return {"status": self._set_operative(targets, payload["operationalStatus"] == "Operative")}
+
+    async def unlock_v201(self, payload: Payload) -> Payload:
+        state = self.station.connectors.get(payload["evseId"])
+        if state is None or payload["connectorId"] != 1:
+            return {"status": "UnknownConnector"}
+        if state.transaction is not None or state.starting:
+            return {"status": "OngoingAuthorizedTransaction"}
+        return {"status": "Unlocked"}

@@ -1,0 +1,169 @@
+"""Storage contract: what the domain needs from persistence, and nothing about how it is done.
+
+A domain operation is a coroutine function over a `UnitOfWork`; `Storage.write` runs it inside a database
+transaction that may be shared with other operations (group commit) and returns only once that
+transaction has committed, so a caller can acknowledge a station only after its data is durable.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from voltline.domain.models import (
+    ConnectorStatus,
+    IdToken,
+    Registration,
+    ReviewItem,
+    ReviewKind,
+    SampledValue,
+    Station,
+    StationEvent,
+    Transaction,
+)
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True, frozen=True)
+class BootRecord:
+    vendor: str | None
+    model: str | None
+    serial_number: str | None
+    firmware_version: str | None
+    reason: str | None
+    ocpp_version: str
+    at: datetime
+
+
+@dataclass(slots=True, frozen=True)
+class NewTransaction:
+    station_id: str
+    evse_id: int
+    connector_id: int
+    id_token: str | None
+    started_at: datetime
+    meter_start_wh: float | None
+    # None: allocate from the transaction's own id (OCPP 1.6 integer ids); else the station's id (2.0.1).
+    station_tx_id: str | None = None
+    remote_start_id: int | None = None
+    auth_status: str | None = None
+    last_seq_no: int | None = None
+    charging_state: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class TransactionFilter:
+    station_id: str | None = None
+    active: bool | None = None
+    id_token: str | None = None
+    started_from: datetime | None = None
+    started_to: datetime | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+@dataclass(slots=True, frozen=True)
+class ApiKey:
+    id: int
+    name: str
+    role: str
+    created_at: datetime
+
+
+class StationRepository(Protocol):
+    async def get(self, station_id: str) -> Station | None: ...
+    async def list(self) -> list[Station]: ...
+    async def save(self, station: Station) -> Station: ...
+    async def create_if_absent(self, station_id: str, registration: Registration) -> Station: ...
+    async def delete(self, station_id: str) -> bool: ...
+    async def record_boot(self, station_id: str, boot: BootRecord) -> None: ...
+    async def set_online(
+        self, station_id: str, online: bool, at: datetime, ocpp_version: str | None
+    ) -> None: ...
+    async def touch(self, seen: dict[str, datetime]) -> None: ...
+    async def mark_all_offline(self) -> None: ...
+    async def set_status(self, status: ConnectorStatus) -> None: ...
+    async def statuses(self, station_id: str) -> builtins.list[ConnectorStatus]: ...
+
+
+class IdTokenRepository(Protocol):
+    async def get(self, id_token: str) -> IdToken | None: ...
+    async def list(self, limit: int = 100, offset: int = 0) -> list[IdToken]: ...
+    async def add(self, token: IdToken) -> IdToken: ...
+    async def update(self, token: IdToken) -> IdToken: ...
+    async def delete(self, id_token: str) -> bool: ...
+
+
+class TransactionRepository(Protocol):
+    async def create(self, new: NewTransaction) -> Transaction: ...
+    async def get(self, transaction_id: int) -> Transaction | None: ...
+    async def by_station_tx_id(self, station_id: str, station_tx_id: str) -> Transaction | None: ...
+    async def find_start(
+        self,
+        station_id: str,
+        connector_id: int,
+        id_token: str | None,
+        meter_start_wh: float | None,
+        started_at: datetime,
+    ) -> Transaction | None: ...
+    async def update(self, tx: Transaction) -> None: ...
+    async def list(self, query: TransactionFilter) -> list[Transaction]: ...
+    async def add_meter_values(
+        self, station_id: str, evse_id: int, transaction_id: int | None, values: Sequence[SampledValue]
+    ) -> int: ...
+    async def meter_values(self, transaction_id: int) -> builtins.list[SampledValue]: ...
+    async def energy_register_bounds(self, transaction_id: int) -> tuple[float, float] | None: ...
+
+
+class ReviewRepository(Protocol):
+    async def add(self, station_id: str, kind: ReviewKind, detail: dict[str, Any]) -> None: ...
+    async def list(self, station_id: str | None = None) -> list[ReviewItem]: ...
+
+
+class EventRepository(Protocol):
+    async def add(self, events: Sequence[StationEvent]) -> None: ...
+    async def list(self, station_id: str, limit: int = 100) -> list[StationEvent]: ...
+
+
+class ApiKeyRepository(Protocol):
+    async def add(self, name: str, role: str, key_hash: str) -> ApiKey: ...
+    async def find(self, key_hash: str) -> ApiKey | None: ...
+    async def count(self) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    """The repositories of one database transaction."""
+
+    @property
+    def stations(self) -> StationRepository: ...
+    @property
+    def id_tokens(self) -> IdTokenRepository: ...
+    @property
+    def transactions(self) -> TransactionRepository: ...
+    @property
+    def reviews(self) -> ReviewRepository: ...
+    @property
+    def events(self) -> EventRepository: ...
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
+
+
+Operation = Callable[[UnitOfWork], Awaitable[T]]
+
+
+class Storage(Protocol):
+    async def write(self, op: Operation[T]) -> T:
+        """Run `op` in a transaction and return its result once that transaction has committed."""
+        ...
+
+    async def read(self, op: Operation[T]) -> T:
+        """Run `op` on a consistent snapshot; it must not write."""
+        ...
+
+    async def close(self) -> None:
+        """Finish the writes in flight, then release connections."""
+        ...

@@ -1,0 +1,6 @@
+"""SQL storage (SQLite, PostgreSQL) behind the ports of `voltline.storage.ports`."""
+
+from voltline.storage.sql.storage import SqlStorage, StorageClosedError
+from voltline.storage.sql.unit_of_work import SqlUnitOfWork
+
+__all__ = ["SqlStorage", "SqlUnitOfWork", "StorageClosedError"]

@@ -1,0 +1,192 @@
+"""Stations and their connector statuses."""
+
+from __future__ import annotations
+
+import builtins
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from voltline.domain.models import ConnectorStatus, Registration, Station
+from voltline.storage.ports import BootRecord
+from voltline.storage.sql._sql import dialect_insert, utcnow
+from voltline.storage.sql.tables import UtcDateTime, connector_statuses, stations
+
+# Fields an operator manages; everything else is reported by the station itself.
+_OPERATOR_FIELDS = ("registration", "security_profile", "password_hash", "description")
+
+
+def _station(row: Row[Any]) -> Station:
+    m = row._mapping
+    return Station(
+        id=m["id"],
+        registration=Registration(m["registration"]),
+        security_profile=m["security_profile"],
+        password_hash=m["password_hash"],
+        description=m["description"],
+        vendor=m["vendor"],
+        model=m["model"],
+        serial_number=m["serial_number"],
+        firmware_version=m["firmware_version"],
+        boot_reason=m["boot_reason"],
+        ocpp_version=m["ocpp_version"],
+        online=bool(m["online"]),
+        last_seen=m["last_seen"],
+        last_boot_at=m["last_boot_at"],
+        created_at=m["created_at"],
+    )
+
+
+def _status(row: Row[Any]) -> ConnectorStatus:
+    m = row._mapping
+    return ConnectorStatus(
+        station_id=m["station_id"],
+        evse_id=m["evse_id"],
+        connector_id=m["connector_id"],
+        status=m["status"],
+        error_code=m["error_code"],
+        info=m["info"],
+        vendor_id=m["vendor_id"],
+        vendor_error_code=m["vendor_error_code"],
+        timestamp=m["timestamp"],
+    )
+
+
+_touch_statement = (
+    update(stations)
+    .where(stations.c.id == bindparam("b_id"))
+    .values(last_seen=bindparam("b_seen", type_=UtcDateTime()))
+)
+
+
+class SqlStationRepository:
+    def __init__(self, session: AsyncSession, dialect_name: str) -> None:
+        self._session = session
+        self._dialect = dialect_name
+
+    async def get(self, station_id: str) -> Station | None:
+        row = (await self._session.execute(select(stations).where(stations.c.id == station_id))).first()
+        return None if row is None else _station(row)
+
+    async def list(self) -> builtins.list[Station]:
+        rows = await self._session.execute(select(stations).order_by(stations.c.id))
+        return [_station(row) for row in rows]
+
+    async def save(self, station: Station) -> Station:
+        """Insert the station, or update only its operator-managed fields if it exists."""
+        values: dict[str, Any] = {
+            "id": station.id,
+            "registration": Registration(station.registration).value,
+            "security_profile": station.security_profile,
+            "password_hash": station.password_hash,
+            "description": station.description,
+            "vendor": station.vendor,
+            "model": station.model,
+            "serial_number": station.serial_number,
+            "firmware_version": station.firmware_version,
+            "boot_reason": station.boot_reason,
+            "ocpp_version": station.ocpp_version,
+            "online": station.online,
+            "last_seen": station.last_seen,
+            "last_boot_at": station.last_boot_at,
+            "created_at": station.created_at or utcnow(),
+        }
+        stmt = dialect_insert(self._dialect, stations).values(values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[stations.c.id],
+            set_={name: stmt.excluded[name] for name in _OPERATOR_FIELDS},
+        )
+        await self._session.execute(stmt)
+        saved = await self.get(station.id)
+        assert saved is not None
+        return saved
+
+    async def create_if_absent(self, station_id: str, registration: Registration) -> Station:
+        stmt = (
+            dialect_insert(self._dialect, stations)
+            .values(
+                id=station_id,
+                registration=Registration(registration).value,
+                security_profile=0,
+                online=False,
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=[stations.c.id])
+        )
+        await self._session.execute(stmt)
+        station = await self.get(station_id)
+        assert station is not None
+        return station
+
+    async def delete(self, station_id: str) -> bool:
+        # connector_statuses go with it (ON DELETE CASCADE); transactions stay as history.
+        result = await self._session.execute(delete(stations).where(stations.c.id == station_id))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def record_boot(self, station_id: str, boot: BootRecord) -> None:
+        await self._session.execute(
+            update(stations)
+            .where(stations.c.id == station_id)
+            .values(
+                vendor=boot.vendor,
+                model=boot.model,
+                serial_number=boot.serial_number,
+                firmware_version=boot.firmware_version,
+                boot_reason=boot.reason,
+                ocpp_version=boot.ocpp_version,
+                last_boot_at=boot.at,
+                last_seen=boot.at,
+            )
+        )
+
+    async def set_online(self, station_id: str, online: bool, at: datetime, ocpp_version: str | None) -> None:
+        values: dict[str, Any] = {"online": online, "last_seen": at}
+        if ocpp_version is not None:
+            values["ocpp_version"] = ocpp_version
+        await self._session.execute(update(stations).where(stations.c.id == station_id).values(values))
+
+    async def touch(self, seen: dict[str, datetime]) -> None:
+        if not seen:
+            return
+        params = [{"b_id": station_id, "b_seen": at} for station_id, at in seen.items()]
+        await self._session.execute(_touch_statement, params)
+
+    async def mark_all_offline(self) -> None:
+        await self._session.execute(update(stations).where(stations.c.online.is_(True)).values(online=False))
+
+    async def set_status(self, status: ConnectorStatus) -> None:
+        values = {
+            "station_id": status.station_id,
+            "evse_id": status.evse_id,
+            "connector_id": status.connector_id,
+            "status": status.status,
+            "error_code": status.error_code,
+            "info": status.info,
+            "vendor_id": status.vendor_id,
+            "vendor_error_code": status.vendor_error_code,
+            "timestamp": status.timestamp,
+        }
+        stmt = dialect_insert(self._dialect, connector_statuses).values(values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[
+                connector_statuses.c.station_id,
+                connector_statuses.c.evse_id,
+                connector_statuses.c.connector_id,
+            ],
+            set_={
+                name: stmt.excluded[name]
+                for name in ("status", "error_code", "info", "vendor_id", "vendor_error_code", "timestamp")
+            },
+        )
+        await self._session.execute(stmt)
+
+    async def statuses(self, station_id: str) -> builtins.list[ConnectorStatus]:
+        rows = await self._session.execute(
+            select(connector_statuses)
+            .where(connector_statuses.c.station_id == station_id)
+            .order_by(connector_statuses.c.evse_id, connector_statuses.c.connector_id)
+        )
+        return [_status(row) for row in rows]

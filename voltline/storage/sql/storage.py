@@ -1,0 +1,169 @@
+"""`SqlStorage`: the `Storage` port over SQLAlchemy (SQLite or PostgreSQL), with group commit.
+
+Writes go through one writer task. It takes everything queued (up to `max_batch` operations), runs them
+one after another in one transaction, commits once, and only then resolves each caller's future, so a
+caller that acknowledges a station after `write` returns never acknowledges uncommitted data. If one
+operation of a batch fails, the batch is rolled back and each of its operations is re-run alone in its
+own transaction: only the failing operation's caller sees an exception. Operations must therefore be
+plain database work (no side effects outside the unit of work), which is what the domain hands us.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any, Generic, Self, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from voltline.storage.ports import Operation
+from voltline.storage.sql.engine import WRITE_TRANSACTION, make_engine
+from voltline.storage.sql.unit_of_work import SqlUnitOfWork
+
+T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+
+class StorageClosedError(RuntimeError):
+    """A write was submitted after `SqlStorage.close()` began."""
+
+
+@dataclass(slots=True)
+class _Write(Generic[T]):
+    op: Operation[T]
+    future: asyncio.Future[T]
+
+
+class SqlStorage:
+    """Implements `voltline.storage.ports.Storage`."""
+
+    def __init__(self, engine: AsyncEngine, *, max_batch: int = 512) -> None:
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        self.engine = engine
+        self.dialect_name: str = engine.dialect.name
+        self._max_batch = max_batch
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        self._read_options: dict[str, Any] = (
+            # One snapshot for the whole read, and a guarantee that it does not write.
+            {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+            if self.dialect_name == "postgresql"
+            else {}
+        )
+        self._queue: asyncio.Queue[_Write[Any] | None] = asyncio.Queue()
+        self._closing = False
+        self._writer = asyncio.create_task(self._run_writer(), name="voltline-storage-writer")
+
+    @classmethod
+    async def open(
+        cls,
+        url: str,
+        *,
+        max_batch: int = 512,
+        sqlite_synchronous: str = "FULL",
+        connect_args: dict[str, Any] | None = None,
+    ) -> Self:
+        """Connect to `url` (see `voltline.storage.sql.engine` for the accepted URLs).
+
+        The schema must already be migrated (`voltline.storage.sql.migrate.upgrade`). `connect_args`
+        go to the driver as they are; a PostgreSQL schema is best chosen in the URL itself with
+        ``?options=-csearch_path%3D<schema>`` so that migrations see the same one.
+        """
+        engine = make_engine(url, connect_args=connect_args, sqlite_synchronous=sqlite_synchronous)
+        try:
+            async with engine.connect():
+                pass  # fail now, not on the first write, if the database is unreachable
+        except BaseException:
+            await engine.dispose()
+            raise
+        return cls(engine, max_batch=max_batch)
+
+    async def write(self, op: Operation[T]) -> T:
+        if self._closing:
+            raise StorageClosedError("storage is closed")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Write(op, future))
+        return await future
+
+    async def read(self, op: Operation[T]) -> T:
+        async with self._sessions() as session:
+            if self._read_options:
+                await session.connection(execution_options=self._read_options)
+            return await op(SqlUnitOfWork(session, self.dialect_name))
+
+    async def close(self) -> None:
+        if not self._closing:
+            self._closing = True
+            self._queue.put_nowait(None)  # after every write already queued
+        await asyncio.shield(self._writer)
+        await self.engine.dispose()
+
+    # -- the writer ------------------------------------------------------------------------------
+
+    async def _run_writer(self) -> None:
+        try:
+            stop = False
+            while not stop:
+                item = await self._queue.get()
+                if item is None:
+                    break
+                batch = [item]
+                while len(batch) < self._max_batch:
+                    try:
+                        nxt = self._queue.get_nowait()
+                    except asyncio.QueueEmpty:
+                        break
+                    if nxt is None:
+                        stop = True
+                        break
+                    batch.append(nxt)
+                await self._commit(batch)
+        finally:
+            # Only reached early if the task itself is cancelled: nobody may wait forever.
+            while not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is not None and not item.future.done():
+                    item.future.set_exception(StorageClosedError("storage writer stopped"))
+
+    async def _commit(self, batch: list[_Write[Any]]) -> None:
+        live = [w for w in batch if not w.future.done()]  # callers cancelled while queued are skipped
+        if not live:
+            return
+        try:
+            results = await self._transaction(live)
+        except Exception as exc:
+            if len(live) == 1:
+                _settle_error(live[0], exc)
+                return
+            log.debug("write batch of %d failed (%r); re-running its operations one by one", len(live), exc)
+            for write in live:
+                try:
+                    (result,) = await self._transaction([write])
+                except Exception as single_exc:
+                    _settle_error(write, single_exc)
+                else:
+                    _settle(write, result)
+            return
+        for write, result in zip(live, results, strict=True):
+            _settle(write, result)
+
+    async def _transaction(self, writes: list[_Write[Any]]) -> list[Any]:
+        async with self._sessions() as session:
+            # SQLite: BEGIN IMMEDIATE, the write lock up front (see engine.py).
+            await session.connection(execution_options={WRITE_TRANSACTION: True})
+            uow = SqlUnitOfWork(session, self.dialect_name)
+            results = [await write.op(uow) for write in writes]
+            await session.commit()
+            return results
+
+
+def _settle(write: _Write[Any], result: Any) -> None:
+    if not write.future.done():
+        write.future.set_result(result)
+
+
+def _settle_error(write: _Write[Any], exc: BaseException) -> None:
+    if not write.future.done():
+        write.future.set_exception(exc)

@@ -1,0 +1,246 @@
+"""Transactions and their meter values."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from voltline.domain.models import SampledValue, Transaction
+from voltline.storage.ports import NewTransaction, TransactionFilter
+from voltline.storage.sql._sql import dialect_insert
+from voltline.storage.sql.tables import meter_values, transactions
+
+ENERGY_REGISTER = "Energy.Active.Import.Register"
+
+# Everything a running transaction may change; id, station and station-facing id never change.
+_MUTABLE = (
+    "evse_id",
+    "connector_id",
+    "id_token",
+    "started_at",
+    "meter_start_wh",
+    "stopped_at",
+    "meter_stop_wh",
+    "stop_reason",
+    "energy_wh",
+    "last_seq_no",
+    "remote_start_id",
+    "charging_state",
+    "auth_status",
+)
+
+
+def _float(value: float | None) -> float | None:
+    # SQLite may hand back an integral REAL as int.
+    return None if value is None else float(value)
+
+
+def _transaction(row: Row[Any]) -> Transaction:
+    m = row._mapping
+    return Transaction(
+        id=m["id"],
+        station_id=m["station_id"],
+        station_tx_id=m["station_tx_id"],
+        evse_id=m["evse_id"],
+        connector_id=m["connector_id"],
+        id_token=m["id_token"],
+        started_at=m["started_at"],
+        meter_start_wh=_float(m["meter_start_wh"]),
+        stopped_at=m["stopped_at"],
+        meter_stop_wh=_float(m["meter_stop_wh"]),
+        stop_reason=m["stop_reason"],
+        energy_wh=_float(m["energy_wh"]),
+        last_seq_no=m["last_seq_no"],
+        remote_start_id=m["remote_start_id"],
+        charging_state=m["charging_state"],
+        auth_status=m["auth_status"],
+    )
+
+
+def _sample(row: Row[Any]) -> SampledValue:
+    m = row._mapping
+    return SampledValue(
+        timestamp=m["timestamp"],
+        value=float(m["value"]),
+        measurand=m["measurand"],
+        unit=m["unit"],
+        phase=m["phase"] or None,
+        location=m["location"] or None,
+        context=m["context"] or None,
+        signed_data=m["signed_data"],
+    )
+
+
+class SqlTransactionRepository:
+    """Transactions. `get`/`list` leave `Transaction.meter_values` empty: ask `meter_values(id)`."""
+
+    def __init__(self, session: AsyncSession, dialect_name: str) -> None:
+        self._session = session
+        self._dialect = dialect_name
+
+    async def create(self, new: NewTransaction) -> Transaction:
+        """Insert a transaction; without a station id, its own integer id becomes it (OCPP 1.6).
+
+        A station id already used by this station raises `sqlalchemy.exc.IntegrityError`.
+        """
+        values: dict[str, Any] = {
+            "station_id": new.station_id,
+            "station_tx_id": new.station_tx_id,
+            "evse_id": new.evse_id,
+            "connector_id": new.connector_id,
+            "id_token": new.id_token,
+            "started_at": new.started_at,
+            "meter_start_wh": new.meter_start_wh,
+            "remote_start_id": new.remote_start_id,
+            "auth_status": new.auth_status,
+            "last_seq_no": new.last_seq_no,
+            "charging_state": new.charging_state,
+        }
+        result = await self._session.execute(insert(transactions).values(values).returning(transactions))
+        row = result.one()
+        tx = _transaction(row)
+        if new.station_tx_id is None:
+            tx.station_tx_id = str(tx.id)
+            await self._session.execute(
+                update(transactions).where(transactions.c.id == tx.id).values(station_tx_id=tx.station_tx_id)
+            )
+        return tx
+
+    async def get(self, transaction_id: int) -> Transaction | None:
+        row = (
+            await self._session.execute(select(transactions).where(transactions.c.id == transaction_id))
+        ).first()
+        return None if row is None else _transaction(row)
+
+    async def by_station_tx_id(self, station_id: str, station_tx_id: str) -> Transaction | None:
+        row = (
+            await self._session.execute(
+                select(transactions).where(
+                    transactions.c.station_id == station_id, transactions.c.station_tx_id == station_tx_id
+                )
+            )
+        ).first()
+        return None if row is None else _transaction(row)
+
+    async def find_start(
+        self,
+        station_id: str,
+        connector_id: int,
+        id_token: str | None,
+        meter_start_wh: float | None,
+        started_at: datetime,
+    ) -> Transaction | None:
+        """The transaction an identical (retried) OCPP 1.6 StartTransaction already created.
+
+        `connector_id` is the 1.6 connectorId, which is stored as the EVSE id (connector N = EVSE N).
+        """
+        row = (
+            await self._session.execute(
+                select(transactions)
+                .where(
+                    transactions.c.station_id == station_id,
+                    transactions.c.evse_id == connector_id,
+                    transactions.c.id_token.is_not_distinct_from(id_token),
+                    transactions.c.meter_start_wh.is_not_distinct_from(meter_start_wh),
+                    transactions.c.started_at == started_at,
+                )
+                .order_by(transactions.c.id)
+                .limit(1)
+            )
+        ).first()
+        return None if row is None else _transaction(row)
+
+    async def update(self, tx: Transaction) -> None:
+        """Write back every mutable field; raises LookupError if the transaction does not exist."""
+        result = await self._session.execute(
+            update(transactions)
+            .where(transactions.c.id == tx.id)
+            .values({name: getattr(tx, name) for name in _MUTABLE})
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            raise LookupError(f"transaction {tx.id} does not exist")
+
+    async def list(self, query: TransactionFilter) -> builtins.list[Transaction]:
+        """Newest first."""
+        stmt = select(transactions)
+        if query.station_id is not None:
+            stmt = stmt.where(transactions.c.station_id == query.station_id)
+        if query.active is not None:
+            stopped = transactions.c.stopped_at
+            stmt = stmt.where(stopped.is_(None) if query.active else stopped.is_not(None))
+        if query.id_token is not None:
+            stmt = stmt.where(transactions.c.id_token == query.id_token)
+        if query.started_from is not None:
+            stmt = stmt.where(transactions.c.started_at >= query.started_from)
+        if query.started_to is not None:
+            stmt = stmt.where(transactions.c.started_at < query.started_to)
+        stmt = (
+            stmt.order_by(transactions.c.started_at.desc(), transactions.c.id.desc())
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        return [_transaction(row) for row in await self._session.execute(stmt)]
+
+    async def add_meter_values(
+        self, station_id: str, evse_id: int, transaction_id: int | None, values: Sequence[SampledValue]
+    ) -> int:
+        """Store samples once each; returns how many were new (a retried message adds 0)."""
+        if not values:
+            return 0
+        rows = [
+            {
+                "station_id": station_id,
+                "evse_id": evse_id,
+                "transaction_id": transaction_id,
+                "timestamp": v.timestamp,
+                "measurand": v.measurand,
+                "phase": v.phase or "",
+                "unit": v.unit,
+                "location": v.location or "",
+                "context": v.context or "",
+                "value": v.value,
+                "signed_data": v.signed_data,
+            }
+            for v in values
+        ]
+        # executemany + RETURNING: SQLAlchemy batches it into multi-row INSERTs ("insertmanyvalues");
+        # ON CONFLICT DO NOTHING returns only the rows actually inserted.
+        stmt = (
+            dialect_insert(self._dialect, meter_values).on_conflict_do_nothing().returning(meter_values.c.id)
+        )
+        result = await self._session.execute(stmt, rows)
+        return len(result.all())
+
+    async def meter_values(self, transaction_id: int) -> builtins.list[SampledValue]:
+        rows = await self._session.execute(
+            select(meter_values)
+            .where(meter_values.c.transaction_id == transaction_id)
+            .order_by(meter_values.c.timestamp, meter_values.c.id)
+        )
+        return [_sample(row) for row in rows]
+
+    async def energy_register_bounds(self, transaction_id: int) -> tuple[float, float] | None:
+        """(min, max) of the transaction's total Energy.Active.Import.Register readings, in Wh.
+
+        Per-phase readings are left out: they are not the meter's total register.
+        """
+        wh = meter_values.c.value * case((meter_values.c.unit == "kWh", 1000.0), else_=1.0)
+        row = (
+            await self._session.execute(
+                select(func.min(wh), func.max(wh)).where(
+                    meter_values.c.transaction_id == transaction_id,
+                    meter_values.c.measurand == ENERGY_REGISTER,
+                    meter_values.c.phase == "",
+                )
+            )
+        ).one()
+        low, high = row
+        if low is None or high is None:
+            return None
+        return float(low), float(high)
