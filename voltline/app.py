@@ -16,7 +16,7 @@ from voltline.domain.admission import AdmissionService, UnknownStationPolicy
 from voltline.domain.services import Services
 from voltline.gateway.registry import ConnectionRegistry
 from voltline.gateway.server import GatewayConfig, StationGateway
-from voltline.ocppj import SchemaRegistry
+from voltline.ocppj import shared_registry
 from voltline.protocol.binding import DispatcherFactory
 from voltline.protocol.outbound import SessionLink
 from voltline.settings import Settings
@@ -84,12 +84,8 @@ class Voltline:
             max_batch=settings.write_batch_max,
             sqlite_synchronous=settings.sqlite_synchronous,
         )
-        schemas = SchemaRegistry()
-        for version in settings.ocpp_versions:
-            schemas.warm(version)
-        services = Services.build(
-            self.storage, SessionLink(self.registry, schemas), settings.heartbeat_interval
-        )
+        schemas = shared_registry()
+        services = Services.build(self.storage, SessionLink(self.registry, schemas), settings.heartbeat_interval)
         self.services = services
         configured = settings.admin_token.get_secret_value() if settings.admin_token else None
         self.generated_admin_token = await services.api_access.ensure_admin_token(configured)
@@ -109,6 +105,7 @@ class Voltline:
                 ping_interval=settings.ping_interval,
                 ping_timeout=settings.ping_timeout,
                 handshake_timeout=settings.handshake_timeout,
+                close_timeout=settings.close_timeout,
                 call_timeout=settings.call_timeout,
                 max_message_size=settings.max_message_size,
                 backlog=settings.backlog,

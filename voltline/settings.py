@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     ping_interval: float = Field(default=30.0, gt=0)
     ping_timeout: float = Field(default=30.0, gt=0)
     handshake_timeout: float = Field(default=10.0, gt=0)
+    close_timeout: float = Field(
+        default=1.0, gt=0, description="Seconds to wait for a peer's close frame before dropping the TCP link"
+    )
     call_timeout: float = Field(default=30.0, gt=0, description="Seconds a station has to answer a CSMS call")
     max_message_size: int = Field(default=1024 * 1024, ge=1024)
     backlog: int = Field(default=4096, ge=128)

@@ -80,9 +80,7 @@ async def a_v16_transaction(
             )
         )
         await services.transactions.stop(
-            StopRequest(
-                station_id, tx.station_tx_id, meter_stop_wh, started_at + timedelta(minutes=20), "Local"
-            )
+            StopRequest(station_id, tx.station_tx_id, meter_stop_wh, started_at + timedelta(minutes=20), "Local")
         )
     return await services.transactions.get(tx.id)
 

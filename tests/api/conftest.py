@@ -30,9 +30,7 @@ class ScriptedLink:
 
     online: set[str] = field(default_factory=set)
     versions: dict[str, str] = field(default_factory=dict)
-    answer: CommandResult | Exception = field(
-        default_factory=lambda: CommandResult("Accepted", {"status": "Accepted"})
-    )
+    answer: CommandResult | Exception = field(default_factory=lambda: CommandResult("Accepted", {"status": "Accepted"}))
     raw_answer: dict[str, Any] | Exception = field(default_factory=dict)
     sent: list[tuple[str, Command]] = field(default_factory=list)
     raw_calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)

@@ -19,7 +19,7 @@ SAMPLE_PATH_VALUES = {
 
 async def protected_endpoints(client: httpx.AsyncClient) -> list[tuple[str, str]]:
     """Every /api/v1 operation, from the OpenAPI document (which FastAPI builds from the routes)."""
-    endpoints = []
+    endpoints: list[tuple[str, str]] = []
     for path, item in (await client.get("/openapi.json")).json()["paths"].items():
         if path.startswith("/api/v1"):
             for placeholder, value in SAMPLE_PATH_VALUES.items():
@@ -50,9 +50,7 @@ async def test_every_api_endpoint_refuses_requests_without_a_token(anonymous: ht
         "Bearer " + "x" * 10_000,
     ],
 )
-async def test_a_wrong_or_malformed_token_is_refused(
-    anonymous: httpx.AsyncClient, authorization: str
-) -> None:
+async def test_a_wrong_or_malformed_token_is_refused(anonymous: httpx.AsyncClient, authorization: str) -> None:
     response = await anonymous.get("/api/v1/stations", headers={"Authorization": authorization})
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
@@ -63,9 +61,7 @@ async def test_a_known_token_is_accepted_whatever_the_case_of_the_scheme(
     anonymous: httpx.AsyncClient,
 ) -> None:
     for scheme in ("Bearer", "bearer"):
-        response = await anonymous.get(
-            "/api/v1/stations", headers={"Authorization": f"{scheme} {ADMIN_TOKEN}"}
-        )
+        response = await anonymous.get("/api/v1/stations", headers={"Authorization": f"{scheme} {ADMIN_TOKEN}"})
         assert response.status_code == 200
         assert response.json() == []
 
@@ -80,9 +76,7 @@ async def test_health_and_documentation_are_public(anonymous: httpx.AsyncClient)
     assert "/openapi.json" in docs.text
 
 
-async def test_tokens_never_reach_the_log(
-    anonymous: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_tokens_never_reach_the_log(anonymous: httpx.AsyncClient, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     await anonymous.get("/api/v1/stations", headers={"Authorization": "Bearer secret-guess-123"})
     await anonymous.get("/api/v1/stations", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})

@@ -12,9 +12,7 @@ from voltline.domain.errors import InvalidRequest, StationRejectedCall, StationT
 from voltline.domain.services import Services
 
 
-async def test_remote_start_to_an_offline_station_is_409(
-    client: httpx.AsyncClient, link: ScriptedLink
-) -> None:
+async def test_remote_start_to_an_offline_station_is_409(client: httpx.AsyncClient, link: ScriptedLink) -> None:
     response = await client.post("/api/v1/stations/CP-1/remote-start", json={"id_token": "TOKEN-A"})
     assert response.status_code == 409
     assert "not connected" in response.json()["detail"]
@@ -24,9 +22,7 @@ async def test_remote_start_to_an_offline_station_is_409(
 async def test_remote_start_relays_the_stations_answer(client: httpx.AsyncClient, link: ScriptedLink) -> None:
     link.online.add("CP-1")
     link.answer = CommandResult("Rejected", {"status": "Rejected", "statusInfo": {"reasonCode": "Busy"}})
-    response = await client.post(
-        "/api/v1/stations/CP-1/remote-start", json={"id_token": "TOKEN-A", "evse_id": 2}
-    )
+    response = await client.post("/api/v1/stations/CP-1/remote-start", json={"id_token": "TOKEN-A", "evse_id": 2})
     assert response.status_code == 200
     assert response.json() == {
         "status": "Rejected",
@@ -87,9 +83,7 @@ async def test_a_station_timeout_is_504(client: httpx.AsyncClient, link: Scripte
     assert response.json() == {"detail": "CP-1 did not answer RequestStartTransaction within 30 s"}
 
 
-async def test_a_callerror_is_502_with_its_code_and_description(
-    client: httpx.AsyncClient, link: ScriptedLink
-) -> None:
+async def test_a_callerror_is_502_with_its_code_and_description(client: httpx.AsyncClient, link: ScriptedLink) -> None:
     link.online.add("CP-1")
     link.answer = StationRejectedCall("NotSupported", "no remote start here")
     response = await client.post("/api/v1/stations/CP-1/remote-start", json={"id_token": "T"})
@@ -115,9 +109,7 @@ async def test_remote_stop_accepts_the_api_id_or_the_stations_id(
         ("CP-2", "tx-7f3a"),
     ]
     for station_id, reference in references:
-        response = await client.post(
-            f"/api/v1/stations/{station_id}/remote-stop", json={"transaction_id": reference}
-        )
+        response = await client.post(f"/api/v1/stations/{station_id}/remote-stop", json={"transaction_id": reference})
         assert response.status_code == 200, (station_id, reference, response.text)
         assert response.json()["status"] == "Accepted"
     assert link.sent == [
@@ -154,18 +146,14 @@ async def test_remote_stop_to_an_offline_station_is_409(
     "body",
     [{}, {"transaction_id": None}, {"transaction_id": ""}, {"transaction_id": -1}, {"transaction_id": [1]}],
 )
-async def test_invalid_remote_stops_are_422(
-    client: httpx.AsyncClient, link: ScriptedLink, body: object
-) -> None:
+async def test_invalid_remote_stops_are_422(client: httpx.AsyncClient, link: ScriptedLink, body: object) -> None:
     link.online.add("CP-1")
     response = await client.post("/api/v1/stations/CP-1/remote-stop", json=body)
     assert response.status_code == 422
     assert link.sent == []
 
 
-async def test_a_raw_call_returns_the_callresult_payload(
-    client: httpx.AsyncClient, link: ScriptedLink
-) -> None:
+async def test_a_raw_call_returns_the_callresult_payload(client: httpx.AsyncClient, link: ScriptedLink) -> None:
     link.online.add("CP-1")
     link.raw_answer = {"status": "Accepted"}
     payload = {"requestedMessage": "StatusNotification", "evse": {"id": 1}}
@@ -189,9 +177,7 @@ async def test_a_payload_the_schema_refuses_is_422(client: httpx.AsyncClient, li
     assert response.json() == {"detail": "Reset payload: 'type' is a required property"}
 
 
-async def test_a_raw_call_answered_with_callerror_is_502(
-    client: httpx.AsyncClient, link: ScriptedLink
-) -> None:
+async def test_a_raw_call_answered_with_callerror_is_502(client: httpx.AsyncClient, link: ScriptedLink) -> None:
     link.online.add("CP-1")
     link.raw_answer = StationRejectedCall("NotImplemented", "")
     response = await client.post("/api/v1/stations/CP-1/ocpp/DataTransfer", json={"vendorId": "x"})

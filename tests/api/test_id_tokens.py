@@ -40,9 +40,7 @@ async def test_an_expiry_without_offset_is_read_as_utc(client: httpx.AsyncClient
     assert (await client.post("/api/v1/id-tokens", json=body)).json()["expiry"] == "2030-06-01T12:00:00Z"
 
 
-async def test_a_past_expiry_makes_an_accepted_token_expired(
-    client: httpx.AsyncClient, services: Services
-) -> None:
+async def test_a_past_expiry_makes_an_accepted_token_expired(client: httpx.AsyncClient, services: Services) -> None:
     await client.post("/api/v1/id-tokens", json=token_body(id_token="OLD", expiry="2001-01-01T00:00:00Z"))
     assert (await services.authorization.authorize("OLD")).status is AuthorizationStatus.EXPIRED
 
@@ -68,16 +66,14 @@ async def test_list_pages_with_limit_and_offset(client: httpx.AsyncClient) -> No
 
 
 @pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 1001}, {"offset": -1}, {"limit": "ten"}])
-async def test_bad_paging_is_422(client: httpx.AsyncClient, params: dict[str, object]) -> None:
+async def test_bad_paging_is_422(client: httpx.AsyncClient, params: dict[str, str | int]) -> None:
     response = await client.get("/api/v1/id-tokens", params=params)
     assert response.status_code == 422
     assert response.json()["detail"]
 
 
 async def test_patch_changes_only_the_given_fields(client: httpx.AsyncClient, services: Services) -> None:
-    created = (
-        await client.post("/api/v1/id-tokens", json=token_body(id_token="CARD-1", group_id="G"))
-    ).json()
+    created = (await client.post("/api/v1/id-tokens", json=token_body(id_token="CARD-1", group_id="G"))).json()
     response = await client.patch("/api/v1/id-tokens/CARD-1", json={"status": "Blocked"})
     assert response.status_code == 200
     patched = response.json()
@@ -153,9 +149,7 @@ async def test_a_36_character_token_is_the_longest(client: httpx.AsyncClient) ->
         {"id_token": "CARD-1", "colour": "blue"},
     ],
 )
-async def test_invalid_tokens_are_422_and_not_stored(
-    client: httpx.AsyncClient, body: dict[str, object]
-) -> None:
+async def test_invalid_tokens_are_422_and_not_stored(client: httpx.AsyncClient, body: dict[str, object]) -> None:
     response = await client.post("/api/v1/id-tokens", json=body)
     assert response.status_code == 422
     assert response.json()["detail"]

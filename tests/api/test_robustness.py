@@ -33,14 +33,10 @@ GARBAGE = [
 
 
 @pytest.mark.parametrize(("method", "path"), WRITE_ENDPOINTS)
-async def test_garbage_bodies_are_refused_with_a_json_detail(
-    client: httpx.AsyncClient, method: str, path: str
-) -> None:
+async def test_garbage_bodies_are_refused_with_a_json_detail(client: httpx.AsyncClient, method: str, path: str) -> None:
     await client.post("/api/v1/id-tokens", json=token_body(id_token="CARD-1"))
     for body in GARBAGE:
-        response = await client.request(
-            method, path, content=body, headers={"Content-Type": "application/json"}
-        )
+        response = await client.request(method, path, content=body, headers={"Content-Type": "application/json"})
         assert 400 <= response.status_code < 500, (method, path, body[:30], response.status_code)
         assert response.json()["detail"], (method, path, body[:30])
 

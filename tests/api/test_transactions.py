@@ -11,7 +11,7 @@ from tests.api.builders import T0, a_v16_transaction, a_v201_transaction
 from voltline.domain.services import Services
 
 
-async def ids(client: httpx.AsyncClient, **params: object) -> set[int]:
+async def ids(client: httpx.AsyncClient, **params: str) -> set[int]:
     response = await client.get("/api/v1/transactions", params=params)
     assert response.status_code == 200, response.text
     return {tx["id"] for tx in response.json()}
@@ -64,9 +64,7 @@ async def test_a_201_transaction_id_stays_a_string_even_when_all_digits(
     assert [t["station_transaction_id"] for t in listed] == ["1234"]
 
 
-async def test_the_list_leaves_meter_values_to_the_detail_view(
-    client: httpx.AsyncClient, services: Services
-) -> None:
+async def test_the_list_leaves_meter_values_to_the_detail_view(client: httpx.AsyncClient, services: Services) -> None:
     await a_v16_transaction(services, meter_stop_wh=2000.0)
     listed = (await client.get("/api/v1/transactions")).json()
     assert len(listed) == 1
@@ -81,9 +79,7 @@ async def test_filters_select_by_station_state_token_and_start_time(
     later = await a_v16_transaction(
         services, "CP-16", connector_id=2, id_token="TOKEN-B", started_at=T0 + timedelta(hours=2)
     )
-    other = await a_v201_transaction(
-        services, "CP-201", "abc-1", id_token="TOKEN-A", started_at=T0 + timedelta(days=1)
-    )
+    other = await a_v201_transaction(services, "CP-201", "abc-1", id_token="TOKEN-A", started_at=T0 + timedelta(days=1))
     everything = {done.id, later.id, other.id}
 
     assert await ids(client) == everything
@@ -95,13 +91,14 @@ async def test_filters_select_by_station_state_token_and_start_time(
     assert await ids(client, id_token="TOKEN-A") == {done.id, other.id}
     assert await ids(client, station_id="CP-16", active="true", id_token="TOKEN-B") == {later.id}
     assert await ids(client, **{"from": (T0 + timedelta(hours=1)).isoformat()}) == {later.id, other.id}
-    assert await ids(client, to=(T0 + timedelta(hours=2)).isoformat()) == {done.id, later.id}
-    # Bounds are inclusive, and a time without offset is UTC.
-    assert await ids(client, **{"from": "2025-03-01T10:00:00", "to": "2025-03-01T10:00:00"}) == {later.id}
-    # The same instant in another zone.
-    assert await ids(client, **{"from": "2025-03-01T11:00:00+01:00", "to": "2025-03-01T11:00:00+01:00"}) == {
-        later.id
-    }
+    # `from` is inclusive and `to` exclusive, so consecutive windows never count a transaction twice.
+    assert await ids(client, to=(T0 + timedelta(hours=2)).isoformat()) == {done.id}
+    assert await ids(client, to=(T0 + timedelta(hours=2, seconds=1)).isoformat()) == {done.id, later.id}
+    # A time without offset is UTC; the same instant in another zone selects the same.
+    window = {"from": "2025-03-01T10:00:00", "to": "2025-03-01T10:00:01"}
+    assert await ids(client, **window) == {later.id}
+    window = {"from": "2025-03-01T11:00:00+01:00", "to": "2025-03-01T11:00:01+01:00"}
+    assert await ids(client, **window) == {later.id}
 
 
 async def test_limit_and_offset_page_through_the_list(client: httpx.AsyncClient, services: Services) -> None:
@@ -129,7 +126,7 @@ async def test_limit_and_offset_page_through_the_list(client: httpx.AsyncClient,
         {"id_token": "T" * 37},
     ],
 )
-async def test_bad_filters_are_422(client: httpx.AsyncClient, params: dict[str, object]) -> None:
+async def test_bad_filters_are_422(client: httpx.AsyncClient, params: dict[str, str | int]) -> None:
     response = await client.get("/api/v1/transactions", params=params)
     assert response.status_code == 422
     assert response.json()["detail"]

@@ -112,9 +112,7 @@ async def test_remote_start_and_stop_through_the_api(
         assert started.json()["status"] == "Accepted"
 
         async def active_transaction() -> dict[str, Any] | None:
-            txs = (
-                await api.get("/api/v1/transactions", params={"station_id": station_id, "active": "true"})
-            ).json()
+            txs = (await api.get("/api/v1/transactions", params={"station_id": station_id, "active": "true"})).json()
             return txs[0] if txs else None
 
         tx = await eventually(active_transaction)
@@ -155,13 +153,19 @@ async def test_remote_stop_by_the_stations_own_transaction_id(
     station = SimulatedStation(server.ocpp_url, station_id, version, password=STATION_PASSWORD)
     runner = asyncio.create_task(station.run())
     try:
+        await api.post("/api/v1/id-tokens", json={"id_token": "OWN-ID-TAG"})
         await eventually(lambda: _online(api, station_id))
-        await api.post(f"/api/v1/stations/{station_id}/remote-start", json={"id_token": "ANY", "connector_id": 1})
+        started = await api.post(
+            f"/api/v1/stations/{station_id}/remote-start", json={"id_token": "OWN-ID-TAG", "connector_id": 1}
+        )
+        assert started.json()["status"] == "Accepted"
 
         async def charging() -> Any:
-            return station.transaction_id(1)
+            txs = (await api.get("/api/v1/transactions", params={"station_id": station_id})).json()
+            return txs[0]["station_transaction_id"] if txs else None
 
         own_id = await eventually(charging)
+        assert own_id == station.transaction_id(1)
         answer = await api.post(f"/api/v1/stations/{station_id}/remote-stop", json={"transaction_id": own_id})
         assert answer.status_code == 200, answer.text
         assert answer.json()["status"] == "Accepted"

@@ -47,9 +47,7 @@ def test_knows_the_actions_of_each_version_from_the_schema_file_names(schemas: S
 
 def test_valid_payloads_pass(schemas: SchemaRegistry) -> None:
     schemas.validate_request(V16, "StartTransaction", a_start_transaction())
-    schemas.validate_response(
-        V16, "StartTransaction", {"idTagInfo": {"status": "Accepted"}, "transactionId": 1}
-    )
+    schemas.validate_response(V16, "StartTransaction", {"idTagInfo": {"status": "Accepted"}, "transactionId": 1})
     schemas.validate_request(V201, "BootNotification", a_201_boot_notification())
     schemas.validate_response(V201, "Heartbeat", {"currentTime": NOW})
 
@@ -111,9 +109,7 @@ def test_a_non_object_payload_is_a_type_violation(schemas: SchemaRegistry) -> No
     assert err.kind is ErrorKind.TYPE_CONSTRAINT
 
 
-@pytest.mark.parametrize(
-    "timestamp", ["2026-11-23T10:00:00Z", "2026-11-23T10:00:00.123Z", "2026-11-23T10:00:00+01:00"]
-)
+@pytest.mark.parametrize("timestamp", ["2026-11-23T10:00:00Z", "2026-11-23T10:00:00.123Z", "2026-11-23T10:00:00+01:00"])
 def test_date_time_format_accepts_ocpp_timestamps(schemas: SchemaRegistry, timestamp: str) -> None:
     schemas.validate_request(V16, "StartTransaction", a_start_transaction(timestamp=timestamp))
     schemas.validate_response(V201, "Heartbeat", {"currentTime": timestamp})

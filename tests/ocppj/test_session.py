@@ -113,9 +113,7 @@ async def test_a_call_is_answered_with_the_handlers_response(schemas: SchemaRegi
 
 
 @pytest.mark.parametrize(("version", "code"), [(V16, "NotImplemented"), (V201, "NotImplemented")])
-async def test_unknown_action_is_not_implemented(
-    schemas: SchemaRegistry, version: OcppVersion, code: str
-) -> None:
+async def test_unknown_action_is_not_implemented(schemas: SchemaRegistry, version: OcppVersion, code: str) -> None:
     session, send = a_session(schemas, version, handlers={"FooBar": heartbeat_16})
     await session.on_message(a_call("m1", "FooBar", {}))
     assert send.frames[0][:3] == [4, "m1", code]
@@ -428,9 +426,7 @@ async def test_sessions_are_symmetric_a_charge_point_answers_csms_calls(schemas:
 
     csms = RpcSession(V16, send_to_station, FakeDispatcher(csms_handlers), schemas)
     station = RpcSession(V16, send_to_csms, FakeDispatcher(), schemas)
-    task = asyncio.create_task(
-        station.call("BootNotification", {"chargePointVendor": "V", "chargePointModel": "M"})
-    )
+    task = asyncio.create_task(station.call("BootNotification", {"chargePointVendor": "V", "chargePointModel": "M"}))
     for _ in range(10):
         await asyncio.sleep(0)
     await csms.on_message(to_csms.pop())

@@ -13,16 +13,14 @@ import pytest
 from tests.support.fake_csms import FakeCsms, StationLink
 from tests.support.schema_check import assert_server_frames_valid, assert_station_frames_valid
 from voltline.ocppj import CallErrorReceived, OcppVersion
-from voltline.simulator import SimulatedStation
+from voltline.simulator import SimulatedStation, run_fleet
 
 VERSIONS = [OcppVersion.V16, OcppVersion.V201]
 # 3600 simulated seconds per real second: 11 kW charges about 0.15 kWh per 0.05 s tick.
 FAST = {"meter_interval": 0.05, "time_scale": 3600.0, "call_timeout": 5.0}
 
 
-def a_station(
-    csms: FakeCsms, version: OcppVersion, station_id: str = "CP1", **overrides: Any
-) -> SimulatedStation:
+def a_station(csms: FakeCsms, version: OcppVersion, station_id: str = "CP1", **overrides: Any) -> SimulatedStation:
     return SimulatedStation(csms.url, station_id, version, **{**FAST, **overrides})
 
 
@@ -184,13 +182,9 @@ async def test_remote_start_meter_values_and_remote_stop(version: OcppVersion) -
         assert tx_id is not None
         # The connector is busy now: a second remote start is refused.
         if version is OcppVersion.V16:
-            assert (await link.call("RemoteStartTransaction", {"idTag": "X", "connectorId": 1}))[
-                "status"
-            ] == "Rejected"
+            assert (await link.call("RemoteStartTransaction", {"idTag": "X", "connectorId": 1}))["status"] == "Rejected"
             assert (await link.call("RemoteStopTransaction", {"transactionId": 999}))["status"] == "Rejected"
-            assert (await link.call("RemoteStopTransaction", {"transactionId": tx_id}))[
-                "status"
-            ] == "Accepted"
+            assert (await link.call("RemoteStopTransaction", {"transactionId": tx_id}))["status"] == "Accepted"
             (stop,) = await link.wait_for("StopTransaction")
             assert stop["reason"] == "Remote" and stop["transactionId"] == tx_id
             assert stop["meterStop"] == station.energy_wh(1) >= energies[-1]
@@ -205,12 +199,8 @@ async def test_remote_start_meter_values_and_remote_stop(version: OcppVersion) -
         else:
             request = {"idToken": {"idToken": "X", "type": "Central"}, "remoteStartId": 78, "evseId": 1}
             assert (await link.call("RequestStartTransaction", request))["status"] == "Rejected"
-            assert (await link.call("RequestStopTransaction", {"transactionId": "nope"}))[
-                "status"
-            ] == "Rejected"
-            assert (await link.call("RequestStopTransaction", {"transactionId": tx_id}))[
-                "status"
-            ] == "Accepted"
+            assert (await link.call("RequestStopTransaction", {"transactionId": "nope"}))["status"] == "Rejected"
+            assert (await link.call("RequestStopTransaction", {"transactionId": tx_id}))["status"] == "Accepted"
             (ended,) = await link.wait_for("TransactionEvent", lambda e: e["eventType"] == "Ended")
             assert ended["transactionInfo"]["stoppedReason"] == "Remote"
             assert ended["triggerReason"] == "RemoteStop"
@@ -270,9 +260,7 @@ async def test_other_csms_commands(version: OcppVersion) -> None:
         assert (await link.call("TriggerMessage", meter))["status"] == "Accepted"
         (values,) = await link.wait_for("MeterValues")
         assert values["meterValue"][0]["sampledValue"][0]["context"] == "Trigger"
-        assert (await link.call("TriggerMessage", {"requestedMessage": "BootNotification"}))[
-            "status"
-        ] == "Accepted"
+        assert (await link.call("TriggerMessage", {"requestedMessage": "BootNotification"}))["status"] == "Accepted"
         await link.wait_for("BootNotification", count=2)
 
         if v16:
@@ -288,12 +276,8 @@ async def test_other_csms_commands(version: OcppVersion) -> None:
             assert (await link.call("UnlockConnector", {"connectorId": 1}))["status"] == "Unlocked"
             assert (await link.call("UnlockConnector", {"connectorId": 9}))["status"] == "NotSupported"
         else:
-            assert (await link.call("UnlockConnector", {"evseId": 1, "connectorId": 1}))[
-                "status"
-            ] == "Unlocked"
-            assert (await link.call("UnlockConnector", {"evseId": 9, "connectorId": 1}))[
-                "status"
-            ] == "UnknownConnector"
+            assert (await link.call("UnlockConnector", {"evseId": 1, "connectorId": 1}))["status"] == "Unlocked"
+            assert (await link.call("UnlockConnector", {"evseId": 9, "connectorId": 1}))["status"] == "UnknownConnector"
 
         # A remote start picks the free connector (2 is inoperative now).
         if v16:
@@ -333,9 +317,7 @@ async def test_other_csms_commands(version: OcppVersion) -> None:
     ("version", "boot_answers"),
     [(OcppVersion.V16, [("Pending", 1)]), (OcppVersion.V201, [])],
 )
-async def test_run_boots_reports_and_heartbeats(
-    version: OcppVersion, boot_answers: list[tuple[str, int]]
-) -> None:
+async def test_run_boots_reports_and_heartbeats(version: OcppVersion, boot_answers: list[tuple[str, int]]) -> None:
     async with FakeCsms(heartbeat_interval=1) as csms:
         csms.boot_answers = list(boot_answers)
         station = a_station(csms, version, connectors=2)
@@ -385,3 +367,57 @@ async def test_transcript_records_both_directions_in_order() -> None:
         assert directions == ["out", "in"]
         assert b'"BootNotification"' in station.transcript[0][1]
         assert station.transcript[1][1].startswith(b"[3,")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_remote_stop_right_after_the_start_is_seen(version: OcppVersion) -> None:
+    """A CSMS may stop a transaction the moment it learns of it, before the station has its answer."""
+    async with connected(version) as (_, station, link):
+        await station.boot()
+        if version is OcppVersion.V16:
+            await link.call("RemoteStartTransaction", {"idTag": "QUICK"})
+            await link.wait_for("StartTransaction")
+            answer = await link.call("RemoteStopTransaction", {"transactionId": 1001})
+            assert answer["status"] == "Accepted"
+            (stop,) = await link.wait_for("StopTransaction")
+            assert stop["transactionId"] == 1001 and stop["reason"] == "Remote"
+        else:
+            request = {"idToken": {"idToken": "QUICK", "type": "ISO14443"}, "remoteStartId": 1}
+            await link.call("RequestStartTransaction", request)
+            (started,) = await link.wait_for("TransactionEvent", lambda e: e["eventType"] == "Started")
+            tx_id = started["transactionInfo"]["transactionId"]
+            assert (await link.call("RequestStopTransaction", {"transactionId": tx_id}))["status"] == "Accepted"
+            await link.wait_for("TransactionEvent", lambda e: e["eventType"] == "Ended")
+            assert [e["eventType"] for e in link.messages("TransactionEvent")][-1] == "Ended"
+        key = "status" if version is OcppVersion.V16 else "connectorStatus"
+        await link.wait_for("StatusNotification", lambda s: s[key] == "Available")
+        assert station.transaction_id(1) is None
+        assert station.connectors[1].free
+
+
+async def test_fleet_runs_many_stations_until_cancelled() -> None:
+    async with FakeCsms(heartbeat_interval=30) as csms:
+        ids = [f"FLEET-{n}" for n in range(5)]
+        fleet = asyncio.create_task(run_fleet(csms.url, ids, "2.0.1", stagger=0.01, **FAST))
+        for station_id in ids:
+            link = await csms.link(station_id)
+            await link.wait_for("StatusNotification")
+        fleet.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await fleet
+        for station_id in ids:
+            await asyncio.wait_for(csms.links[station_id].closed.wait(), 2)
+
+
+async def test_station_can_reconnect_after_close() -> None:
+    async with FakeCsms() as csms:
+        station = a_station(csms, OcppVersion.V201)
+        await station.connect()
+        await station.boot()
+        await station.close()
+        assert not station.connected
+        await station.connect()
+        assert (await station.heartbeat())["currentTime"].endswith("Z")
+        await station.close()
+        assert len(csms.links["CP1"].messages("Heartbeat")) == 1
+        assert_station_frames_valid(OcppVersion.V201, station.transcript)

@@ -157,9 +157,7 @@ async def test_station_save_updates_only_operator_fields(storage: SqlStorage) ->
 async def test_create_if_absent_keeps_an_existing_station(storage: SqlStorage) -> None:
     created = await storage.write(lambda uow: uow.stations.create_if_absent("CP-9", Registration.PENDING))
     assert created.id == "CP-9" and created.registration is Registration.PENDING
-    await storage.write(
-        lambda uow: uow.stations.save(a_station(id="CP-9", registration=Registration.ACCEPTED))
-    )
+    await storage.write(lambda uow: uow.stations.save(a_station(id="CP-9", registration=Registration.ACCEPTED)))
     again = await storage.write(lambda uow: uow.stations.create_if_absent("CP-9", Registration.REJECTED))
     assert again.registration is Registration.ACCEPTED
     assert again.created_at == created.created_at
@@ -322,17 +320,13 @@ async def test_station_tx_id_is_unique_per_station(storage: SqlStorage) -> None:
 
 
 async def test_find_start_matches_a_retried_start(storage: SqlStorage) -> None:
-    tx = await storage.write(
-        lambda uow: uow.transactions.create(a_new_transaction(evse_id=2, connector_id=1))
-    )
+    tx = await storage.write(lambda uow: uow.transactions.create(a_new_transaction(evse_id=2, connector_id=1)))
     anonymous = await storage.write(
         lambda uow: uow.transactions.create(a_new_transaction(id_token=None, meter_start_wh=None, evse_id=3))
     )
 
     async def find(station: str, connector: int, token: str | None, meter: float | None, at: datetime) -> Any:
-        return await storage.read(
-            lambda uow: uow.transactions.find_start(station, connector, token, meter, at)
-        )
+        return await storage.read(lambda uow: uow.transactions.find_start(station, connector, token, meter, at))
 
     # The 1.6 connectorId is the EVSE id.
     assert await find("CP-1", 2, "TAG-1", 1000.0, T0) == tx
@@ -374,9 +368,7 @@ async def test_transaction_list_filters(storage: SqlStorage) -> None:
     made = []
     for station, token, hours, stopped in specs:
         tx = await storage.write(
-            creating(
-                a_new_transaction(station_id=station, id_token=token, started_at=T0 + timedelta(hours=hours))
-            )
+            creating(a_new_transaction(station_id=station, id_token=token, started_at=T0 + timedelta(hours=hours)))
         )
         if stopped:
             tx.stopped_at = tx.started_at + timedelta(minutes=30)
@@ -421,9 +413,7 @@ async def test_meter_values_round_trip_and_idempotency(storage: SqlStorage) -> N
             context="Sample.Periodic",
             signed_data="c2lnbmVk",
         ),
-        a_sample(
-            timestamp=T0 + timedelta(minutes=1), value=231.0, measurand="Voltage", unit="V", phase="L2-N"
-        ),
+        a_sample(timestamp=T0 + timedelta(minutes=1), value=231.0, measurand="Voltage", unit="V", phase="L2-N"),
         a_sample(timestamp=T0 + timedelta(minutes=2), value=1.75, unit="kWh"),
         a_sample(timestamp=T0 + timedelta(minutes=2), value=11.0, measurand="Power.Active.Import", unit=None),
     ]
@@ -472,9 +462,7 @@ async def test_energy_register_bounds_in_wh(storage: SqlStorage) -> None:
 
 
 async def test_reviews(storage: SqlStorage) -> None:
-    await storage.write(
-        lambda uow: uow.reviews.add("CP-1", ReviewKind.UNKNOWN_TRANSACTION, {"transactionId": 7})
-    )
+    await storage.write(lambda uow: uow.reviews.add("CP-1", ReviewKind.UNKNOWN_TRANSACTION, {"transactionId": 7}))
     await storage.write(lambda uow: uow.reviews.add("CP-2", ReviewKind.FOREIGN_TRANSACTION, {"n": [1, "x"]}))
     everything = await storage.read(lambda uow: uow.reviews.list())
     assert [(r.station_id, r.kind) for r in everything] == [
@@ -596,3 +584,15 @@ async def test_upgrade_an_empty_database(backend: str, tmp_path: Path) -> None:
             assert [s.id for s in await storage.read(lambda uow: uow.stations.list())] == ["CP-1"]
         finally:
             await storage.close()
+
+
+async def test_read_does_not_persist_writes(storage: SqlStorage) -> None:
+    async def sneaky(uow: UnitOfWork) -> None:
+        await uow.api_keys.add("sneaky", "admin", "h")
+
+    if storage.dialect_name == "postgresql":
+        with pytest.raises(Exception, match="read-only"):
+            await storage.read(sneaky)
+    else:
+        await storage.read(sneaky)  # SQLite: rolled back when the read ends
+    assert await storage.read(lambda uow: uow.api_keys.count()) == 0

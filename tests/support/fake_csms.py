@@ -78,9 +78,7 @@ class _CsmsDispatcher:
 
 
 def _boot(csms: FakeCsms, link: StationLink, payload: Payload) -> Payload:
-    status, interval = (
-        csms.boot_answers.pop(0) if csms.boot_answers else ("Accepted", csms.heartbeat_interval)
-    )
+    status, interval = csms.boot_answers.pop(0) if csms.boot_answers else ("Accepted", csms.heartbeat_interval)
     return {"status": status, "currentTime": _now(), "interval": interval}
 
 
@@ -177,9 +175,7 @@ class FakeCsms:
             await ws.send(data, text=True)
 
         holder: list[StationLink] = []
-        session = RpcSession(
-            version, send, _CsmsDispatcher(self, lambda: holder[0]), _SCHEMAS, call_timeout=5.0
-        )
+        session = RpcSession(version, send, _CsmsDispatcher(self, lambda: holder[0]), _SCHEMAS, call_timeout=5.0)
         link = StationLink(
             station_id,
             version,

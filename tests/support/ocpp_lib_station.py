@@ -100,9 +100,7 @@ class _Lib201(ChargePoint201):  # type: ignore[misc]
 
     @on("RequestStartTransaction")  # type: ignore[untyped-decorator]
     def on_request_start(self, id_token: dict[str, Any], remote_start_id: int, **kwargs: Any) -> Any:
-        self.remote.start_requests.append(
-            {"id_token": id_token, "remote_start_id": remote_start_id, **kwargs}
-        )
+        self.remote.start_requests.append({"id_token": id_token, "remote_start_id": remote_start_id, **kwargs})
         return result201.RequestStartTransaction(status=self.remote.start_status)
 
     @on("RequestStopTransaction")  # type: ignore[untyped-decorator]
@@ -185,9 +183,7 @@ class OcppLibStation:
     async def boot(self) -> dict[str, Any]:
         """BootNotification; returns {"status", "interval", "current_time"}."""
         if self.is_v16:
-            r = await self._call(
-                call16.BootNotification(charge_point_model="LibCP", charge_point_vendor="OcppLib")
-            )
+            r = await self._call(call16.BootNotification(charge_point_model="LibCP", charge_point_vendor="OcppLib"))
         else:
             r = await self._call(
                 call201.BootNotification(
@@ -252,9 +248,7 @@ class OcppLibStation:
         status = r.id_token_info["status"] if r.id_token_info else "Accepted"
         return str(status), tx_id
 
-    async def meter(
-        self, connector_id: int, tx_id: int | str, energy_wh: int, power_w: float = 11_000.0
-    ) -> None:
+    async def meter(self, connector_id: int, tx_id: int | str, energy_wh: int, power_w: float = 11_000.0) -> None:
         if self.is_v16:
             await self._call(
                 call16.MeterValues(

@@ -90,12 +90,7 @@ def validator(version: Enum | str, action: str, kind: str) -> jsonschema.protoco
         path = _SCHEMA_ROOT / "v16" / "schemas" / f"{action}{'Response' if kind == 'response' else ''}.json"
         cls: Any = jsonschema.Draft4Validator
     else:
-        path = (
-            _SCHEMA_ROOT
-            / "v201"
-            / "schemas"
-            / f"{action}{'Response' if kind == 'response' else 'Request'}.json"
-        )
+        path = _SCHEMA_ROOT / "v201" / "schemas" / f"{action}{'Response' if kind == 'response' else 'Request'}.json"
         cls = jsonschema.Draft6Validator
     if not path.is_file():
         raise AssertionError(f"no {key} {kind} schema for action {action!r} ({path.name})")
@@ -120,9 +115,7 @@ def _parse(index: int, raw: bytes | str) -> list[Any]:
 
 
 def _check_payload(version: str, action: str, kind: str, payload: Any, where: str) -> None:
-    errors = sorted(
-        validator(version, action, kind).iter_errors(payload), key=lambda e: list(e.absolute_path)
-    )
+    errors = sorted(validator(version, action, kind).iter_errors(payload), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
         path = "/".join(str(p) for p in first.absolute_path) or "<root>"

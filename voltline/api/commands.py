@@ -25,9 +25,7 @@ COMMAND_ERRORS = error_responses(404, 409, 502, 504)
     response_model=CommandResultBody,
     responses=COMMAND_ERRORS,
 )
-async def remote_start(
-    station_id: StationId, body: RemoteStartRequest, services: ServicesDep
-) -> CommandResultBody:
+async def remote_start(station_id: StationId, body: RemoteStartRequest, services: ServicesDep) -> CommandResultBody:
     result = await services.remote_control.remote_start(station_id, body.id_token, body.evse)
     return CommandResultBody(status=result.status, response=result.payload)
 
@@ -40,9 +38,7 @@ async def remote_start(
     response_model=CommandResultBody,
     responses=COMMAND_ERRORS,
 )
-async def remote_stop(
-    station_id: StationId, body: RemoteStopRequest, services: ServicesDep
-) -> CommandResultBody:
+async def remote_stop(station_id: StationId, body: RemoteStopRequest, services: ServicesDep) -> CommandResultBody:
     result = await services.remote_control.remote_stop(station_id, body.reference)
     return CommandResultBody(status=result.status, response=result.payload)
 

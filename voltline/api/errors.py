@@ -55,8 +55,18 @@ async def validation_error_handler(_request: Request, error: Exception) -> JSONR
     """FastAPI's 422 shape, minus each error's `input`: echoing it would put secrets (a too short
     password) and arbitrary garbage back into responses and the logs of every proxy in between."""
     assert isinstance(error, RequestValidationError)
-    errors = [{k: v for k, v in e.items() if k != "input"} for e in error.errors()]
+    errors = [_without_input(e) for e in error.errors()]
     return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+
+def _without_input(error: Any) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {k: v for k, v in error.items() if k != "input"}
+    if isinstance(cleaned.get("ctx"), dict):
+        # A validator's exception would otherwise serialise as {}; its message is already in "msg".
+        cleaned["ctx"] = {k: v for k, v in cleaned["ctx"].items() if not isinstance(v, BaseException)}
+        if not cleaned["ctx"]:
+            del cleaned["ctx"]
+    return cleaned
 
 
 def install_error_handlers(app: FastAPI) -> None:

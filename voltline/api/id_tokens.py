@@ -34,9 +34,7 @@ async def create_id_token(body: IdTokenCreate, services: ServicesDep) -> IdToken
     return IdTokenBody.of(await services.authorization.create(body.to_domain()))
 
 
-@router.get(
-    "/{id_token}", summary="View an id token", response_model=IdTokenBody, responses=error_responses(404)
-)
+@router.get("/{id_token}", summary="View an id token", response_model=IdTokenBody, responses=error_responses(404))
 async def get_id_token(id_token: IdTokenPath, services: ServicesDep) -> IdTokenBody:
     return IdTokenBody.of(await services.authorization.get(id_token))
 

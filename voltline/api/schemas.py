@@ -98,8 +98,7 @@ class StationRegistrationRequest(Strict):
         default=1,
         ge=0,
         le=3,
-        description="OCPP security profile: 0 none, 1 Basic auth, 2 TLS + Basic auth, "
-        "3 TLS client certificates.",
+        description="OCPP security profile: 0 none, 1 Basic auth, 2 TLS + Basic auth, 3 TLS client certificates.",
     )
     password: str | None = Field(
         default=None,
@@ -185,9 +184,7 @@ class StationDetailBody(StationBody):
     )
 
     @classmethod
-    def with_connectors(
-        cls, station: Station, online: bool, statuses: list[ConnectorStatus]
-    ) -> StationDetailBody:
+    def with_connectors(cls, station: Station, online: bool, statuses: list[ConnectorStatus]) -> StationDetailBody:
         ordered = sorted(statuses, key=lambda s: (s.evse_id, s.connector_id))
         return cls(**cls.fields_of(station, online), connectors=[ConnectorStatusBody.of(s) for s in ordered])
 
@@ -211,9 +208,7 @@ class IdTokenCreate(Strict):
     )
 
     id_token: IdTokenValue
-    type: TokenType = Field(
-        default=TokenType.ISO14443, description="Kind of token (OCPP 2.0.1 IdTokenEnumType)."
-    )
+    type: TokenType = Field(default=TokenType.ISO14443, description="Kind of token (OCPP 2.0.1 IdTokenEnumType).")
     status: AuthorizationStatus = Field(default=AuthorizationStatus.ACCEPTED)
     expiry: UtcDatetime | None = Field(
         default=None, description="After this instant an Accepted token is reported as Expired."
@@ -234,9 +229,7 @@ class IdTokenPatch(Strict):
     """Change some fields of a token; fields left out keep their value. `expiry` and `group_id` may be
     set to null to clear them."""
 
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"status": "Blocked"}, {"expiry": None}]}
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"status": "Blocked"}, {"expiry": None}]})
 
     type: TokenType | None = None
     status: AuthorizationStatus | None = None

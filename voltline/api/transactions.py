@@ -19,8 +19,8 @@ router = APIRouter(prefix="/transactions", tags=["transactions"])
 @router.get(
     "",
     summary="List transactions, newest first",
-    description="Filters combine with AND. `from` and `to` bound the start time (inclusive); a time without "
-    "a UTC offset is read as UTC.",
+    description="Filters combine with AND. `from` (inclusive) and `to` (exclusive) bound the start "
+    "time; a time without a UTC offset is read as UTC.",
     response_model=list[TransactionBody],
 )
 async def list_transactions(
@@ -34,7 +34,7 @@ async def list_transactions(
         str | None, Query(min_length=1, max_length=36, pattern=PRINTABLE, description="Only this id token.")
     ] = None,
     started_from: Annotated[datetime | None, Query(alias="from", description="Started at or after.")] = None,
-    started_to: Annotated[datetime | None, Query(alias="to", description="Started at or before.")] = None,
+    started_to: Annotated[datetime | None, Query(alias="to", description="Started before.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many transactions.")] = 100,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1, description="Skip this many first.")] = 0,
 ) -> list[TransactionBody]:
@@ -61,9 +61,7 @@ async def list_transactions(
     responses=error_responses(404),
 )
 async def get_transaction(
-    transaction_id: Annotated[
-        int, Path(ge=1, le=MAX_DB_INT, description="Voltline's id of the transaction.")
-    ],
+    transaction_id: Annotated[int, Path(ge=1, le=MAX_DB_INT, description="Voltline's id of the transaction.")],
     services: ServicesDep,
 ) -> TransactionDetailBody:
     return TransactionDetailBody.with_meter_values(await services.transactions.get(transaction_id))

@@ -44,9 +44,7 @@ class AdmissionService:
             if self._policy is UnknownStationPolicy.REJECT:
                 return Refusal.UNKNOWN_STATION
             registration = (
-                Registration.PENDING
-                if self._policy is UnknownStationPolicy.PENDING
-                else Registration.ACCEPTED
+                Registration.PENDING if self._policy is UnknownStationPolicy.PENDING else Registration.ACCEPTED
             )
             station = await self._stations.admit_unknown(station_id, registration)
             log.info("registered unknown station %s as %s", station_id, station.registration.value)

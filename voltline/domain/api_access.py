@@ -22,9 +22,7 @@ class ApiAccessService:
         async def op(uow: UnitOfWork) -> str | None:
             if configured is not None:
                 if await uow.api_keys.find(token_digest(configured)) is None:
-                    await uow.api_keys.add(
-                        "admin (VOLTLINE_ADMIN_TOKEN)", ADMIN_ROLE, token_digest(configured)
-                    )
+                    await uow.api_keys.add("admin (VOLTLINE_ADMIN_TOKEN)", ADMIN_ROLE, token_digest(configured))
                 return None
             if await uow.api_keys.count() > 0:
                 return None

@@ -18,6 +18,7 @@ from voltline.domain.models import ReviewKind, SampledValue, TokenVerdict, Trans
 from voltline.storage.ports import NewTransaction, Storage, TransactionFilter, UnitOfWork
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
+MAX_TRANSACTION_ID = 2**63 - 1  # transaction ids are signed 64-bit database integers
 
 
 @dataclass(slots=True, frozen=True)
@@ -135,9 +136,7 @@ class TransactionService:
             if tx.stopped_at is not None:
                 return verdict  # a retry: the first stop stands
             if request.transaction_data:
-                await uow.transactions.add_meter_values(
-                    tx.station_id, tx.evse_id, tx.id, request.transaction_data
-                )
+                await uow.transactions.add_meter_values(tx.station_id, tx.evse_id, tx.id, request.transaction_data)
             tx.stopped_at = request.timestamp
             tx.meter_stop_wh = request.meter_stop_wh
             tx.stop_reason = request.reason or "Local"
@@ -229,7 +228,9 @@ class TransactionService:
 
         async def op(uow: UnitOfWork) -> Transaction | None:
             tx = await uow.transactions.by_station_tx_id(station_id, reference)
-            if tx is None and reference.isdigit():
+            # isascii: str.isdigit() also accepts digits int() refuses ('²'); the bound keeps an id that
+            # cannot be ours away from the database driver, which would raise on an out-of-range integer.
+            if tx is None and reference.isascii() and reference.isdigit() and int(reference) <= MAX_TRANSACTION_ID:
                 candidate = await uow.transactions.get(int(reference))
                 if candidate is not None and candidate.station_id == station_id:
                     tx = candidate
@@ -248,9 +249,7 @@ def _first_register(values: Sequence[SampledValue]) -> float | None:
     return None
 
 
-def _merge(
-    tx: Transaction, event: TransactionEvent, register: float | None, verdict: TokenVerdict | None
-) -> None:
+def _merge(tx: Transaction, event: TransactionEvent, register: float | None, verdict: TokenVerdict | None) -> None:
     """Fold a later (or earlier, when out of order) event into a known transaction."""
     if event.event_type == "Started":
         # A Started that arrives after other events carries the true start.

@@ -42,6 +42,7 @@ class GatewayConfig:
     ping_interval: float
     ping_timeout: float
     handshake_timeout: float
+    close_timeout: float
     call_timeout: float
     max_message_size: int
     backlog: int
@@ -85,6 +86,8 @@ class StationGateway:
             ping_interval=self._config.ping_interval,
             ping_timeout=self._config.ping_timeout,
             open_timeout=self._config.handshake_timeout,
+            # A dead peer never answers our close frame: keep this short so it shows offline promptly.
+            close_timeout=self._config.close_timeout,
             max_size=self._config.max_message_size,
             backlog=self._config.backlog,
             compression=None,  # no permessage-deflate: no decompression bombs, less CPU per frame
@@ -118,25 +121,19 @@ class StationGateway:
             log.info("refused unknown station %s from %s", station_id, _peer(connection))
             return connection.respond(HTTPStatus.NOT_FOUND, "Unknown station\n")
         if verdict is Refusal.BAD_CREDENTIALS:
-            log.warning(
-                "refused station %s from %s: missing or wrong credentials", station_id, _peer(connection)
-            )
+            log.warning("refused station %s from %s: missing or wrong credentials", station_id, _peer(connection))
             response = connection.respond(HTTPStatus.UNAUTHORIZED, "Unauthorized\n")
             response.headers["WWW-Authenticate"] = 'Basic realm="Voltline", charset="UTF-8"'
             return response
         assert isinstance(verdict, Admitted)
         if not verdict.authenticated and self._registry.get(station_id) is not None:
             # An unauthenticated newcomer never displaces a live station.
-            log.warning(
-                "refused unauthenticated second connection for %s from %s", station_id, _peer(connection)
-            )
+            log.warning("refused unauthenticated second connection for %s from %s", station_id, _peer(connection))
             return connection.respond(HTTPStatus.CONFLICT, "Station already connected\n")
         self._admitted[connection] = verdict
         return None
 
-    def _select_subprotocol(
-        self, connection: ServerConnection, offered: Sequence[Subprotocol]
-    ) -> Subprotocol | None:
+    def _select_subprotocol(self, connection: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
         version = choose_subprotocol(offered, self._config.versions)
         return Subprotocol(version.value) if version is not None else None
 
@@ -165,9 +162,7 @@ class StationGateway:
             call_timeout=self._config.call_timeout,
             logger=log,
         )
-        connection = StationConnection(
-            station_id, session, websocket, admitted.authenticated, _peer(websocket)
-        )
+        connection = StationConnection(station_id, session, websocket, admitted.authenticated, _peer(websocket))
         previous = self._registry.put(connection)
         if previous is not None:
             log.warning(
@@ -179,9 +174,7 @@ class StationGateway:
             previous.session.close("replaced by a newer connection")
             await previous.websocket.close(1000, "replaced by a newer connection")
         else:
-            log.info(
-                "station %s connected (%s) from %s", station_id, version.value, connection.remote_address
-            )
+            log.info("station %s connected (%s) from %s", station_id, version.value, connection.remote_address)
         await self._stations.connected(station_id, version.value)
         try:
             await self._read_frames(websocket, session, station_id)
@@ -217,9 +210,7 @@ class StationGateway:
     async def _flush_last_seen(self) -> None:
         seen = self._registry.take_seen()
         if seen:
-            await self._stations.record_seen(
-                {station: datetime.fromtimestamp(at, UTC) for station, at in seen.items()}
-            )
+            await self._stations.record_seen({station: datetime.fromtimestamp(at, UTC) for station, at in seen.items()})
 
 
 def _peer(connection: ServerConnection) -> str:

@@ -23,7 +23,7 @@ from voltline.ocppj.frames import (
     encode_error,
     encode_result,
 )
-from voltline.ocppj.schemas import SchemaRegistry
+from voltline.ocppj.schemas import SchemaRegistry, shared_registry
 from voltline.ocppj.session import Dispatcher, RpcSession, Send
 from voltline.ocppj.versions import OcppVersion, schema_folder
 
@@ -52,4 +52,5 @@ __all__ = [
     "encode_result",
     "error_code",
     "schema_folder",
+    "shared_registry",
 ]

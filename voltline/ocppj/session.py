@@ -178,9 +178,7 @@ class RpcSession:
             await self._send_error(call.message_id, ErrorKind.NOT_IMPLEMENTED, f"unknown action {action!r}")
             return
         if not self._dispatcher.supports(action):
-            await self._send_error(
-                call.message_id, ErrorKind.NOT_SUPPORTED, f"action {action!r} not supported"
-            )
+            await self._send_error(call.message_id, ErrorKind.NOT_SUPPORTED, f"action {action!r} not supported")
             return
         try:
             self._schemas.validate_request(self.version, action, call.payload)

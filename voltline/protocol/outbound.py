@@ -52,18 +52,14 @@ class SessionLink:
             raise StationOffline(f"station {station_id!r} is not connected")
         return session
 
-    async def _call(
-        self, session: RpcSession, station_id: str, action: str, payload: dict[str, Any]
-    ) -> dict[str, Any]:
+    async def _call(self, session: RpcSession, station_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         version = session.version
         if not self._schemas.knows(version, action):
             raise InvalidRequest(f"{action!r} is not an OCPP {version.value} action")
         try:
             self._schemas.validate_request(version, action, payload)
         except OcppError as exc:
-            raise InvalidRequest(
-                f"{action} payload is not valid for OCPP {version.value}: {exc.description}"
-            ) from exc
+            raise InvalidRequest(f"{action} payload is not valid for OCPP {version.value}: {exc.description}") from exc
         try:
             return await session.call(action, payload)
         except CallTimeout as exc:

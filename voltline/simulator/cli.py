@@ -25,9 +25,7 @@ _STYLES = {
 
 
 def simulate(
-    url: Annotated[
-        str, typer.Option(help="CSMS endpoint base; the id is appended.")
-    ] = "ws://127.0.0.1:9000/ocpp",
+    url: Annotated[str, typer.Option(help="CSMS endpoint base; the id is appended.")] = "ws://127.0.0.1:9000/ocpp",
     id: Annotated[str, typer.Option(help="Charge point identity.")] = "CP1",
     ocpp: Annotated[str, typer.Option(help="1.6 or 2.0.1 (or ocpp1.6 / ocpp2.0.1).")] = "1.6",
     password: Annotated[str | None, typer.Option(help="HTTP Basic auth password (username = id).")] = None,
@@ -35,7 +33,7 @@ def simulate(
     meter_interval: Annotated[float, typer.Option(help="Seconds between meter values while charging.")] = 5.0,
 ) -> None:
     """Run a simulated charge point until Ctrl-C; charging is driven by the CSMS (remote start/stop)."""
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     try:
         version = parse_version(ocpp)
     except ValueError as exc:

@@ -121,17 +121,13 @@ class StationMessages(Protocol):
 
     def boot(self, info: StationInfo, reason: str) -> tuple[str, Payload]: ...
     def heartbeat(self) -> tuple[str, Payload]: ...
-    def status(
-        self, connector_id: int, status: str, error_code: str, info: str | None
-    ) -> tuple[str, Payload]: ...
+    def status(self, connector_id: int, status: str, error_code: str, info: str | None) -> tuple[str, Payload]: ...
     def authorize(self, id_token: str) -> tuple[str, Payload]: ...
     def start(self, tx: Transaction, sample: MeterSample) -> tuple[str, Payload]: ...
     def meter(
         self, connector_id: int, tx: Transaction | None, sample: MeterSample, context: str
     ) -> tuple[str, Payload]: ...
-    def stop(
-        self, tx: Transaction, sample: MeterSample, reason: str, id_token: str | None
-    ) -> tuple[str, Payload]: ...
+    def stop(self, tx: Transaction, sample: MeterSample, reason: str, id_token: str | None) -> tuple[str, Payload]: ...
     def wire_status(self, status: str) -> str: ...
     def authorization_status(self, answer: Payload) -> str: ...
 
@@ -150,9 +146,7 @@ class V16Messages:
     def heartbeat(self) -> tuple[str, Payload]:
         return "Heartbeat", {}
 
-    def status(
-        self, connector_id: int, status: str, error_code: str, info: str | None
-    ) -> tuple[str, Payload]:
+    def status(self, connector_id: int, status: str, error_code: str, info: str | None) -> tuple[str, Payload]:
         payload: Payload = {
             "connectorId": connector_id,
             "errorCode": error_code,
@@ -188,9 +182,7 @@ class V16Messages:
             payload["transactionId"] = tx.station_tx_id
         return "MeterValues", payload
 
-    def stop(
-        self, tx: Transaction, sample: MeterSample, reason: str, id_token: str | None
-    ) -> tuple[str, Payload]:
+    def stop(self, tx: Transaction, sample: MeterSample, reason: str, id_token: str | None) -> tuple[str, Payload]:
         if not isinstance(tx.station_tx_id, int):
             raise RuntimeError(f"connector {tx.connector_id}: the CSMS never assigned a transactionId")
         timestamp = now_iso()
@@ -278,9 +270,7 @@ class V201Messages:
     def heartbeat(self) -> tuple[str, Payload]:
         return "Heartbeat", {}
 
-    def status(
-        self, connector_id: int, status: str, error_code: str, info: str | None
-    ) -> tuple[str, Payload]:
+    def status(self, connector_id: int, status: str, error_code: str, info: str | None) -> tuple[str, Payload]:
         return "StatusNotification", {
             "timestamp": now_iso(),
             "connectorStatus": self.wire_status(status),
@@ -309,9 +299,7 @@ class V201Messages:
             "transactionInfo": info,
             "idToken": {"idToken": tx.id_token, "type": tx.id_token_type},
             "evse": {"id": tx.connector_id, "connectorId": 1},
-            "meterValue": [
-                {"timestamp": tx.started_at, "sampledValue": [self._energy(sample, "Transaction.Begin")]}
-            ],
+            "meterValue": [{"timestamp": tx.started_at, "sampledValue": [self._energy(sample, "Transaction.Begin")]}],
         }
 
     def meter(
@@ -329,9 +317,7 @@ class V201Messages:
             "meterValue": meter_value,
         }
 
-    def stop(
-        self, tx: Transaction, sample: MeterSample, reason: str, id_token: str | None
-    ) -> tuple[str, Payload]:
+    def stop(self, tx: Transaction, sample: MeterSample, reason: str, id_token: str | None) -> tuple[str, Payload]:
         timestamp = now_iso()
         reason = _TO_V201_REASON.get(reason, reason)
         if reason not in V201_STOP_REASONS:
@@ -346,9 +332,7 @@ class V201Messages:
                 "chargingState": "Idle",
                 "stoppedReason": reason,
             },
-            "meterValue": [
-                {"timestamp": timestamp, "sampledValue": [self._energy(sample, "Transaction.End")]}
-            ],
+            "meterValue": [{"timestamp": timestamp, "sampledValue": [self._energy(sample, "Transaction.End")]}],
         }
         if id_token is not None:
             payload["idToken"] = {"idToken": id_token, "type": "ISO14443"}

@@ -23,6 +23,7 @@ from voltline.ocppj import (
     RpcSession,
     SchemaRegistry,
     SessionClosed,
+    shared_registry,
 )
 from voltline.simulator.messages import (
     Payload,
@@ -55,7 +56,7 @@ def parse_version(version: OcppVersion | str) -> OcppVersion:
 @cache
 def _shared_schemas() -> SchemaRegistry:
     # One registry for every station of the process: a fleet compiles each validator once.
-    return SchemaRegistry()
+    return shared_registry()
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,13 +121,10 @@ class SimulatedStation:
         self.password = password
         self.meter_interval = meter_interval
         self.call_timeout = call_timeout
-        self.info = StationInfo(
-            vendor=vendor, model=model, serial=serial or f"SIM-{station_id}", firmware=firmware
-        )
+        self.info = StationInfo(vendor=vendor, model=model, serial=serial or f"SIM-{station_id}", firmware=firmware)
         self.messages: StationMessages = V16Messages() if self.version is OcppVersion.V16 else V201Messages()
         self.connectors: dict[int, ConnectorState] = {
-            n: ConnectorState(n, EnergyMeter(power_w, time_scale=time_scale))
-            for n in range(1, connectors + 1)
+            n: ConnectorState(n, EnergyMeter(power_w, time_scale=time_scale)) for n in range(1, connectors + 1)
         }
         self.transcript: list[tuple[str, bytes]] = []
         self.registration_status: str | None = None
@@ -150,7 +148,7 @@ class SimulatedStation:
         """Open the WebSocket (subprotocol of the version, Basic auth when a password is set)."""
         from voltline.simulator.handlers import StationDispatcher  # handlers import this module
 
-        if self._session is not None:
+        if self.connected:
             raise RuntimeError("already connected")
         headers: dict[str, str] = {}
         if self.password is not None:
@@ -164,9 +162,7 @@ class SimulatedStation:
         )
         if ws.subprotocol != self.version.value:
             await ws.close()
-            raise ConnectionError(
-                f"CSMS did not accept subprotocol {self.version.value} (got {ws.subprotocol!r})"
-            )
+            raise ConnectionError(f"CSMS did not accept subprotocol {self.version.value} (got {ws.subprotocol!r})")
         self._ws = ws
         self._closing = False
         self._done.clear()
@@ -178,9 +174,7 @@ class SimulatedStation:
             call_timeout=self.call_timeout,
             logger=logger,
         )
-        self._reader = asyncio.create_task(
-            self._read(ws, self._session), name=f"sim-reader-{self.station_id}"
-        )
+        self._reader = asyncio.create_task(self._read(ws, self._session), name=f"sim-reader-{self.station_id}")
         self.emit("connected", f"{self.url}/{self.station_id} as {self.version.value}")
 
     async def _send(self, data: bytes) -> None:
@@ -244,7 +238,7 @@ class SimulatedStation:
         if task.cancelled():
             return
         exc = task.exception()
-        if exc is not None and not isinstance(exc, SessionClosed):
+        if exc is not None and not isinstance(exc, SessionClosed | ConnectionError):
             logger.error("%s: %s failed: %r", self.station_id, task.get_name(), exc, exc_info=exc)
 
     def connector(self, connector_id: int) -> ConnectorState:
@@ -294,9 +288,7 @@ class SimulatedStation:
     async def authorize(self, id_token: str) -> Payload:
         return await self.call(*self.messages.authorize(id_token))
 
-    async def start_transaction(
-        self, connector_id: int, id_token: str, remote_start_id: int | None = None
-    ) -> Payload:
+    async def start_transaction(self, connector_id: int, id_token: str, remote_start_id: int | None = None) -> Payload:
         return await self._start(connector_id, id_token, remote_start_id, "ISO14443")
 
     async def _start(
@@ -331,9 +323,7 @@ class SimulatedStation:
     async def send_meter_values(self, connector_id: int) -> Payload:
         return await self.send_meter_sample(connector_id, "Sample.Periodic")
 
-    async def send_meter_sample(
-        self, connector_id: int, context: str, *, transactional: bool = True
-    ) -> Payload:
+    async def send_meter_sample(self, connector_id: int, context: str, *, transactional: bool = True) -> Payload:
         """A meter reading; in 2.0.1 part of the transaction (TransactionEvent Updated) unless
         `transactional` is False or none is running (then MeterValues)."""
         state = self.connector(connector_id)
@@ -341,9 +331,7 @@ class SimulatedStation:
         tx = state.transaction if transactional or self.version is OcppVersion.V16 else None
         return await self.call(*self.messages.meter(connector_id, tx, sample, context))
 
-    async def stop_transaction(
-        self, connector_id: int, reason: str = "Local", id_token: str | None = None
-    ) -> Payload:
+    async def stop_transaction(self, connector_id: int, reason: str = "Local", id_token: str | None = None) -> Payload:
         state = self.connector(connector_id)
         tx = state.transaction
         if tx is None:

@@ -61,9 +61,7 @@ async def authorize(ctx: StationContext, payload: dict[str, Any]) -> dict[str, A
 
 async def data_transfer(ctx: StationContext, payload: dict[str, Any]) -> dict[str, Any]:
     reply = await ctx.services.data_transfer.handle(
-        DataTransferRequest(
-            ctx.station_id, payload["vendorId"], payload.get("messageId"), payload.get("data")
-        )
+        DataTransferRequest(ctx.station_id, payload["vendorId"], payload.get("messageId"), payload.get("data"))
     )
     response: dict[str, Any] = {"status": reply.status}
     if reply.data is not None:

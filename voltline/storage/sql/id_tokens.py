@@ -36,9 +36,7 @@ class SqlIdTokenRepository:
         return None if row is None else _token(row)
 
     async def list(self, limit: int = 100, offset: int = 0) -> builtins.list[IdToken]:
-        rows = await self._session.execute(
-            select(id_tokens).order_by(id_tokens.c.id_token).limit(limit).offset(offset)
-        )
+        rows = await self._session.execute(select(id_tokens).order_by(id_tokens.c.id_token).limit(limit).offset(offset))
         return [_token(row) for row in rows]
 
     async def add(self, token: IdToken) -> IdToken:
@@ -67,10 +65,7 @@ class SqlIdTokenRepository:
         }
         row = (
             await self._session.execute(
-                update(id_tokens)
-                .where(id_tokens.c.id_token == token.id_token)
-                .values(values)
-                .returning(id_tokens)
+                update(id_tokens).where(id_tokens.c.id_token == token.id_token).values(values).returning(id_tokens)
             )
         ).first()
         if row is None:

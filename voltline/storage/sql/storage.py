@@ -81,7 +81,7 @@ class SqlStorage:
         return cls(engine, max_batch=max_batch)
 
     async def write(self, op: Operation[T]) -> T:
-        if self._closing:
+        if self._closing or self._writer.done():
             raise StorageClosedError("storage is closed")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Write(op, future))

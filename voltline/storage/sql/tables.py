@@ -95,9 +95,7 @@ class StationRow(Base):
 class ConnectorStatusRow(Base):
     __tablename__ = "connector_statuses"
 
-    station_id: Mapped[str] = mapped_column(
-        String(48), ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True
-    )
+    station_id: Mapped[str] = mapped_column(String(48), ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True)
     evse_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     connector_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     status: Mapped[str] = mapped_column(String(32))
@@ -168,9 +166,7 @@ class MeterValueRow(Base):
         Index("ix_meter_values_transaction_id", "transaction_id"),
     )
 
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     station_id: Mapped[str] = mapped_column(String(48))
     evse_id: Mapped[int] = mapped_column(Integer)
     transaction_id: Mapped[int | None] = mapped_column(Integer)
@@ -202,9 +198,7 @@ class StationEventRow(Base):
         Index("ix_station_events_station_timestamp", "station_id", "timestamp"),
     )
 
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     station_id: Mapped[str] = mapped_column(String(48))
     event_id: Mapped[int] = mapped_column(Integer)
     timestamp: Mapped[datetime]

@@ -113,9 +113,7 @@ class SqlTransactionRepository:
         return tx
 
     async def get(self, transaction_id: int) -> Transaction | None:
-        row = (
-            await self._session.execute(select(transactions).where(transactions.c.id == transaction_id))
-        ).first()
+        row = (await self._session.execute(select(transactions).where(transactions.c.id == transaction_id))).first()
         return None if row is None else _transaction(row)
 
     async def by_station_tx_id(self, station_id: str, station_tx_id: str) -> Transaction | None:
@@ -211,9 +209,7 @@ class SqlTransactionRepository:
         ]
         # executemany + RETURNING: SQLAlchemy batches it into multi-row INSERTs ("insertmanyvalues");
         # ON CONFLICT DO NOTHING returns only the rows actually inserted.
-        stmt = (
-            dialect_insert(self._dialect, meter_values).on_conflict_do_nothing().returning(meter_values.c.id)
-        )
+        stmt = dialect_insert(self._dialect, meter_values).on_conflict_do_nothing().returning(meter_values.c.id)
         result = await self._session.execute(stmt, rows)
         return len(result.all())
 
