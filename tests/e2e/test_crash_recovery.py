@@ -1,0 +1,223 @@
+"""kill -9 of the server right after it answered: what was acknowledged is there after a restart, and the
+station's retry of the same message gets the same answer."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+
+from tests.e2e.conftest import ADMIN_TOKEN, STATION_PASSWORD
+from tests.support.schema_check import assert_server_frames_valid
+from tests.support.waiting import eventually
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerProcess:
+    """`voltline serve` in its own process, as an operator runs it."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.ocpp_port = free_port()
+        self.http_port = free_port()
+        self.env = {
+            **os.environ,
+            "VOLTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}",
+            "VOLTLINE_ADMIN_TOKEN": ADMIN_TOKEN,
+            "VOLTLINE_OCPP_HOST": "127.0.0.1",
+            "VOLTLINE_OCPP_PORT": str(self.ocpp_port),
+            "VOLTLINE_HTTP_HOST": "127.0.0.1",
+            "VOLTLINE_HTTP_PORT": str(self.http_port),
+            "VOLTLINE_LOG_LEVEL": "WARNING",
+        }
+        self.log = tmp_path / "server.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    async def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "voltline", "serve"], env=self.env, stdout=log, stderr=log
+            )
+
+        async def healthy() -> bool:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited: {self.log.read_text()[-2000:]}")
+            try:
+                async with httpx.AsyncClient() as client:
+                    return (await client.get(f"http://127.0.0.1:{self.http_port}/health")).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        await eventually(healthy, within=30, every=0.1)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def terminate(self) -> int:
+        assert self.process is not None
+        self.process.terminate()
+        return self.process.wait(20)
+
+    def api(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{self.http_port}", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        )
+
+    async def station(self, station_id: str, version: str, transcript: list[tuple[str, bytes]]) -> ClientConnection:
+        auth = base64.b64encode(f"{station_id}:{STATION_PASSWORD}".encode()).decode()
+        ws = await connect(
+            f"ws://127.0.0.1:{self.ocpp_port}/ocpp/{station_id}",
+            subprotocols=[version],  # type: ignore[list-item]
+            additional_headers={"Authorization": f"Basic {auth}"},
+        )
+        ws.transcript = transcript  # type: ignore[attr-defined]
+        return ws
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[ServerProcess]:
+    process = ServerProcess(tmp_path)
+    await process.start()
+    yield process
+    if process.process is not None and process.process.poll() is None:
+        process.kill()
+
+
+async def call(ws: ClientConnection, message_id: str, action: str, payload: dict[str, Any]) -> Any:
+    frame = orjson.dumps([2, message_id, action, payload])
+    ws.transcript.append(("out", frame))  # type: ignore[attr-defined]
+    await ws.send(frame.decode())
+    raw = await asyncio.wait_for(ws.recv(), 10)
+    ws.transcript.append(("in", raw.encode() if isinstance(raw, str) else raw))  # type: ignore[attr-defined]
+    answer = orjson.loads(raw)
+    assert answer[0] == 3 and answer[1] == message_id, answer
+    return answer[2]
+
+
+@pytest.fixture
+def transcript() -> Iterator[list[tuple[str, bytes]]]:
+    frames: list[tuple[str, bytes]] = []
+    yield frames
+
+
+async def test_v16_start_and_stop_survive_kill_9_and_retries_get_the_same_answers(
+    server: ServerProcess, transcript: list[tuple[str, bytes]]
+) -> None:
+    async with server.api() as api:
+        assert (await api.put("/api/v1/stations/CRASH-16", json={"password": STATION_PASSWORD})).status_code == 201
+        assert (await api.post("/api/v1/id-tokens", json={"id_token": "TAG-K9"})).status_code == 201
+
+    ws = await server.station("CRASH-16", "ocpp1.6", transcript)
+    boot = await call(ws, "b1", "BootNotification", {"chargePointVendor": "Acme", "chargePointModel": "K9"})
+    assert boot["status"] == "Accepted"
+    start = {"connectorId": 1, "idTag": "TAG-K9", "meterStart": 1000, "timestamp": "2026-11-23T10:00:00Z"}
+    first = await call(ws, "s1", "StartTransaction", start)
+    server.kill()  # right after the answer
+
+    await server.start()
+    ws = await server.station("CRASH-16", "ocpp1.6", transcript)
+    retry = await call(ws, "s1-retry", "StartTransaction", start)
+    assert retry["transactionId"] == first["transactionId"]
+    assert retry["idTagInfo"]["status"] == "Accepted"
+    stop = {"transactionId": first["transactionId"], "meterStop": 4500, "timestamp": "2026-11-23T11:00:00Z"}
+    assert await call(ws, "e1", "StopTransaction", stop) == {}  # no idTag sent, so no idTagInfo
+    server.kill()
+
+    await server.start()
+    async with server.api() as api:
+        txs = (await api.get("/api/v1/transactions", params={"station_id": "CRASH-16"})).json()
+        assert len(txs) == 1, txs
+        detail = (await api.get(f"/api/v1/transactions/{txs[0]['id']}")).json()
+    assert detail["station_transaction_id"] == first["transactionId"]
+    assert detail["active"] is False
+    assert detail["meter_stop_wh"] == 4500 and detail["energy_wh"] == 3500
+
+    ws = await server.station("CRASH-16", "ocpp1.6", transcript)
+    # the retried stop is acknowledged, and does not stop the transaction a second time
+    await call(ws, "e1-retry", "StopTransaction", {**stop, "meterStop": 9999})
+    async with server.api() as api:
+        again = (await api.get(f"/api/v1/transactions/{txs[0]['id']}")).json()
+    assert again["meter_stop_wh"] == 4500
+    await ws.close()
+    assert server.terminate() == 0  # SIGTERM: a clean, graceful exit
+    assert assert_server_frames_valid("ocpp1.6", transcript) == 5
+
+
+async def test_v201_transaction_event_survives_kill_9(
+    server: ServerProcess, transcript: list[tuple[str, bytes]]
+) -> None:
+    async with server.api() as api:
+        await api.put("/api/v1/stations/CRASH-201", json={"password": STATION_PASSWORD})
+    ws = await server.station("CRASH-201", "ocpp2.0.1", transcript)
+    boot = await call(
+        ws, "b1", "BootNotification", {"reason": "PowerUp", "chargingStation": {"model": "K9", "vendorName": "Acme"}}
+    )
+    assert boot["status"] == "Accepted"
+    meter = [
+        {
+            "timestamp": "2026-11-23T10:00:00Z",
+            "sampledValue": [{"value": 2000, "measurand": "Energy.Active.Import.Register"}],
+        }
+    ]
+    started = {
+        "eventType": "Started",
+        "timestamp": "2026-11-23T10:00:00Z",
+        "triggerReason": "Authorized",
+        "seqNo": 0,
+        "transactionInfo": {"transactionId": "tx-k9"},
+        "evse": {"id": 1, "connectorId": 1},
+        "meterValue": meter,
+    }
+    await call(ws, "t0", "TransactionEvent", started)
+    server.kill()
+
+    await server.start()
+    ws = await server.station("CRASH-201", "ocpp2.0.1", transcript)
+    await call(ws, "t0-retry", "TransactionEvent", started)
+    ended = {
+        **started,
+        "eventType": "Ended",
+        "seqNo": 1,
+        "timestamp": "2026-11-23T10:30:00Z",
+        "triggerReason": "StopAuthorized",
+        "transactionInfo": {"transactionId": "tx-k9", "stoppedReason": "Local"},
+        "meterValue": [
+            {
+                "timestamp": "2026-11-23T10:30:00Z",
+                "sampledValue": [
+                    {"value": 7.5, "measurand": "Energy.Active.Import.Register", "unitOfMeasure": {"unit": "kWh"}}
+                ],
+            }
+        ],
+    }
+    await call(ws, "t1", "TransactionEvent", ended)
+    server.kill()
+
+    await server.start()
+    async with server.api() as api:
+        txs = (await api.get("/api/v1/transactions", params={"station_id": "CRASH-201"})).json()
+        assert len(txs) == 1
+        detail = (await api.get(f"/api/v1/transactions/{txs[0]['id']}")).json()
+    assert detail["station_transaction_id"] == "tx-k9"
+    assert detail["active"] is False
+    assert detail["energy_wh"] == pytest.approx(5500)
+    assert assert_server_frames_valid("ocpp2.0.1", transcript) == 4

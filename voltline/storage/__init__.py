@@ -1,0 +1,1 @@
+"""Persistence: the storage contract (ports) and its SQL implementation."""
