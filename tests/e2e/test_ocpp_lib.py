@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from ocpp.v16 import call as call16
+from ocpp.v201 import call as call201
 
 from tests.e2e.conftest import STATION_PASSWORD, RunningServer
 from tests.support.ocpp_lib_station import OcppLibStation
@@ -213,6 +214,22 @@ async def test_retried_start_and_stop_transaction_are_idempotent_on_1_6(
         txs = (await api.get("/api/v1/transactions", params={"station_id": station_id})).json()
         assert [tx["station_transaction_id"] for tx in txs] == [first.transaction_id]
 
+        sample = call16.MeterValues(
+            connector_id=1,
+            transaction_id=first.transaction_id,
+            meter_value=[
+                {
+                    "timestamp": "2025-03-01T10:30:00.000Z",
+                    "sampledValue": [
+                        {"value": "1100", "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+                        {"value": "11000", "measurand": "Power.Active.Import", "unit": "W"},
+                    ],
+                }
+            ],
+        )
+        await station._call(sample)
+        await station._call(sample)  # retried MeterValues: stored once
+
         stop = call16.StopTransaction(
             meter_stop=2_100,
             timestamp="2025-03-01T11:00:00.000Z",
@@ -244,7 +261,95 @@ async def test_retried_start_and_stop_transaction_are_idempotent_on_1_6(
     assert detail["stop_reason"] == "Local"
     assert parse_time(detail["started_at"]) == datetime(2025, 3, 1, 10, tzinfo=UTC)
     assert parse_time(detail["stopped_at"]) == datetime(2025, 3, 1, 11, tzinfo=UTC)
-    # boot, 2 starts, 3 stops: every one answered with a CALLRESULT valid against the 1.6 schema
+    assert sorted((v["measurand"], v["value"]) for v in detail["meter_values"]) == [
+        ("Energy.Active.Import.Register", 1_100),
+        ("Power.Active.Import", 11_000),
+    ]
+    # boot, 2 starts, 2 meter values, 3 stops: each answered with a CALLRESULT valid against the 1.6 schema
     results = [raw for direction, raw in station.transcript if direction == "in" and raw.startswith(b"[3,")]
-    assert len(results) == 6
-    assert assert_server_frames_valid("1.6", station.transcript) == 6
+    assert len(results) == 8
+    assert assert_server_frames_valid("1.6", station.transcript) == 8
+
+
+def transaction_event(event_type: str, seq_no: int, energy_wh: int, minute: int, **fields: Any) -> Any:
+    context = {"Started": "Transaction.Begin", "Updated": "Sample.Periodic", "Ended": "Transaction.End"}[event_type]
+    timestamp = f"2025-03-01T10:{minute:02d}:00.000Z"
+    return call201.TransactionEvent(
+        event_type=event_type,
+        timestamp=timestamp,
+        trigger_reason={"Started": "Authorized", "Updated": "MeterValuePeriodic", "Ended": "StopAuthorized"}[
+            event_type
+        ],
+        seq_no=seq_no,
+        meter_value=[
+            {
+                "timestamp": timestamp,
+                "sampledValue": [
+                    {
+                        "value": energy_wh,
+                        "context": context,
+                        "measurand": "Energy.Active.Import.Register",
+                        "unitOfMeasure": {"unit": "Wh"},
+                    }
+                ],
+            }
+        ],
+        **fields,
+    )
+
+
+async def test_retried_transaction_events_are_idempotent_on_2_0_1(
+    server: RunningServer, api: httpx.AsyncClient
+) -> None:
+    station_id = "LIB-RETRY-2.0.1"
+    await register(api, station_id)
+    created = await api.post("/api/v1/id-tokens", json={"id_token": "RETRY-TAG"})
+    assert created.status_code == 201, created.text
+    station = OcppLibStation(server.ocpp_url, station_id, "2.0.1", password=STATION_PASSWORD)
+    await station.connect()
+    tx_id = "LIB-RETRY-TX-1"
+    try:
+        assert (await station.boot())["status"] == "Accepted"
+        events = [
+            transaction_event(
+                "Started",
+                0,
+                100,
+                0,
+                transaction_info={"transaction_id": tx_id, "charging_state": "Charging"},
+                id_token={"id_token": "RETRY-TAG", "type": "ISO14443"},
+                evse={"id": 1, "connector_id": 1},
+            ),
+            transaction_event(
+                "Updated", 1, 1_100, 30, transaction_info={"transaction_id": tx_id, "charging_state": "Charging"}
+            ),
+            transaction_event(
+                "Ended",
+                2,
+                2_100,
+                59,
+                transaction_info={"transaction_id": tx_id, "stopped_reason": "Local"},
+                evse={"id": 1, "connector_id": 1},
+            ),
+        ]
+        for event in events:
+            first = await station._call(event)
+            again = await station._call(event)  # the station never saw the first answer and retries
+            assert again.id_token_info == first.id_token_info
+        assert events[0] is not None and first.id_token_info is None  # Ended carried no token
+    finally:
+        await station.close()
+
+    txs = (await api.get("/api/v1/transactions", params={"station_id": station_id})).json()
+    assert len(txs) == 1
+    detail = await transaction_detail(api, txs[0]["id"])
+    assert detail["station_transaction_id"] == tx_id
+    assert detail["id_token"] == "RETRY-TAG"
+    assert detail["active"] is False
+    assert detail["meter_start_wh"] == pytest.approx(100)
+    assert detail["meter_stop_wh"] == pytest.approx(2_100)
+    assert detail["energy_wh"] == pytest.approx(2_000)
+    assert parse_time(detail["started_at"]) == datetime(2025, 3, 1, 10, tzinfo=UTC)
+    assert parse_time(detail["stopped_at"]) == datetime(2025, 3, 1, 10, 59, tzinfo=UTC)
+    assert [v["value"] for v in detail["meter_values"]] == [100, 1_100, 2_100]  # each sample stored once
+    assert assert_server_frames_valid("2.0.1", station.transcript) == 7

@@ -18,7 +18,8 @@ from voltline.domain.models import ReviewKind, SampledValue, TokenVerdict, Trans
 from voltline.storage.ports import NewTransaction, Storage, TransactionFilter, UnitOfWork
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
-MAX_TRANSACTION_ID = 2**63 - 1  # transaction ids are signed 64-bit database integers
+# Transaction ids are INTEGER columns: 32-bit on PostgreSQL, whose driver raises on a larger parameter.
+MAX_TRANSACTION_ID = 2**31 - 1
 
 
 @dataclass(slots=True, frozen=True)
@@ -228,10 +229,9 @@ class TransactionService:
 
         async def op(uow: UnitOfWork) -> Transaction | None:
             tx = await uow.transactions.by_station_tx_id(station_id, reference)
-            # isascii: str.isdigit() also accepts digits int() refuses ('²'); the bound keeps an id that
-            # cannot be ours away from the database driver, which would raise on an out-of-range integer.
-            if tx is None and reference.isascii() and reference.isdigit() and int(reference) <= MAX_TRANSACTION_ID:
-                candidate = await uow.transactions.get(int(reference))
+            internal_id = _as_transaction_id(reference)
+            if tx is None and internal_id is not None:
+                candidate = await uow.transactions.get(internal_id)
                 if candidate is not None and candidate.station_id == station_id:
                     tx = candidate
             return tx
@@ -240,6 +240,23 @@ class TransactionService:
         if tx is None:
             raise NotFound(f"station {station_id!r} has no transaction {reference!r}")
         return tx
+
+
+def _as_transaction_id(reference: str) -> int | None:
+    """`reference` as one of our transaction ids, or None when it cannot be one.
+
+    isascii: str.isdigit() also accepts digits int() refuses ('²'); the length check spares int() a huge
+    string (it refuses more than 4300 digits); the bound keeps an id that cannot be ours away from the
+    database driver, which would raise on an out-of-range integer.
+    """
+    if (
+        reference.isascii()
+        and reference.isdigit()
+        and len(reference) <= len(str(MAX_TRANSACTION_ID))
+        and int(reference) <= MAX_TRANSACTION_ID
+    ):
+        return int(reference)
+    return None
 
 
 def _first_register(values: Sequence[SampledValue]) -> float | None:
@@ -280,8 +297,9 @@ async def _flag_missing(uow: UnitOfWork, station_id: str, station_tx_id: str, ac
     The station still gets a normal answer: a CALLERROR would only make it retry forever.
     """
     kind = ReviewKind.UNKNOWN_TRANSACTION
-    if station_tx_id.isdigit():
-        other = await uow.transactions.get(int(station_tx_id))
+    internal_id = _as_transaction_id(station_tx_id)
+    if internal_id is not None:
+        other = await uow.transactions.get(internal_id)
         if other is not None and other.station_id != station_id:
             kind = ReviewKind.FOREIGN_TRANSACTION
     await uow.reviews.add(station_id, kind, {"action": action, "transaction_id": station_tx_id})

@@ -1,0 +1,138 @@
+"""Walks each version's route table: every action a station may send has an OCA schema, a handler, and a
+sample here that the handler answers with a schema-valid response over real storage."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.databases import fresh_database
+from tests.support.schema_check import validator
+from voltline.domain.commands import CommandResult, RemoteStart, RemoteStop
+from voltline.domain.models import Registration
+from voltline.domain.services import Services
+from voltline.domain.stations import StationRegistration
+from voltline.ocppj import ErrorKind, OcppError, OcppVersion, shared_registry
+from voltline.protocol.context import StationContext
+from voltline.protocol.dispatcher import StationDispatcher
+from voltline.protocol.versions import ADAPTERS
+from voltline.storage.sql.storage import SqlStorage
+
+NOW = "2026-11-23T10:00:00Z"
+V201_METER = [{"timestamp": NOW, "sampledValue": [{"value": 1234.5, "measurand": "Energy.Active.Import.Register"}]}]
+
+SAMPLES: dict[OcppVersion, dict[str, dict[str, Any]]] = {
+    OcppVersion.V16: {
+        "BootNotification": {"chargePointVendor": "Acme", "chargePointModel": "A1", "firmwareVersion": "1.2"},
+        "Heartbeat": {},
+        "StatusNotification": {"connectorId": 1, "errorCode": "GroundFailure", "status": "Faulted", "info": "RCD"},
+        "Authorize": {"idTag": "TAG"},
+        "DataTransfer": {"vendorId": "com.example", "messageId": "hello", "data": "x"},
+        "StartTransaction": {"connectorId": 1, "idTag": "TAG", "meterStart": 10, "timestamp": NOW},
+        "StopTransaction": {"transactionId": 1, "meterStop": 20, "timestamp": NOW, "reason": "Local"},
+        "MeterValues": {
+            "connectorId": 1,
+            "meterValue": [{"timestamp": NOW, "sampledValue": [{"value": "15", "unit": "Wh"}]}],
+        },
+    },
+    OcppVersion.V201: {
+        "BootNotification": {"reason": "PowerUp", "chargingStation": {"model": "A2", "vendorName": "Acme"}},
+        "Heartbeat": {},
+        "StatusNotification": {"timestamp": NOW, "connectorStatus": "Occupied", "evseId": 1, "connectorId": 1},
+        "Authorize": {"idToken": {"idToken": "TAG", "type": "ISO14443"}},
+        "NotifyEvent": {
+            "generatedAt": NOW,
+            "seqNo": 0,
+            "eventData": [
+                {
+                    "eventId": 1,
+                    "timestamp": NOW,
+                    "trigger": "Alerting",
+                    "actualValue": "Faulted",
+                    "eventNotificationType": "HardWiredNotification",
+                    "component": {"name": "Connector"},
+                    "variable": {"name": "Problem"},
+                }
+            ],
+        },
+        "DataTransfer": {"vendorId": "com.example"},
+        "TransactionEvent": {
+            "eventType": "Started",
+            "timestamp": NOW,
+            "triggerReason": "Authorized",
+            "seqNo": 0,
+            "transactionInfo": {"transactionId": "tx-1"},
+            "idToken": {"idToken": "TAG", "type": "ISO14443"},
+            "evse": {"id": 1, "connectorId": 1},
+            "meterValue": V201_METER,
+        },
+        "MeterValues": {"evseId": 1, "meterValue": V201_METER},
+    },
+}
+
+
+class NoStations:
+    def is_online(self, station_id: str) -> bool:
+        return False
+
+    def version_of(self, station_id: str) -> str | None:
+        return None
+
+    async def send(self, station_id: str, command: RemoteStart | RemoteStop) -> CommandResult:
+        raise AssertionError("handlers never call stations")
+
+    async def call_raw(self, station_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        raise AssertionError("handlers never call stations")
+
+
+@pytest.fixture
+async def services(tmp_path: Path) -> AsyncIterator[Services]:
+    async with fresh_database("sqlite", tmp_path) as url:
+        storage = await SqlStorage.open(url)
+        services = Services.build(storage, NoStations(), heartbeat_interval=30)
+        await services.stations.register("CP", StationRegistration(Registration.ACCEPTED, 0))
+        yield services
+        await storage.close()
+
+
+@pytest.mark.parametrize("version", list(ADAPTERS))
+def test_every_route_has_a_schema_and_a_sample(version: OcppVersion) -> None:
+    routes = ADAPTERS[version].routes
+    assert set(routes) == set(SAMPLES[version]), "add a sample for each new route (and a route per sample)"
+    for action in routes:
+        assert shared_registry().knows(version, action)
+
+
+@pytest.mark.parametrize("version", list(ADAPTERS))
+async def test_every_handler_answers_its_sample_with_a_valid_response(version: OcppVersion, services: Services) -> None:
+    dispatcher = StationDispatcher(StationContext("CP", version, services, accepted=True), ADAPTERS[version].routes)
+    for action, payload in SAMPLES[version].items():
+        shared_registry().validate_request(version, action, payload)  # the sample itself is valid
+        response = await dispatcher.handle(action, payload)
+        errors = list(validator(version, action, "response").iter_errors(response))
+        assert not errors, f"{version.value} {action}: {errors[0].message}"
+
+
+@pytest.mark.parametrize("version", list(ADAPTERS))
+async def test_only_boot_is_served_before_an_accepted_boot(version: OcppVersion, services: Services) -> None:
+    context = StationContext("CP", version, services, accepted=False)
+    dispatcher = StationDispatcher(context, ADAPTERS[version].routes)
+    with pytest.raises(OcppError) as refused:
+        await dispatcher.handle("Heartbeat", {})
+    assert refused.value.kind is ErrorKind.SECURITY
+    boot = await dispatcher.handle("BootNotification", SAMPLES[version]["BootNotification"])
+    assert boot["status"] == "Accepted" and boot["interval"] == 30
+    assert context.accepted
+    assert "currentTime" in await dispatcher.handle("Heartbeat", {})
+
+
+@pytest.mark.parametrize("version", list(ADAPTERS))
+def test_commands_encode_to_valid_calls(version: OcppVersion) -> None:
+    encode = ADAPTERS[version].encode
+    for command in (RemoteStart("TAG", 2, remote_start_id=7), RemoteStart("TAG"), RemoteStop("42")):
+        action, payload = encode(command)
+        errors = list(validator(version, action, "request").iter_errors(payload))
+        assert not errors, f"{action}: {errors[0].message}"
