@@ -332,11 +332,14 @@ async def test_retried_transaction_events_are_idempotent_on_2_0_1(
                 evse={"id": 1, "connector_id": 1},
             ),
         ]
+        answers = []
         for event in events:
             first = await station._call(event)
             again = await station._call(event)  # the station never saw the first answer and retries
             assert again.id_token_info == first.id_token_info
-        assert events[0] is not None and first.id_token_info is None  # Ended carried no token
+            answers.append(first)
+        assert answers[0].id_token_info["status"] == "Accepted"  # Started carried the token
+        assert answers[2].id_token_info is None  # Ended carried none
     finally:
         await station.close()
 
