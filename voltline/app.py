@@ -65,6 +65,7 @@ class Voltline:
         self.generated_admin_token: str | None = None
         self._http: _EmbeddedUvicorn | None = None
         self._http_task: asyncio.Task[None] | None = None
+        self._stopped = False
 
     @property
     def ocpp_port(self) -> int:
@@ -149,6 +150,9 @@ class Voltline:
 
     async def stop(self) -> None:
         """Graceful: stop accepting, close stations with 1001, finish commits in flight, close storage."""
+        if self._stopped:
+            return
+        self._stopped = True
         if self._http is not None and self._http_task is not None:
             self._http.should_exit = True
             with contextlib.suppress(Exception):

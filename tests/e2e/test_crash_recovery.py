@@ -49,11 +49,14 @@ class ServerProcess:
         self.log = tmp_path / "server.log"
         self.process: subprocess.Popen[bytes] | None = None
 
-    async def start(self) -> None:
+    def _spawn(self) -> None:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "voltline", "serve"], env=self.env, stdout=log, stderr=log
             )
+
+    async def start(self) -> None:
+        self._spawn()  # Popen returns at once; the wait for readiness below is asynchronous
 
         async def healthy() -> bool:
             assert self.process is not None

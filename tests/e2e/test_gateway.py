@@ -261,3 +261,15 @@ async def test_dead_station_shows_offline_within_ping_interval_plus_timeout(
 
 async def _offline(server: RunningServer, station_id: str) -> bool:
     return not server.app.registry.get(station_id)
+
+
+async def test_graceful_stop_closes_stations_with_1001_after_answering(
+    start_server: ServerFactory,
+) -> None:
+    server: RunningServer = await start_server(unknown_stations="accept")
+    ws = await open_station(server, "DRAIN-1", password=None)
+    assert (await boot16(ws))[2]["status"] == "Accepted"  # type: ignore[index]
+    await server.app.stop()
+    with pytest.raises(ConnectionClosed):
+        await asyncio.wait_for(ws.recv(), 5)
+    assert ws.close_code == 1001
