@@ -17,8 +17,8 @@ run: setup
 	$(BIN)/voltline serve
 
 lint: setup
-	$(BIN)/ruff check voltline tests
-	$(BIN)/ruff format --check voltline tests
+	$(BIN)/ruff check voltline tests bench
+	$(BIN)/ruff format --check voltline tests bench
 	$(BIN)/mypy voltline
 
 test: lint

@@ -25,7 +25,7 @@ def a_sample(**overrides: Any) -> SampledValue:
     return replace(SampledValue(timestamp=T0, value=1000.0, unit="Wh"), **overrides)
 
 
-def energy(minutes: float, value: float, *, unit: str = "Wh", **overrides: Any) -> SampledValue:
+def energy(minutes: float, value: float, *, unit: str | None = "Wh", **overrides: Any) -> SampledValue:
     """A total Energy.Active.Import.Register reading `minutes` after T0."""
     return a_sample(timestamp=at(minutes), value=value, unit=unit, **overrides)
 

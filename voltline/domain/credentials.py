@@ -16,7 +16,8 @@ _SCHEME = "hmac-sha256"
 
 def hash_secret(secret: str) -> str:
     salt = secrets.token_hex(16)
-    digest = hmac.new(bytes.fromhex(salt), secret.encode(), hashlib.sha256).hexdigest()
+    # Encoded as verify_secret does: a lone surrogate (valid in a JSON string) must not crash hashing.
+    digest = hmac.new(bytes.fromhex(salt), secret.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
     return f"{_SCHEME}${salt}${digest}"
 
 
