@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import json
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -10,11 +16,16 @@ from voltline.logs import configure_logging
 from voltline.settings import load_settings
 from voltline.simulator.cli import simulate
 
+if TYPE_CHECKING:
+    from voltline.domain.stations import ImportResult, StationImport
+
 app = typer.Typer(
     help="Voltline: an open charging station management system (OCPP 1.6J and 2.0.1).", no_args_is_help=True
 )
 db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+stations_app = typer.Typer(help="Station registry.", no_args_is_help=True)
+app.add_typer(stations_app, name="stations")
 app.command("simulate", help="Run a simulated charge point against a CSMS.")(simulate)
 
 
@@ -50,6 +61,138 @@ def db_current() -> None:
 
     settings = load_settings()
     typer.echo(f"current: {migrate.current_revision(settings.database_url)}  head: {migrate.head_revision()}")
+
+
+class ImportFormat(StrEnum):
+    CSV = "csv"
+    JSON = "json"
+
+
+def _csv_records(text: str) -> list[tuple[int, object]]:
+    """(line number, record) per data row; a record is a dict of the row's non-empty header cells."""
+    reader = csv.DictReader(text.splitlines(keepends=True), restkey="\0extra")
+    records: list[tuple[int, object]] = []
+    for row in reader:
+        extra = row.pop("\0extra", None)
+        records.append((reader.line_num, {**row, "\0extra": extra} if extra else row))
+    return records
+
+
+def _json_records(text: str) -> list[tuple[int, object]]:
+    """(line number where it starts, record) per element of the top-level JSON list."""
+    decoder = json.JSONDecoder()
+    position = len(text) - len(text.lstrip())
+    if not text.startswith("[", position):
+        raise ValueError("a JSON import file holds one list of objects")
+    position += 1
+    records: list[tuple[int, object]] = []
+    while True:
+        position += len(text[position:]) - len(text[position:].lstrip())
+        if text.startswith("]", position) and not records:
+            break
+        line = text.count("\n", 0, position) + 1
+        try:
+            value, position = decoder.raw_decode(text, position)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"line {exc.lineno}: {exc.msg}") from None
+        records.append((line, value))
+        position += len(text[position:]) - len(text[position:].lstrip())
+        if text.startswith(",", position):
+            position += 1
+        elif text.startswith("]", position):
+            break
+        else:
+            raise ValueError(f"line {text.count(chr(10), 0, position) + 1}: expected ',' or ']'")
+    if text[position + 1 :].strip():
+        raise ValueError(f"line {text.count(chr(10), 0, position) + 1}: text after the list")
+    return records
+
+
+def read_station_imports(path: Path, file_format: ImportFormat) -> tuple[list[StationImport], list[str]]:
+    """Every row of an import file, or the problems of the bad ones ("line N: ...")."""
+    from voltline.domain.errors import InvalidRequest
+    from voltline.domain.stations import StationImport
+
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        records = _csv_records(text) if file_format is ImportFormat.CSV else _json_records(text)
+    except (ValueError, csv.Error) as exc:
+        return [], [str(exc)]
+    rows: list[StationImport] = []
+    problems: list[str] = []
+    first_line: dict[str, int] = {}
+    for line, record in records:
+        if not isinstance(record, dict):
+            problems.append(f"line {line}: expected an object with the keys id, password, ...")
+            continue
+        row_problems = ["more values than columns"] if record.pop("\0extra", None) else []
+        station_id = record.get("id")
+        if isinstance(station_id, str) and station_id:
+            if station_id in first_line:
+                row_problems.append(f"station {station_id!r} already appears on line {first_line[station_id]}")
+            first_line.setdefault(station_id, line)
+        try:
+            rows.append(StationImport.parse(record))
+        except InvalidRequest as exc:
+            row_problems.append(str(exc))
+        if row_problems:
+            problems.append(f"line {line}: {'; '.join(row_problems)}")
+    return rows, problems
+
+
+async def _import_stations(url: str, synchronous: str, rows: list[StationImport], skip: bool) -> ImportResult:
+    from voltline.domain.stations import StationService
+    from voltline.storage.sql.storage import SqlStorage
+
+    storage = await SqlStorage.open(url, sqlite_synchronous=synchronous)
+    try:
+        return await StationService(storage, heartbeat_interval=0).import_many(rows, skip_existing=skip)
+    finally:
+        await storage.close()
+
+
+@stations_app.command("import")
+def stations_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or JSON file")],
+    file_format: Annotated[
+        ImportFormat | None, typer.Option("--format", help="csv or json; by default from the file's extension")
+    ] = None,
+    skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Leave registered stations unchanged")] = False,
+) -> None:
+    """Register or update many stations from FILE in VOLTLINE_DATABASE_URL (an empty database is migrated).
+
+    CSV with a header, or a JSON list of objects: id (required), password (16 to 40 characters), security_profile (0 to 3; default 1 with a password, else 0), registration (Accepted, Pending or Rejected; default Accepted), description. A row without a password keeps a registered station's password. Every row is checked first: if one is bad, nothing is imported."""  # noqa: E501
+    from rich.console import Console
+
+    from voltline.app import DatabaseNotMigrated, prepare_database
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    if file_format is None:
+        try:
+            file_format = ImportFormat(file.suffix.lower().lstrip("."))
+        except ValueError:
+            typer.echo(f"error: cannot tell the format of {file.name}: use --format csv or --format json", err=True)
+            raise typer.Exit(2) from None
+    started = time.perf_counter()
+    rows, problems = read_station_imports(file, file_format)
+    if problems:
+        typer.echo(f"error: {file}: {len(problems)} problem(s), nothing was imported", err=True)
+        for problem in problems:
+            typer.echo(f"  {problem}", err=True)
+        raise typer.Exit(1)
+    try:
+        prepare_database(settings.database_url)
+    except DatabaseNotMigrated as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    result = asyncio.run(_import_stations(settings.database_url, settings.sqlite_synchronous, rows, skip_existing))
+    elapsed = time.perf_counter() - started
+    skipped = f", {result.skipped} skipped" if skip_existing else ""
+    Console(highlight=False, soft_wrap=True).print(
+        f"imported {result.created + result.updated} stations "
+        f"({result.created} created, {result.updated} updated{skipped}) in {elapsed:.2f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from voltline.domain.clock import utcnow
@@ -12,9 +13,8 @@ from voltline.storage.ports import IdTokenRepository, Storage, UnitOfWork
 UNKNOWN = TokenVerdict(AuthorizationStatus.INVALID)
 
 
-async def decide(tokens: IdTokenRepository, id_token: str) -> TokenVerdict:
-    """Verdict for a token, usable inside a larger unit of work (start, stop, transaction events)."""
-    token = await tokens.get(id_token)
+def verdict_for(token: IdToken | None) -> TokenVerdict:
+    """The rule: unknown tokens are Invalid; an Accepted token past its expiry is Expired."""
     if token is None:
         return UNKNOWN
     status = token.status
@@ -23,15 +23,35 @@ async def decide(tokens: IdTokenRepository, id_token: str) -> TokenVerdict:
     return TokenVerdict(status, token.expiry, token.group_id)
 
 
+async def decide(tokens: IdTokenRepository, id_token: str) -> TokenVerdict:
+    """Verdict for a token, usable inside a larger unit of work (start, stop, transaction events)."""
+    return verdict_for(await tokens.get(id_token))
+
+
+async def decide_many(tokens: IdTokenRepository, id_tokens: Sequence[str]) -> dict[str, TokenVerdict]:
+    """Verdicts for many tokens with one query."""
+    known = await tokens.get_many(id_tokens)
+    return {id_token: verdict_for(known.get(id_token)) for id_token in id_tokens}
+
+
+class _AuthorizeMany:
+    """Bulk operation: the Authorize requests of one commit group, answered with one query."""
+
+    async def apply(self, uow: UnitOfWork, id_tokens: Sequence[str]) -> Sequence[TokenVerdict]:
+        verdicts = await decide_many(uow.id_tokens, id_tokens)
+        return [verdicts[id_token] for id_token in id_tokens]
+
+
+AUTHORIZE_MANY = _AuthorizeMany()
+
+
 class AuthorizationService:
     def __init__(self, storage: Storage) -> None:
         self._storage = storage
 
     async def authorize(self, id_token: str) -> TokenVerdict:
-        async def op(uow: UnitOfWork) -> TokenVerdict:
-            return await decide(uow.id_tokens, id_token)
-
-        return await self._storage.read(op)
+        # Through the commit group: one query answers every station authorizing at the same moment.
+        return await self._storage.submit(AUTHORIZE_MANY, id_token)
 
     async def list(self, limit: int = 100, offset: int = 0) -> list[IdToken]:
         async def op(uow: UnitOfWork) -> list[IdToken]:

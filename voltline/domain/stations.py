@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from voltline.domain.clock import utcnow
 from voltline.domain.credentials import hash_secret
-from voltline.domain.errors import NotFound
+from voltline.domain.errors import InvalidRequest, NotFound
+from voltline.domain.identifiers import is_valid_station_id
 from voltline.domain.models import ConnectorStatus, Registration, Station
 from voltline.storage.ports import BootRecord, Storage, UnitOfWork
 
@@ -37,6 +39,72 @@ class StationRegistration:
     security_profile: int = 1
     password: str | None = None
     description: str | None = None
+
+
+# Station passwords are Basic-auth secrets of OCPP's passwordString length.
+MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH = 16, 40
+MAX_DESCRIPTION_LENGTH = 500
+IMPORT_FIELDS = ("id", "password", "security_profile", "registration", "description")
+IMPORT_CHUNK_SIZE = 1000
+
+
+@dataclass(slots=True, frozen=True)
+class StationImport:
+    """One station of a bulk import. A security profile of None means 1 with a password, else 0; a
+    password of None keeps the current one of a station already registered."""
+
+    id: str
+    password: str | None = None
+    security_profile: int | None = None
+    registration: Registration = Registration.ACCEPTED
+    description: str | None = None
+
+    @classmethod
+    def parse(cls, fields: Mapping[str, object]) -> StationImport:
+        """From one record of an import file (CSV cells or JSON values; empty means absent).
+
+        Raises InvalidRequest naming every problem of the record; its message never holds the password."""
+        problems = [f"unknown column {str(name)[:40]!r}" for name in fields if name not in IMPORT_FIELDS]
+        values = {name: None if fields.get(name) in (None, "") else fields[name] for name in IMPORT_FIELDS}
+        station_id, password, profile, registration, description = (values[name] for name in IMPORT_FIELDS)
+
+        if station_id is None:
+            problems.append("id is missing")
+        elif not isinstance(station_id, str) or not is_valid_station_id(station_id):
+            problems.append(
+                f"id {str(station_id)[:60]!r} is not a station id (1 to 48 of A-Z a-z 0-9 * - _ = + | @ ., "
+                "not only dots)"
+            )
+        if password is not None and (
+            not isinstance(password, str) or not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH
+        ):
+            problems.append(f"password must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters")
+        if isinstance(profile, str) and profile.strip() in ("0", "1", "2", "3"):
+            profile = int(profile)
+        if profile is not None and (type(profile) is not int or not 0 <= profile <= 3):
+            problems.append("security_profile must be 0, 1, 2 or 3")
+        if registration is not None and (
+            not isinstance(registration, str) or registration not in {r.value for r in Registration}
+        ):
+            problems.append("registration must be Accepted, Pending or Rejected")
+        if description is not None and (not isinstance(description, str) or len(description) > MAX_DESCRIPTION_LENGTH):
+            problems.append(f"description must be text of at most {MAX_DESCRIPTION_LENGTH} characters")
+        if problems:
+            raise InvalidRequest("; ".join(problems))
+        return cls(
+            id=str(station_id),
+            password=None if password is None else str(password),
+            security_profile=profile if isinstance(profile, int) else None,
+            registration=Registration(str(registration)) if registration is not None else Registration.ACCEPTED,
+            description=None if description is None else str(description),
+        )
+
+
+@dataclass(slots=True, frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+    skipped: int = 0
 
 
 @dataclass(slots=True)
@@ -154,6 +222,43 @@ class StationService:
             return await uow.stations.save(station), existing is None
 
         return await self._storage.write(op)
+
+    async def import_many(
+        self, rows: Sequence[StationImport], *, skip_existing: bool = False, chunk_size: int = IMPORT_CHUNK_SIZE
+    ) -> ImportResult:
+        """Register many stations: one bulk upsert per chunk of rows, each chunk one write (commit).
+
+        Stations already registered get the rows' operator settings, or are left alone with
+        `skip_existing`. Rows are checked first (ids unique and valid): nothing is written if one is not."""
+        seen: set[str] = set()
+        for row in rows:
+            if not is_valid_station_id(row.id):
+                raise InvalidRequest(f"{row.id[:60]!r} is not a station id")
+            if row.id in seen:
+                raise InvalidRequest(f"station {row.id!r} appears more than once")
+            seen.add(row.id)
+        stations = [
+            Station(
+                id=row.id,
+                registration=row.registration,
+                security_profile=(
+                    row.security_profile if row.security_profile is not None else (0 if row.password is None else 1)
+                ),
+                password_hash=None if row.password is None else hash_secret(row.password),
+                description=row.description,
+            )
+            for row in rows
+        ]
+        created = 0
+        for start in range(0, len(stations), chunk_size):
+            chunk = stations[start : start + chunk_size]
+
+            async def op(uow: UnitOfWork, chunk: list[Station] = chunk) -> int:
+                return await uow.stations.upsert_many(chunk, update_existing=not skip_existing)
+
+            created += await self._storage.write(op)
+        existing = len(stations) - created
+        return ImportResult(created, 0, existing) if skip_existing else ImportResult(created, existing)
 
     async def delete(self, station_id: str) -> None:
         async def op(uow: UnitOfWork) -> bool:

@@ -1,9 +1,10 @@
 """Charging transactions and their meter data, for both OCPP generations.
 
 Every operation here runs as one unit of work and returns only after it committed, so the protocol
-adapter answers a station only once its data is durable. Stations retry, so every operation is
-idempotent by content: the same start gets the same transaction, a second stop changes nothing, and a
-repeated meter sample is stored once.
+adapter answers a station only once its data is durable. The hot ones (MeterValues, TransactionEvent)
+are bulk operations: storage hands each of them every such message of a commit group at once.
+Stations retry, so every operation is idempotent by content: the same start gets the same
+transaction, a second stop changes nothing, and a repeated meter sample is stored once.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from voltline.domain.authorization import decide
+from voltline.domain.authorization import decide, decide_many
 from voltline.domain.errors import NotFound
 from voltline.domain.models import ReviewKind, SampledValue, TokenVerdict, Transaction
-from voltline.storage.ports import NewTransaction, Storage, TransactionFilter, UnitOfWork
+from voltline.storage.ports import MeterRows, NewTransaction, Storage, TransactionFilter, UnitOfWork
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
 # Transaction ids are INTEGER columns: 32-bit on PostgreSQL, whose driver raises on a larger parameter.
@@ -148,57 +149,12 @@ class TransactionService:
         return await self._storage.write(op)
 
     async def record_meter_values(self, report: MeterReport) -> None:
-        async def op(uow: UnitOfWork) -> None:
-            tx_id: int | None = None
-            if report.station_tx_id is not None:
-                tx = await uow.transactions.by_station_tx_id(report.station_id, report.station_tx_id)
-                if tx is None:
-                    await _flag_missing(uow, report.station_id, report.station_tx_id, "MeterValues")
-                else:
-                    tx_id = tx.id
-            await uow.transactions.add_meter_values(report.station_id, report.evse_id, tx_id, report.values)
-
-        await self._storage.write(op)
+        await self._storage.submit(RECORD_METER_VALUES, report)
 
     # -- OCPP 2.0.1 -------------------------------------------------------------------------------
 
     async def apply_event(self, event: TransactionEvent) -> TokenVerdict | None:
-        async def op(uow: UnitOfWork) -> TokenVerdict | None:
-            verdict = await decide(uow.id_tokens, event.id_token) if event.id_token else None
-            tx = await uow.transactions.by_station_tx_id(event.station_id, event.station_tx_id)
-            register = _first_register(event.meter_values)
-            if tx is None:
-                # Also covers Ended or Updated before Started (events queued offline arrive in any order).
-                tx = await uow.transactions.create(
-                    NewTransaction(
-                        station_id=event.station_id,
-                        evse_id=event.evse_id or 0,
-                        connector_id=event.connector_id or (1 if event.evse_id else 0),
-                        id_token=event.id_token,
-                        started_at=event.timestamp,
-                        meter_start_wh=register if event.event_type == "Started" else None,
-                        station_tx_id=event.station_tx_id,
-                        remote_start_id=event.remote_start_id,
-                        auth_status=verdict.status.value if verdict else None,
-                        last_seq_no=event.seq_no,
-                        charging_state=event.charging_state,
-                    )
-                )
-            else:
-                _merge(tx, event, register, verdict)
-            if event.meter_values:
-                await uow.transactions.add_meter_values(tx.station_id, tx.evse_id, tx.id, event.meter_values)
-            if event.event_type == "Ended" and tx.stopped_at is None:
-                tx.stopped_at = event.timestamp
-                tx.stop_reason = event.stopped_reason or "Local"
-                if register is not None:
-                    tx.meter_stop_wh = register
-            if tx.stopped_at is not None:
-                tx.energy_wh = energy_of(tx, await uow.transactions.energy_register_bounds(tx.id))
-            await uow.transactions.update(tx)
-            return verdict
-
-        return await self._storage.write(op)
+        return await self._storage.submit(APPLY_TRANSACTION_EVENTS, event)
 
     # -- operators --------------------------------------------------------------------------------
 
@@ -240,6 +196,88 @@ class TransactionService:
         if tx is None:
             raise NotFound(f"station {station_id!r} has no transaction {reference!r}")
         return tx
+
+
+class _RecordMeterValues:
+    """Bulk operation: the MeterValues of one commit group: one lookup of their transactions, one insert."""
+
+    async def apply(self, uow: UnitOfWork, reports: Sequence[MeterReport]) -> Sequence[None]:
+        keys = [(r.station_id, r.station_tx_id) for r in reports if r.station_tx_id is not None]
+        known = await uow.transactions.by_station_tx_ids(keys) if keys else {}
+        batches: list[MeterRows] = []
+        for report in reports:
+            tx_id: int | None = None
+            if report.station_tx_id is not None:
+                tx = known.get((report.station_id, report.station_tx_id))
+                if tx is None:
+                    await _flag_missing(uow, report.station_id, report.station_tx_id, "MeterValues")
+                else:
+                    tx_id = tx.id
+            batches.append(MeterRows(report.station_id, report.evse_id, tx_id, report.values))
+        await uow.transactions.add_meter_rows(batches)
+        return [None] * len(reports)
+
+
+class _ApplyTransactionEvents:
+    """Bulk operation: the 2.0.1 TransactionEvents of one commit group.
+
+    One query finds their transactions, one their tokens; new transactions (a Started, or any event of
+    a transaction we have not seen) are created one by one, which is rare; then one insert stores every
+    sample and one executemany writes the transactions back.
+    """
+
+    async def apply(self, uow: UnitOfWork, events: Sequence[TransactionEvent]) -> Sequence[TokenVerdict | None]:
+        tokens = [e.id_token for e in events if e.id_token]
+        verdicts = await decide_many(uow.id_tokens, tokens) if tokens else {}
+        known = await uow.transactions.by_station_tx_ids([(e.station_id, e.station_tx_id) for e in events])
+        changed: dict[int, Transaction] = {}
+        batches: list[MeterRows] = []
+        results: list[TokenVerdict | None] = []
+        for event in events:
+            verdict = verdicts[event.id_token] if event.id_token else None
+            register = _first_register(event.meter_values)
+            key = (event.station_id, event.station_tx_id)
+            tx = known.get(key)
+            if tx is None:
+                # Also covers Ended or Updated before Started (events queued offline arrive in any order).
+                tx = known[key] = await uow.transactions.create(_new_transaction(event, register, verdict))
+            else:
+                _merge(tx, event, register, verdict)
+            if event.meter_values:
+                batches.append(MeterRows(tx.station_id, tx.evse_id, tx.id, event.meter_values))
+            if event.event_type == "Ended" and tx.stopped_at is None:
+                tx.stopped_at = event.timestamp
+                tx.stop_reason = event.stopped_reason or "Local"
+                if register is not None:
+                    tx.meter_stop_wh = register
+            changed[tx.id] = tx
+            results.append(verdict)
+        await uow.transactions.add_meter_rows(batches)
+        for tx in changed.values():
+            if tx.stopped_at is not None:  # energy needs the samples just stored
+                tx.energy_wh = energy_of(tx, await uow.transactions.energy_register_bounds(tx.id))
+        await uow.transactions.update_many(list(changed.values()))
+        return results
+
+
+RECORD_METER_VALUES = _RecordMeterValues()
+APPLY_TRANSACTION_EVENTS = _ApplyTransactionEvents()
+
+
+def _new_transaction(event: TransactionEvent, register: float | None, verdict: TokenVerdict | None) -> NewTransaction:
+    return NewTransaction(
+        station_id=event.station_id,
+        evse_id=event.evse_id or 0,
+        connector_id=event.connector_id or (1 if event.evse_id else 0),
+        id_token=event.id_token,
+        started_at=event.timestamp,
+        meter_start_wh=register if event.event_type == "Started" else None,
+        station_tx_id=event.station_tx_id,
+        remote_start_id=event.remote_start_id,
+        auth_status=verdict.status.value if verdict else None,
+        last_seq_no=event.seq_no,
+        charging_state=event.charging_state,
+    )
 
 
 def _as_transaction_id(reference: str) -> int | None:

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from collections.abc import Sequence
 
+from voltline.domain.identifiers import is_valid_station_id
 from voltline.ocppj import OcppVersion
 
-# OCPP 2.0.1 identifierString without ':' (it separates Basic-auth username and password), at most 48
-# characters. No percent-escapes, slashes or control characters, so an id is always safe in paths and logs.
-_STATION_ID = re.compile(r"[A-Za-z0-9*\-_=+|@.]{1,48}")
 MAX_AUTHORIZATION_HEADER = 512
 
 
@@ -22,7 +19,7 @@ def station_id_from_path(path: str, prefix: str) -> str | None:
     if not path.startswith(prefix + "/"):
         return None
     candidate = path[len(prefix) + 1 :]
-    if not _STATION_ID.fullmatch(candidate) or candidate.strip(".") == "":
+    if not is_valid_station_id(candidate):
         return None
     return candidate
 

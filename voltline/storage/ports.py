@@ -26,6 +26,9 @@ from voltline.domain.models import (
 )
 
 T = TypeVar("T")
+I = TypeVar("I")  # noqa: E741 - the item type of a bulk submission
+ItemT = TypeVar("ItemT", contravariant=True)
+ResultT = TypeVar("ResultT", covariant=True)
 
 
 @dataclass(slots=True, frozen=True)
@@ -56,6 +59,16 @@ class NewTransaction:
 
 
 @dataclass(slots=True, frozen=True)
+class MeterRows:
+    """Samples of one message, to be stored under one station, EVSE and (optionally) transaction."""
+
+    station_id: str
+    evse_id: int
+    transaction_id: int | None
+    values: Sequence[SampledValue]
+
+
+@dataclass(slots=True, frozen=True)
 class TransactionFilter:
     station_id: str | None = None
     active: bool | None = None
@@ -79,6 +92,12 @@ class StationRepository(Protocol):
     async def list(self) -> list[Station]: ...
     async def save(self, station: Station) -> Station: ...
     async def create_if_absent(self, station_id: str, registration: Registration) -> Station: ...
+    async def upsert_many(self, stations: Sequence[Station], /, *, update_existing: bool = True) -> int:
+        """Insert these stations (ids unique among them); for ids already stored, replace only the
+        operator fields (registration, security profile, description; the password hash when one is
+        given) or, if not `update_existing`, leave them alone. Returns how many were created."""
+        ...
+
     async def delete(self, station_id: str) -> bool: ...
     async def record_boot(self, station_id: str, boot: BootRecord) -> None: ...
     async def set_online(self, station_id: str, online: bool, at: datetime, ocpp_version: str | None) -> None: ...
@@ -90,6 +109,7 @@ class StationRepository(Protocol):
 
 class IdTokenRepository(Protocol):
     async def get(self, id_token: str) -> IdToken | None: ...
+    async def get_many(self, id_tokens: Sequence[str]) -> dict[str, IdToken]: ...
     async def list(self, limit: int = 100, offset: int = 0) -> list[IdToken]: ...
     async def add(self, token: IdToken) -> IdToken: ...
     async def update(self, token: IdToken) -> IdToken: ...
@@ -100,6 +120,7 @@ class TransactionRepository(Protocol):
     async def create(self, new: NewTransaction) -> Transaction: ...
     async def get(self, transaction_id: int) -> Transaction | None: ...
     async def by_station_tx_id(self, station_id: str, station_tx_id: str) -> Transaction | None: ...
+    async def by_station_tx_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Transaction]: ...
     async def find_start(
         self,
         station_id: str,
@@ -109,10 +130,15 @@ class TransactionRepository(Protocol):
         started_at: datetime,
     ) -> Transaction | None: ...
     async def update(self, tx: Transaction) -> None: ...
+    async def update_many(self, txs: Sequence[Transaction]) -> None: ...
     async def list(self, query: TransactionFilter) -> list[Transaction]: ...
     async def add_meter_values(
         self, station_id: str, evse_id: int, transaction_id: int | None, values: Sequence[SampledValue]
     ) -> int: ...
+    async def add_meter_rows(self, batches: Sequence[MeterRows]) -> None:
+        """Store many messages' samples in one statement; repeats are ignored (no count: it is cheaper)."""
+        ...
+
     async def meter_values(self, transaction_id: int) -> builtins.list[SampledValue]: ...
     async def energy_register_bounds(self, transaction_id: int) -> tuple[float, float] | None: ...
 
@@ -153,9 +179,26 @@ class UnitOfWork(Protocol):
 Operation = Callable[[UnitOfWork], Awaitable[T]]
 
 
+class BulkOperation(Protocol[ItemT, ResultT]):
+    """A kind of write that storage applies to many items at once.
+
+    Every item submitted with the same operation object and caught by the same commit group is handed
+    to one `apply` call, so a hot message (meter values, status, authorize) costs a share of a few
+    statements instead of statements of its own. `apply` returns one result per item, in order. The
+    items come from different stations (a station has one message in flight at a time); `apply` must not
+    assume any order between them.
+    """
+
+    async def apply(self, uow: UnitOfWork, items: Sequence[ItemT]) -> Sequence[ResultT]: ...
+
+
 class Storage(Protocol):
     async def write(self, op: Operation[T]) -> T:
         """Run `op` in a transaction and return its result once that transaction has committed."""
+        ...
+
+    async def submit(self, operation: BulkOperation[I, T], item: I) -> T:
+        """Apply `operation` to `item` together with the other items of its commit group; return once committed."""
         ...
 
     async def read(self, op: Operation[T]) -> T:

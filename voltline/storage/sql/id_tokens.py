@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -34,6 +35,16 @@ class SqlIdTokenRepository:
     async def get(self, id_token: str) -> IdToken | None:
         row = (await self._session.execute(select(id_tokens).where(id_tokens.c.id_token == id_token))).first()
         return None if row is None else _token(row)
+
+    async def get_many(self, tokens: Sequence[str]) -> dict[str, IdToken]:
+        wanted = sorted(set(tokens))
+        found: dict[str, IdToken] = {}
+        for start in range(0, len(wanted), 2000):
+            stmt = select(id_tokens).where(id_tokens.c.id_token.in_(wanted[start : start + 2000]))
+            for row in await self._session.execute(stmt):
+                token = _token(row)
+                found[token.id_token] = token
+        return found
 
     async def list(self, limit: int = 100, offset: int = 0) -> builtins.list[IdToken]:
         rows = await self._session.execute(select(id_tokens).order_by(id_tokens.c.id_token).limit(limit).offset(offset))

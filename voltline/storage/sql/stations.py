@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -120,6 +121,45 @@ class SqlStationRepository:
         station = await self.get(station_id)
         assert station is not None
         return station
+
+    async def upsert_many(self, stations_to_save: Sequence[Station], /, *, update_existing: bool = True) -> int:
+        """One INSERT ... ON CONFLICT run for all rows (executemany). A missing password keeps the stored
+        one. Created = rows minus ids already stored, counted first in this same transaction."""
+        if not stations_to_save:
+            return 0
+        ids = [station.id for station in stations_to_save]
+        existing = (
+            await self._session.execute(select(func.count()).select_from(stations).where(stations.c.id.in_(ids)))
+        ).scalar_one()
+        now = utcnow()
+        rows = [
+            {
+                "id": station.id,
+                "registration": Registration(station.registration).value,
+                "security_profile": station.security_profile,
+                "password_hash": station.password_hash,
+                "description": station.description,
+                "online": False,
+                "created_at": station.created_at or now,
+            }
+            for station in stations_to_save
+        ]
+        stmt = dialect_insert(self._dialect, stations)
+        if update_existing:
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[stations.c.id],
+                set_={
+                    "registration": stmt.excluded.registration,
+                    "security_profile": stmt.excluded.security_profile,
+                    "description": stmt.excluded.description,
+                    "password_hash": func.coalesce(stmt.excluded.password_hash, stations.c.password_hash),
+                },
+            )
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=[stations.c.id])
+        # executemany: one statement compiled once (and cached); the drivers batch the rows.
+        await self._session.execute(stmt, rows)
+        return len(ids) - int(existing)
 
     async def delete(self, station_id: str) -> bool:
         # connector_statuses go with it (ON DELETE CASCADE); transactions stay as history.

@@ -1,10 +1,12 @@
 """`SqlStorage`: the `Storage` port over SQLAlchemy (SQLite or PostgreSQL), with group commit.
 
-Writes go through one writer task. It takes everything queued (up to `max_batch` operations), runs them
-one after another in one transaction, commits once, and only then resolves each caller's future, so a
-caller that acknowledges a station after `write` returns never acknowledges uncommitted data. If one
-operation of a batch fails, the batch is rolled back and each of its operations is re-run alone in its
-own transaction: only the failing operation's caller sees an exception. Operations must therefore be
+Writes go through one writer task. It takes everything queued (up to `max_batch` entries), runs them in
+one transaction, commits once, and only then resolves each caller's future, so a caller that acknowledges
+a station after `write`/`submit` returns never acknowledges uncommitted data. Plain operations (`write`)
+run one after another; bulk items (`submit`) are grouped by their operation and each group is applied
+in one call, which is what makes hot messages cheap: a few statements per group, not per message.
+If anything in a batch fails, the batch is rolled back and each operation and each bulk item is re-run
+alone in its own transaction: only the failing caller sees an exception. Operations must therefore be
 plain database work (no side effects outside the unit of work), which is what the domain hands us.
 """
 
@@ -17,11 +19,12 @@ from typing import Any, Generic, Self, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from voltline.storage.ports import Operation
+from voltline.storage.ports import BulkOperation, Operation
 from voltline.storage.sql.engine import WRITE_TRANSACTION, make_engine
 from voltline.storage.sql.unit_of_work import SqlUnitOfWork
 
 T = TypeVar("T")
+I = TypeVar("I")  # noqa: E741 - a bulk item
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,16 @@ class StorageClosedError(RuntimeError):
 class _Write(Generic[T]):
     op: Operation[T]
     future: asyncio.Future[T]
+
+
+@dataclass(slots=True)
+class _Bulk:
+    operation: BulkOperation[Any, Any]
+    item: Any
+    future: asyncio.Future[Any]
+
+
+_Entry = _Write[Any] | _Bulk
 
 
 class SqlStorage:
@@ -52,7 +65,7 @@ class SqlStorage:
             if self.dialect_name == "postgresql"
             else {}
         )
-        self._queue: asyncio.Queue[_Write[Any] | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Entry | None] = asyncio.Queue()
         self._closing = False
         self._writer = asyncio.create_task(self._run_writer(), name="voltline-storage-writer")
 
@@ -85,6 +98,13 @@ class SqlStorage:
             raise StorageClosedError("storage is closed")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Write(op, future))
+        return await future
+
+    async def submit(self, operation: BulkOperation[I, T], item: I) -> T:
+        if self._closing or self._writer.done():
+            raise StorageClosedError("storage is closed")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Bulk(operation, item, future))
         return await future
 
     async def read(self, op: Operation[T]) -> T:
@@ -127,8 +147,8 @@ class SqlStorage:
                 if item is not None and not item.future.done():
                     item.future.set_exception(StorageClosedError("storage writer stopped"))
 
-    async def _commit(self, batch: list[_Write[Any]]) -> None:
-        live = [w for w in batch if not w.future.done()]  # callers cancelled while queued are skipped
+    async def _commit(self, batch: list[_Entry]) -> None:
+        live = [entry for entry in batch if not entry.future.done()]  # callers cancelled while queued
         if not live:
             return
         try:
@@ -137,33 +157,46 @@ class SqlStorage:
             if len(live) == 1:
                 _settle_error(live[0], exc)
                 return
-            log.debug("write batch of %d failed (%r); re-running its operations one by one", len(live), exc)
-            for write in live:
+            log.debug("write batch of %d failed (%r); re-running its entries one by one", len(live), exc)
+            for entry in live:
                 try:
-                    (result,) = await self._transaction([write])
+                    (result,) = await self._transaction([entry])
                 except Exception as single_exc:
-                    _settle_error(write, single_exc)
+                    _settle_error(entry, single_exc)
                 else:
-                    _settle(write, result)
+                    _settle(entry, result)
             return
-        for write, result in zip(live, results, strict=True):
-            _settle(write, result)
+        for entry, result in zip(live, results, strict=True):
+            _settle(entry, result)
 
-    async def _transaction(self, writes: list[_Write[Any]]) -> list[Any]:
+    async def _transaction(self, entries: list[_Entry]) -> list[Any]:
+        """Run `entries` in one transaction; their results, in the same order."""
         async with self._sessions() as session:
             # SQLite: BEGIN IMMEDIATE, the write lock up front (see engine.py).
             await session.connection(execution_options={WRITE_TRANSACTION: True})
             uow = SqlUnitOfWork(session, self.dialect_name)
-            results = [await write.op(uow) for write in writes]
+            results: list[Any] = [None] * len(entries)
+            groups: dict[int, tuple[BulkOperation[Any, Any], list[int]]] = {}
+            for index, entry in enumerate(entries):
+                if isinstance(entry, _Write):
+                    results[index] = await entry.op(uow)
+                else:
+                    groups.setdefault(id(entry.operation), (entry.operation, []))[1].append(index)
+            for operation, indexes in groups.values():
+                outcome = await operation.apply(uow, [entries[i].item for i in indexes])  # type: ignore[union-attr]
+                if len(outcome) != len(indexes):
+                    raise RuntimeError(f"{type(operation).__name__} returned {len(outcome)} results for {len(indexes)}")
+                for i, result in zip(indexes, outcome, strict=True):
+                    results[i] = result
             await session.commit()
             return results
 
 
-def _settle(write: _Write[Any], result: Any) -> None:
-    if not write.future.done():
-        write.future.set_result(result)
+def _settle(entry: _Entry, result: Any) -> None:
+    if not entry.future.done():
+        entry.future.set_result(result)
 
 
-def _settle_error(write: _Write[Any], exc: BaseException) -> None:
-    if not write.future.done():
-        write.future.set_exception(exc)
+def _settle_error(entry: _Entry, exc: BaseException) -> None:
+    if not entry.future.done():
+        entry.future.set_exception(exc)

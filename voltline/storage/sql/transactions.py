@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from voltline.domain.models import SampledValue, Transaction
-from voltline.storage.ports import NewTransaction, TransactionFilter
+from voltline.storage.ports import MeterRows, NewTransaction, TransactionFilter
 from voltline.storage.sql._sql import dialect_insert
 from voltline.storage.sql.tables import meter_values, transactions
 
@@ -61,6 +61,35 @@ def _transaction(row: Row[Any]) -> Transaction:
         charging_state=m["charging_state"],
         auth_status=m["auth_status"],
     )
+
+
+# One compiled statement for every bulk update: executemany over the mutable columns.
+_update_many_statement = (
+    update(transactions)
+    .where(transactions.c.id == bindparam("b_id"))
+    .values({name: bindparam(f"b_{name}", type_=transactions.c[name].type) for name in _MUTABLE})
+)
+# Bound-parameter budget per statement (SQLite allows 32,766; PostgreSQL 32,767).
+_KEYS_PER_QUERY = 2000
+
+
+def _sample_rows(batch: MeterRows) -> list[dict[str, Any]]:
+    return [
+        {
+            "station_id": batch.station_id,
+            "evse_id": batch.evse_id,
+            "transaction_id": batch.transaction_id,
+            "timestamp": v.timestamp,
+            "measurand": v.measurand,
+            "phase": v.phase or "",
+            "unit": v.unit,
+            "location": v.location or "",
+            "context": v.context or "",
+            "value": v.value,
+            "signed_data": v.signed_data,
+        }
+        for v in batch.values
+    ]
 
 
 def _sample(row: Row[Any]) -> SampledValue:
@@ -126,6 +155,26 @@ class SqlTransactionRepository:
         ).first()
         return None if row is None else _transaction(row)
 
+    async def by_station_tx_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Transaction]:
+        """The transactions named by (station id, station's transaction id) pairs; absent ones are left out."""
+        wanted = set(keys)
+        found: dict[tuple[str, str], Transaction] = {}
+        ordered = sorted(wanted)
+        for start in range(0, len(ordered), _KEYS_PER_QUERY):
+            chunk = ordered[start : start + _KEYS_PER_QUERY]
+            # Two IN lists use the (station_id, station_tx_id) index on both backends; the rare row that
+            # matches a station of one pair and the id of another is filtered out below.
+            stmt = select(transactions).where(
+                transactions.c.station_id.in_({station for station, _ in chunk}),
+                transactions.c.station_tx_id.in_({tx_id for _, tx_id in chunk}),
+            )
+            for row in await self._session.execute(stmt):
+                tx = _transaction(row)
+                key = (tx.station_id, tx.station_tx_id)
+                if key in wanted:
+                    found[key] = tx
+        return found
+
     async def find_start(
         self,
         station_id: str,
@@ -164,6 +213,13 @@ class SqlTransactionRepository:
         if not result.rowcount:  # type: ignore[attr-defined]
             raise LookupError(f"transaction {tx.id} does not exist")
 
+    async def update_many(self, txs: Sequence[Transaction]) -> None:
+        """Write back every mutable field of many transactions in one executemany."""
+        if not txs:
+            return
+        params = [{"b_id": tx.id, **{f"b_{name}": getattr(tx, name) for name in _MUTABLE}} for tx in txs]
+        await self._session.execute(_update_many_statement, params)
+
     async def list(self, query: TransactionFilter) -> builtins.list[Transaction]:
         """Newest first."""
         stmt = select(transactions)
@@ -191,27 +247,18 @@ class SqlTransactionRepository:
         """Store samples once each; returns how many were new (a retried message adds 0)."""
         if not values:
             return 0
-        rows = [
-            {
-                "station_id": station_id,
-                "evse_id": evse_id,
-                "transaction_id": transaction_id,
-                "timestamp": v.timestamp,
-                "measurand": v.measurand,
-                "phase": v.phase or "",
-                "unit": v.unit,
-                "location": v.location or "",
-                "context": v.context or "",
-                "value": v.value,
-                "signed_data": v.signed_data,
-            }
-            for v in values
-        ]
+        rows = _sample_rows(MeterRows(station_id, evse_id, transaction_id, values))
         # executemany + RETURNING: SQLAlchemy batches it into multi-row INSERTs ("insertmanyvalues");
         # ON CONFLICT DO NOTHING returns only the rows actually inserted.
         stmt = dialect_insert(self._dialect, meter_values).on_conflict_do_nothing().returning(meter_values.c.id)
         result = await self._session.execute(stmt, rows)
         return len(result.all())
+
+    async def add_meter_rows(self, batches: Sequence[MeterRows]) -> None:
+        rows = [row for batch in batches for row in _sample_rows(batch)]
+        if rows:
+            # No RETURNING: the driver's executemany (SQLite) or a multi-row INSERT (PostgreSQL).
+            await self._session.execute(dialect_insert(self._dialect, meter_values).on_conflict_do_nothing(), rows)
 
     async def meter_values(self, transaction_id: int) -> builtins.list[SampledValue]:
         rows = await self._session.execute(
