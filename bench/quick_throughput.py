@@ -47,7 +47,7 @@ async def rpc(ws: ClientConnection, message_id: str, action: str, payload: dict[
     return answer[2]
 
 
-async def station(url: str, sid: str, version: str, stop_at: float, latencies: list[float]) -> int:
+async def station(url: str, sid: str, version: str, stop_at: float, latencies: list[float], heartbeats: bool) -> int:
     async with connect(f"{url}/{sid}", subprotocols=[version], max_queue=None) as ws:  # type: ignore[list-item]
         await rpc(ws, "b", "BootNotification", BOOT[version])
         tx = "1"
@@ -82,6 +82,8 @@ async def station(url: str, sid: str, version: str, stop_at: float, latencies: l
                         "meterValue": sample,
                     },
                 )
+            if heartbeats:
+                action, payload = "Heartbeat", {}
             began = time.perf_counter()
             await rpc(ws, f"m{count}", action, payload)
             latencies.append(time.perf_counter() - began)
@@ -95,6 +97,7 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--ocpp", choices=["1.6", "2.0.1"], default="1.6")
     parser.add_argument("--database-url", default=None, help="default: a new SQLite file")
+    parser.add_argument("--heartbeats", action="store_true", help="send Heartbeat only (no database write)")
     args = parser.parse_args()
     version = "ocpp1.6" if args.ocpp == "1.6" else "ocpp2.0.1"
     workdir = Path(tempfile.mkdtemp())
@@ -110,7 +113,7 @@ async def main() -> None:
         "VOLTLINE_LOG_LEVEL": "WARNING",
         "VOLTLINE_ADMIN_TOKEN": "bench-admin-token-000000",
     }
-    command = [sys.executable, "-m", "voltline", "serve"]
+    command = [sys.executable, *(os.environ["BENCH_SERVER"].split() if os.environ.get("BENCH_SERVER") else ["-m", "voltline", "serve"])]
     if os.environ.get("BENCH_PROFILE"):  # e.g. BENCH_PROFILE=/tmp/profile.svg, needs py-spy installed
         command = [
             str(Path(sys.executable).parent / "py-spy"),
@@ -136,7 +139,7 @@ async def main() -> None:
         began = time.monotonic()
         stop_at = began + args.seconds
         counts = await asyncio.gather(
-            *(station(url, f"B{i}", version, stop_at, latencies) for i in range(args.stations))
+            *(station(url, f"B{i}", version, stop_at, latencies, args.heartbeats) for i in range(args.stations))
         )
         elapsed = time.monotonic() - began
         total = sum(counts)

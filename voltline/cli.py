@@ -63,13 +63,16 @@ def db_current() -> None:
     typer.echo(f"current: {migrate.current_revision(settings.database_url)}  head: {migrate.head_revision()}")
 
 
+_MAX_PROBLEMS_SHOWN = 200
+
+
 class ImportFormat(StrEnum):
     CSV = "csv"
     JSON = "json"
 
 
 def _csv_records(text: str) -> list[tuple[int, object]]:
-    """(line number, record) per data row; a record is a dict of the row's non-empty header cells."""
+    """(line number, record) per data row; a record maps the header's names to the row's cells."""
     reader = csv.DictReader(text.splitlines(keepends=True), restkey="\0extra")
     records: list[tuple[int, object]] = []
     for row in reader:
@@ -113,8 +116,8 @@ def read_station_imports(path: Path, file_format: ImportFormat) -> tuple[list[St
     from voltline.domain.errors import InvalidRequest
     from voltline.domain.stations import StationImport
 
-    text = path.read_text(encoding="utf-8-sig")
     try:
+        text = path.read_text(encoding="utf-8-sig")
         records = _csv_records(text) if file_format is ImportFormat.CSV else _json_records(text)
     except (ValueError, csv.Error) as exc:
         return [], [str(exc)]
@@ -178,8 +181,10 @@ def stations_import(
     rows, problems = read_station_imports(file, file_format)
     if problems:
         typer.echo(f"error: {file}: {len(problems)} problem(s), nothing was imported", err=True)
-        for problem in problems:
+        for problem in problems[:_MAX_PROBLEMS_SHOWN]:
             typer.echo(f"  {problem}", err=True)
+        if len(problems) > _MAX_PROBLEMS_SHOWN:
+            typer.echo(f"  ... and {len(problems) - _MAX_PROBLEMS_SHOWN} more", err=True)
         raise typer.Exit(1)
     try:
         prepare_database(settings.database_url)
