@@ -113,6 +113,47 @@ class StationView:
     statuses: list[ConnectorStatus]
 
 
+class _GetMany:
+    async def apply(self, uow: UnitOfWork, station_ids: Sequence[str]) -> Sequence[Station | None]:
+        found = await uow.stations.get_many(station_ids)
+        return [found.get(station_id) for station_id in station_ids]
+
+
+class _CreateMissing:
+    async def apply(self, uow: UnitOfWork, wanted: Sequence[tuple[str, Registration]]) -> Sequence[Station]:
+        stored = await uow.stations.create_missing(wanted)
+        return [stored[station_id] for station_id, _ in wanted]
+
+
+class _BootMany:
+    """The boots of one commit group: registrations read with one query, boot data written with one."""
+
+    async def apply(self, uow: UnitOfWork, boots: Sequence[tuple[str, BootRecord]]) -> Sequence[Registration]:
+        known = await uow.stations.get_many([station_id for station_id, _ in boots])
+        await uow.stations.record_boots([(station_id, record) for station_id, record in boots if station_id in known])
+        # A station deleted while connected is no longer ours to accept.
+        return [known[sid].registration if sid in known else Registration.REJECTED for sid, _ in boots]
+
+
+class _ReportStatuses:
+    async def apply(self, uow: UnitOfWork, statuses: Sequence[ConnectorStatus]) -> Sequence[None]:
+        await uow.stations.set_statuses(statuses)
+        return [None] * len(statuses)
+
+
+class _SetOnline:
+    async def apply(self, uow: UnitOfWork, changes: Sequence[tuple[str, bool, datetime, str | None]]) -> Sequence[None]:
+        await uow.stations.set_online_many(changes)
+        return [None] * len(changes)
+
+
+GET_MANY = _GetMany()
+CREATE_MISSING = _CreateMissing()
+BOOT_MANY = _BootMany()
+REPORT_STATUSES = _ReportStatuses()
+SET_ONLINE = _SetOnline()
+
+
 class StationService:
     def __init__(self, storage: Storage, heartbeat_interval: int) -> None:
         self._storage = storage
@@ -132,48 +173,26 @@ class StationService:
             at=now,
         )
 
-        async def op(uow: UnitOfWork) -> Registration:
-            station = await uow.stations.get(station_id)
-            if station is None:
-                # Deleted while connected: it is no longer ours to accept.
-                return Registration.REJECTED
-            await uow.stations.record_boot(station_id, record)
-            return station.registration
-
-        registration = await self._storage.write(op)
+        registration = await self._storage.submit(BOOT_MANY, (station_id, record))
         return BootVerdict(registration, self._heartbeat_interval, now)
 
     async def report_status(self, status: ConnectorStatus) -> None:
-        async def op(uow: UnitOfWork) -> None:
-            await uow.stations.set_status(status)
-
-        await self._storage.write(op)
+        await self._storage.submit(REPORT_STATUSES, status)
 
     # -- connection lifecycle (called by the gateway) -------------------------------------------
+    # Bulk operations, so that thousands of stations reconnecting at once share a few statements.
 
     async def get(self, station_id: str) -> Station | None:
-        async def op(uow: UnitOfWork) -> Station | None:
-            return await uow.stations.get(station_id)
-
-        return await self._storage.read(op)
+        return await self._storage.submit(GET_MANY, station_id)
 
     async def admit_unknown(self, station_id: str, registration: Registration) -> Station:
-        async def op(uow: UnitOfWork) -> Station:
-            return await uow.stations.create_if_absent(station_id, registration)
-
-        return await self._storage.write(op)
+        return await self._storage.submit(CREATE_MISSING, (station_id, registration))
 
     async def connected(self, station_id: str, ocpp_version: str) -> None:
-        async def op(uow: UnitOfWork) -> None:
-            await uow.stations.set_online(station_id, True, utcnow(), ocpp_version)
-
-        await self._storage.write(op)
+        await self._storage.submit(SET_ONLINE, (station_id, True, utcnow(), ocpp_version))
 
     async def disconnected(self, station_id: str) -> None:
-        async def op(uow: UnitOfWork) -> None:
-            await uow.stations.set_online(station_id, False, utcnow(), None)
-
-        await self._storage.write(op)
+        await self._storage.submit(SET_ONLINE, (station_id, False, utcnow(), None))
 
     async def record_seen(self, seen: dict[str, datetime]) -> None:
         if not seen:

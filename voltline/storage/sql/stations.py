@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import String, bindparam, delete, func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,6 +55,33 @@ def _status(row: Row[Any]) -> ConnectorStatus:
         timestamp=m["timestamp"],
     )
 
+
+_STATUS_FIELDS = ("status", "error_code", "info", "vendor_id", "vendor_error_code", "timestamp")
+
+_record_boot_statement = (
+    update(stations)
+    .where(stations.c.id == bindparam("b_id"))
+    .values(
+        vendor=bindparam("b_vendor"),
+        model=bindparam("b_model"),
+        serial_number=bindparam("b_serial_number"),
+        firmware_version=bindparam("b_firmware_version"),
+        boot_reason=bindparam("b_boot_reason"),
+        ocpp_version=bindparam("b_ocpp_version"),
+        last_boot_at=bindparam("b_at", type_=UtcDateTime()),
+        last_seen=bindparam("b_at", type_=UtcDateTime()),
+    )
+)
+
+_set_online_statement = (
+    update(stations)
+    .where(stations.c.id == bindparam("b_id"))
+    .values(
+        online=bindparam("b_online"),
+        last_seen=bindparam("b_at", type_=UtcDateTime()),
+        ocpp_version=func.coalesce(bindparam("b_version", type_=String()), stations.c.ocpp_version),
+    )
+)
 
 _touch_statement = (
     update(stations)
@@ -105,22 +132,38 @@ class SqlStationRepository:
         assert saved is not None
         return saved
 
+    async def get_many(self, station_ids: Sequence[str]) -> dict[str, Station]:
+        wanted = sorted(set(station_ids))
+        found: dict[str, Station] = {}
+        for start in range(0, len(wanted), 2000):
+            for row in await self._session.execute(
+                select(stations).where(stations.c.id.in_(wanted[start : start + 2000]))
+            ):
+                station = _station(row)
+                found[station.id] = station
+        return found
+
     async def create_if_absent(self, station_id: str, registration: Registration) -> Station:
-        stmt = (
-            dialect_insert(self._dialect, stations)
-            .values(
-                id=station_id,
-                registration=Registration(registration).value,
-                security_profile=0,
-                online=False,
-                created_at=utcnow(),
-            )
-            .on_conflict_do_nothing(index_elements=[stations.c.id])
-        )
-        await self._session.execute(stmt)
-        station = await self.get(station_id)
-        assert station is not None
-        return station
+        return (await self.create_missing([(station_id, registration)]))[station_id]
+
+    async def create_missing(self, wanted: Sequence[tuple[str, Registration]]) -> dict[str, Station]:
+        """Register the stations that do not exist yet; returns all of them as stored."""
+        if not wanted:
+            return {}
+        now = utcnow()
+        stmt = dialect_insert(self._dialect, stations).on_conflict_do_nothing(index_elements=[stations.c.id])
+        rows = [
+            {
+                "id": station_id,
+                "registration": Registration(registration).value,
+                "security_profile": 0,
+                "online": False,
+                "created_at": now,
+            }
+            for station_id, registration in wanted
+        ]
+        await self._session.execute(stmt, rows)
+        return await self.get_many([station_id for station_id, _ in wanted])
 
     async def upsert_many(self, stations_to_save: Sequence[Station], /, *, update_existing: bool = True) -> int:
         """One INSERT ... ON CONFLICT run for all rows (executemany). A missing password keeps the stored
@@ -167,26 +210,40 @@ class SqlStationRepository:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def record_boot(self, station_id: str, boot: BootRecord) -> None:
-        await self._session.execute(
-            update(stations)
-            .where(stations.c.id == station_id)
-            .values(
-                vendor=boot.vendor,
-                model=boot.model,
-                serial_number=boot.serial_number,
-                firmware_version=boot.firmware_version,
-                boot_reason=boot.reason,
-                ocpp_version=boot.ocpp_version,
-                last_boot_at=boot.at,
-                last_seen=boot.at,
+        await self.record_boots([(station_id, boot)])
+
+    async def record_boots(self, boots: Sequence[tuple[str, BootRecord]]) -> None:
+        if boots:
+            await self._session.execute(
+                _record_boot_statement,
+                [
+                    {
+                        "b_id": station_id,
+                        "b_vendor": boot.vendor,
+                        "b_model": boot.model,
+                        "b_serial_number": boot.serial_number,
+                        "b_firmware_version": boot.firmware_version,
+                        "b_boot_reason": boot.reason,
+                        "b_ocpp_version": boot.ocpp_version,
+                        "b_at": boot.at,
+                    }
+                    for station_id, boot in boots
+                ],
             )
-        )
 
     async def set_online(self, station_id: str, online: bool, at: datetime, ocpp_version: str | None) -> None:
-        values: dict[str, Any] = {"online": online, "last_seen": at}
-        if ocpp_version is not None:
-            values["ocpp_version"] = ocpp_version
-        await self._session.execute(update(stations).where(stations.c.id == station_id).values(values))
+        await self.set_online_many([(station_id, online, at, ocpp_version)])
+
+    async def set_online_many(self, changes: Sequence[tuple[str, bool, datetime, str | None]]) -> None:
+        """(station id, online, at, OCPP version or None to keep the stored one) for many stations."""
+        if changes:
+            await self._session.execute(
+                _set_online_statement,
+                [
+                    {"b_id": station_id, "b_online": online, "b_at": at, "b_version": version}
+                    for station_id, online, at, version in changes
+                ],
+            )
 
     async def touch(self, seen: dict[str, datetime]) -> None:
         if not seen:
@@ -198,30 +255,30 @@ class SqlStationRepository:
         await self._session.execute(update(stations).where(stations.c.online.is_(True)).values(online=False))
 
     async def set_status(self, status: ConnectorStatus) -> None:
-        values = {
-            "station_id": status.station_id,
-            "evse_id": status.evse_id,
-            "connector_id": status.connector_id,
-            "status": status.status,
-            "error_code": status.error_code,
-            "info": status.info,
-            "vendor_id": status.vendor_id,
-            "vendor_error_code": status.vendor_error_code,
-            "timestamp": status.timestamp,
-        }
-        stmt = dialect_insert(self._dialect, connector_statuses).values(values)
+        await self.set_statuses([status])
+
+    async def set_statuses(self, statuses: Sequence[ConnectorStatus]) -> None:
+        if not statuses:
+            return
+        stmt = dialect_insert(self._dialect, connector_statuses)
         stmt = stmt.on_conflict_do_update(
             index_elements=[
                 connector_statuses.c.station_id,
                 connector_statuses.c.evse_id,
                 connector_statuses.c.connector_id,
             ],
-            set_={
-                name: stmt.excluded[name]
-                for name in ("status", "error_code", "info", "vendor_id", "vendor_error_code", "timestamp")
-            },
+            set_={name: stmt.excluded[name] for name in _STATUS_FIELDS},
         )
-        await self._session.execute(stmt)
+        rows = [
+            {
+                "station_id": status.station_id,
+                "evse_id": status.evse_id,
+                "connector_id": status.connector_id,
+                **{name: getattr(status, name) for name in _STATUS_FIELDS},
+            }
+            for status in statuses
+        ]
+        await self._session.execute(stmt, rows)
 
     async def statuses(self, station_id: str) -> builtins.list[ConnectorStatus]:
         rows = await self._session.execute(
