@@ -203,16 +203,14 @@ class _RecordMeterValues:
 
     async def apply(self, uow: UnitOfWork, reports: Sequence[MeterReport]) -> Sequence[None]:
         keys = [(r.station_id, r.station_tx_id) for r in reports if r.station_tx_id is not None]
-        known = await uow.transactions.by_station_tx_ids(keys) if keys else {}
+        known = await uow.transactions.ids_by_station_tx_ids(keys) if keys else {}
         batches: list[MeterRows] = []
         for report in reports:
             tx_id: int | None = None
             if report.station_tx_id is not None:
-                tx = known.get((report.station_id, report.station_tx_id))
-                if tx is None:
+                tx_id = known.get((report.station_id, report.station_tx_id))
+                if tx_id is None:
                     await _flag_missing(uow, report.station_id, report.station_tx_id, "MeterValues")
-                else:
-                    tx_id = tx.id
             batches.append(MeterRows(report.station_id, report.evse_id, tx_id, report.values))
         await uow.transactions.add_meter_rows(batches)
         return [None] * len(reports)

@@ -188,6 +188,22 @@ class SqlTransactionRepository:
                     found[key] = tx
         return found
 
+    async def ids_by_station_tx_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """Like `by_station_tx_ids`, only the internal ids: all that attaching meter values needs."""
+        wanted = set(keys)
+        found: dict[tuple[str, str], int] = {}
+        ordered = sorted(wanted)
+        for start in range(0, len(ordered), _KEYS_PER_QUERY):
+            chunk = ordered[start : start + _KEYS_PER_QUERY]
+            stmt = select(transactions.c.id, transactions.c.station_id, transactions.c.station_tx_id).where(
+                transactions.c.station_id.in_({station for station, _ in chunk}),
+                transactions.c.station_tx_id.in_({tx_id for _, tx_id in chunk}),
+            )
+            for tx_id, station_id, station_tx_id in await self._session.execute(stmt):
+                if (station_id, station_tx_id) in wanted:
+                    found[(station_id, station_tx_id)] = tx_id
+        return found
+
     async def find_start(
         self,
         station_id: str,
@@ -272,12 +288,13 @@ class SqlTransactionRepository:
             # The hottest statement of all: straight to the driver's executemany, skipping SQLAlchemy's
             # per-parameter processing (it cost more than SQLite's own work). Timestamps are written in
             # the exact text form SQLAlchemy's SQLite DATETIME uses, so reads and the unique key agree.
+            stamps: dict[datetime, str] = {}  # the samples of one reading share its timestamp
             params = [
                 (
                     batch.station_id,
                     batch.evse_id,
                     batch.transaction_id,
-                    _sqlite_timestamp(v.timestamp),
+                    stamps.get(v.timestamp) or stamps.setdefault(v.timestamp, _sqlite_timestamp(v.timestamp)),
                     v.measurand,
                     v.phase or "",
                     v.unit,
