@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from voltline.domain.authorization import decide, decide_many
+from voltline.domain.authorization import decide_many
 from voltline.domain.errors import NotFound
 from voltline.domain.models import ReviewKind, SampledValue, TokenVerdict, Transaction
-from voltline.storage.ports import MeterRows, NewTransaction, Storage, TransactionFilter, UnitOfWork
+from voltline.storage.ports import MeterRows, NewTransaction, StartKey, Storage, TransactionFilter, UnitOfWork
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
 # Transaction ids are INTEGER columns: 32-bit on PostgreSQL, whose driver raises on a larger parameter.
@@ -102,51 +102,10 @@ class TransactionService:
     # -- OCPP 1.6 ---------------------------------------------------------------------------------
 
     async def start(self, request: StartRequest) -> StartOutcome:
-        async def op(uow: UnitOfWork) -> StartOutcome:
-            verdict = await decide(uow.id_tokens, request.id_token)
-            existing = await uow.transactions.find_start(
-                request.station_id,
-                request.connector_id,
-                request.id_token,
-                request.meter_start_wh,
-                request.timestamp,
-            )
-            if existing is not None:
-                return StartOutcome(existing, verdict)
-            tx = await uow.transactions.create(
-                NewTransaction(
-                    station_id=request.station_id,
-                    evse_id=request.connector_id,
-                    connector_id=1 if request.connector_id > 0 else 0,
-                    id_token=request.id_token,
-                    started_at=request.timestamp,
-                    meter_start_wh=request.meter_start_wh,
-                    auth_status=verdict.status.value,
-                )
-            )
-            return StartOutcome(tx, verdict)
-
-        return await self._storage.write(op)
+        return await self._storage.submit(START_TRANSACTIONS, request)
 
     async def stop(self, request: StopRequest) -> TokenVerdict | None:
-        async def op(uow: UnitOfWork) -> TokenVerdict | None:
-            verdict = await decide(uow.id_tokens, request.id_token) if request.id_token else None
-            tx = await uow.transactions.by_station_tx_id(request.station_id, request.station_tx_id)
-            if tx is None:
-                await _flag_missing(uow, request.station_id, request.station_tx_id, "StopTransaction")
-                return verdict
-            if tx.stopped_at is not None:
-                return verdict  # a retry: the first stop stands
-            if request.transaction_data:
-                await uow.transactions.add_meter_values(tx.station_id, tx.evse_id, tx.id, request.transaction_data)
-            tx.stopped_at = request.timestamp
-            tx.meter_stop_wh = request.meter_stop_wh
-            tx.stop_reason = request.reason or "Local"
-            tx.energy_wh = energy_of(tx, await uow.transactions.energy_register_bounds(tx.id))
-            await uow.transactions.update(tx)
-            return verdict
-
-        return await self._storage.write(op)
+        return await self._storage.submit(STOP_TRANSACTIONS, request)
 
     async def record_meter_values(self, report: MeterReport) -> None:
         await self._storage.submit(RECORD_METER_VALUES, report)
@@ -198,6 +157,77 @@ class TransactionService:
         return tx
 
 
+def _start_key(request: StartRequest) -> StartKey:
+    return (request.station_id, request.connector_id, request.id_token, request.meter_start_wh, request.timestamp)
+
+
+class _StartTransactions:
+    """Bulk operation: the 1.6 StartTransactions of one commit group.
+
+    A retry (same station, connector, idTag, meterStart and timestamp) gets the transaction the first
+    one created, also when both arrive in the same group; the new ones are inserted with one statement.
+    """
+
+    async def apply(self, uow: UnitOfWork, requests: Sequence[StartRequest]) -> Sequence[StartOutcome]:
+        verdicts = await decide_many(uow.id_tokens, [r.id_token for r in requests])
+        existing = await uow.transactions.find_starts([_start_key(r) for r in requests])
+        new_keys: dict[StartKey, int] = {}  # key -> its index in `news`
+        news: list[NewTransaction] = []
+        for request in requests:
+            key = _start_key(request)
+            if key not in existing and key not in new_keys:
+                new_keys[key] = len(news)
+                news.append(
+                    NewTransaction(
+                        station_id=request.station_id,
+                        evse_id=request.connector_id,
+                        connector_id=1 if request.connector_id > 0 else 0,
+                        id_token=request.id_token,
+                        started_at=request.timestamp,
+                        meter_start_wh=request.meter_start_wh,
+                        auth_status=verdicts[request.id_token].status.value,
+                    )
+                )
+        created = await uow.transactions.create_many(news)
+        outcomes: list[StartOutcome] = []
+        for request in requests:
+            key = _start_key(request)
+            tx = existing[key] if key in existing else created[new_keys[key]]
+            outcomes.append(StartOutcome(tx, verdicts[request.id_token]))
+        return outcomes
+
+
+class _StopTransactions:
+    """Bulk operation: the 1.6 StopTransactions of one commit group. A second stop changes nothing; a stop
+    of a transaction this station does not own is acknowledged and flagged, never applied."""
+
+    async def apply(self, uow: UnitOfWork, requests: Sequence[StopRequest]) -> Sequence[TokenVerdict | None]:
+        tokens = [r.id_token for r in requests if r.id_token]
+        verdicts = await decide_many(uow.id_tokens, tokens) if tokens else {}
+        known = await uow.transactions.by_station_tx_ids([(r.station_id, r.station_tx_id) for r in requests])
+        stopping: dict[int, Transaction] = {}
+        batches: list[MeterRows] = []
+        for request in requests:
+            tx = known.get((request.station_id, request.station_tx_id))
+            if tx is None:
+                await _flag_missing(uow, request.station_id, request.station_tx_id, "StopTransaction")
+                continue
+            if tx.stopped_at is not None:
+                continue  # a retry: the first stop stands
+            if request.transaction_data:
+                batches.append(MeterRows(tx.station_id, tx.evse_id, tx.id, request.transaction_data))
+            tx.stopped_at = request.timestamp
+            tx.meter_stop_wh = request.meter_stop_wh
+            tx.stop_reason = request.reason or "Local"
+            stopping[tx.id] = tx
+        await uow.transactions.add_meter_rows(batches)
+        bounds = await uow.transactions.energy_register_bounds_many(list(stopping))
+        for tx in stopping.values():
+            tx.energy_wh = energy_of(tx, bounds.get(tx.id))
+        await uow.transactions.update_many(list(stopping.values()))
+        return [verdicts[r.id_token] if r.id_token else None for r in requests]
+
+
 class _RecordMeterValues:
     """Bulk operation: the MeterValues of one commit group: one lookup of their transactions, one insert."""
 
@@ -228,6 +258,15 @@ class _ApplyTransactionEvents:
         tokens = [e.id_token for e in events if e.id_token]
         verdicts = await decide_many(uow.id_tokens, tokens) if tokens else {}
         known = await uow.transactions.by_station_tx_ids([(e.station_id, e.station_tx_id) for e in events])
+        # New transactions first, all with one insert: a Started, or the first event we see of one.
+        news: dict[tuple[str, str], NewTransaction] = {}
+        for event in events:
+            key = (event.station_id, event.station_tx_id)
+            if key not in known and key not in news:
+                verdict = verdicts[event.id_token] if event.id_token else None
+                news[key] = _new_transaction(event, _first_register(event.meter_values), verdict)
+        for key, tx in zip(news, await uow.transactions.create_many(list(news.values())), strict=True):
+            known[key] = tx
         changed: dict[int, Transaction] = {}
         batches: list[MeterRows] = []
         results: list[TokenVerdict | None] = []
@@ -235,11 +274,8 @@ class _ApplyTransactionEvents:
             verdict = verdicts[event.id_token] if event.id_token else None
             register = _first_register(event.meter_values)
             key = (event.station_id, event.station_tx_id)
-            tx = known.get(key)
-            if tx is None:
-                # Also covers Ended or Updated before Started (events queued offline arrive in any order).
-                tx = known[key] = await uow.transactions.create(_new_transaction(event, register, verdict))
-            else:
+            tx = known[key]
+            if news.pop(key, None) is None:  # an event that did not create it folds into it
                 _merge(tx, event, register, verdict)
             if event.meter_values:
                 batches.append(MeterRows(tx.station_id, tx.evse_id, tx.id, event.meter_values))
@@ -251,13 +287,17 @@ class _ApplyTransactionEvents:
             changed[tx.id] = tx
             results.append(verdict)
         await uow.transactions.add_meter_rows(batches)
-        for tx in changed.values():
-            if tx.stopped_at is not None:  # energy needs the samples just stored
-                tx.energy_wh = energy_of(tx, await uow.transactions.energy_register_bounds(tx.id))
+        stopped = [tx.id for tx in changed.values() if tx.stopped_at is not None]
+        bounds = await uow.transactions.energy_register_bounds_many(stopped)  # after the samples are in
+        for tx_id in stopped:
+            tx = changed[tx_id]
+            tx.energy_wh = energy_of(tx, bounds.get(tx_id))
         await uow.transactions.update_many(list(changed.values()))
         return results
 
 
+START_TRANSACTIONS = _StartTransactions()
+STOP_TRANSACTIONS = _StopTransactions()
 RECORD_METER_VALUES = _RecordMeterValues()
 APPLY_TRANSACTION_EVENTS = _ApplyTransactionEvents()
 

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from voltline.domain.models import SampledValue, Transaction
-from voltline.storage.ports import MeterRows, NewTransaction, TransactionFilter
+from voltline.storage.ports import MeterRows, NewTransaction, StartKey, TransactionFilter
 from voltline.storage.sql._sql import dialect_insert
 from voltline.storage.sql.tables import meter_values, transactions
 
@@ -68,6 +68,22 @@ _update_many_statement = (
     update(transactions)
     .where(transactions.c.id == bindparam("b_id"))
     .values({name: bindparam(f"b_{name}", type_=transactions.c[name].type) for name in _MUTABLE})
+)
+_NEW_FIELDS = (
+    "station_id",
+    "station_tx_id",
+    "evse_id",
+    "connector_id",
+    "id_token",
+    "started_at",
+    "meter_start_wh",
+    "remote_start_id",
+    "auth_status",
+    "last_seq_no",
+    "charging_state",
+)
+_set_station_tx_id_statement = (
+    update(transactions).where(transactions.c.id == bindparam("b_id")).values(station_tx_id=bindparam("b_tx"))
 )
 # Bound-parameter budget per statement (SQLite allows 32,766; PostgreSQL 32,767).
 _KEYS_PER_QUERY = 2000
@@ -131,28 +147,25 @@ class SqlTransactionRepository:
 
         A station id already used by this station raises `sqlalchemy.exc.IntegrityError`.
         """
-        values: dict[str, Any] = {
-            "station_id": new.station_id,
-            "station_tx_id": new.station_tx_id,
-            "evse_id": new.evse_id,
-            "connector_id": new.connector_id,
-            "id_token": new.id_token,
-            "started_at": new.started_at,
-            "meter_start_wh": new.meter_start_wh,
-            "remote_start_id": new.remote_start_id,
-            "auth_status": new.auth_status,
-            "last_seq_no": new.last_seq_no,
-            "charging_state": new.charging_state,
-        }
-        result = await self._session.execute(insert(transactions).values(values).returning(transactions))
-        row = result.one()
-        tx = _transaction(row)
-        if new.station_tx_id is None:
+        return (await self.create_many([new]))[0]
+
+    async def create_many(self, news: Sequence[NewTransaction]) -> builtins.list[Transaction]:
+        """Insert many transactions with one statement; returned in the order given."""
+        if not news:
+            return []
+        rows = [{name: getattr(new, name) for name in _NEW_FIELDS} for new in news]
+        result = await self._session.execute(
+            insert(transactions).returning(transactions, sort_by_parameter_order=True), rows
+        )
+        created = [_transaction(row) for row in result]
+        allocate = [tx for tx, new in zip(created, news, strict=True) if new.station_tx_id is None]
+        for tx in allocate:
             tx.station_tx_id = str(tx.id)
+        if allocate:
             await self._session.execute(
-                update(transactions).where(transactions.c.id == tx.id).values(station_tx_id=tx.station_tx_id)
+                _set_station_tx_id_statement, [{"b_id": tx.id, "b_tx": tx.station_tx_id} for tx in allocate]
             )
-        return tx
+        return created
 
     async def get(self, transaction_id: int) -> Transaction | None:
         row = (await self._session.execute(select(transactions).where(transactions.c.id == transaction_id))).first()
@@ -202,6 +215,29 @@ class SqlTransactionRepository:
             for tx_id, station_id, station_tx_id in await self._session.execute(stmt):
                 if (station_id, station_tx_id) in wanted:
                     found[(station_id, station_tx_id)] = tx_id
+        return found
+
+    async def find_starts(self, keys: Sequence[StartKey]) -> dict[StartKey, Transaction]:
+        """Transactions created by identical earlier StartTransactions, by (station, connector, idTag,
+        meterStart, timestamp); the connector is stored as the EVSE id (1.6 connector N = EVSE N)."""
+        wanted = set(keys)
+        found: dict[StartKey, Transaction] = {}
+        ordered = sorted(wanted, key=lambda k: (k[0], k[4]))
+        for start in range(0, len(ordered), _KEYS_PER_QUERY):
+            chunk = ordered[start : start + _KEYS_PER_QUERY]
+            stmt = (
+                select(transactions)
+                .where(
+                    transactions.c.station_id.in_({k[0] for k in chunk}),
+                    transactions.c.started_at.in_({k[4] for k in chunk}),
+                )
+                .order_by(transactions.c.id)
+            )
+            for row in await self._session.execute(stmt):
+                tx = _transaction(row)
+                key = (tx.station_id, tx.evse_id, tx.id_token, tx.meter_start_wh, tx.started_at)
+                if key in wanted and key not in found:
+                    found[key] = tx
         return found
 
     async def find_start(
@@ -322,6 +358,26 @@ class SqlTransactionRepository:
             .order_by(meter_values.c.timestamp, meter_values.c.id)
         )
         return [_sample(row) for row in rows]
+
+    async def energy_register_bounds_many(self, transaction_ids: Sequence[int]) -> dict[int, tuple[float, float]]:
+        """`energy_register_bounds` of many transactions with one query; those without readings are left out."""
+        if not transaction_ids:
+            return {}
+        wh = meter_values.c.value * case((meter_values.c.unit == "kWh", 1000.0), else_=1.0)
+        stmt = (
+            select(meter_values.c.transaction_id, func.min(wh), func.max(wh))
+            .where(
+                meter_values.c.transaction_id.in_(sorted(set(transaction_ids))),
+                meter_values.c.measurand == ENERGY_REGISTER,
+                meter_values.c.phase == "",
+            )
+            .group_by(meter_values.c.transaction_id)
+        )
+        return {
+            tx_id: (float(low), float(high))
+            for tx_id, low, high in await self._session.execute(stmt)
+            if low is not None and high is not None
+        }
 
     async def energy_register_bounds(self, transaction_id: int) -> tuple[float, float] | None:
         """(min, max) of the transaction's total Energy.Active.Import.Register readings, in Wh.
