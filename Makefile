@@ -28,5 +28,12 @@ format: setup
 	$(BIN)/ruff format voltline tests
 	$(BIN)/ruff check --fix voltline tests
 
+.PHONY: bench
+# `make bench`: the benchmark suite (bench/runner.py): Voltline on SQLite and PostgreSQL beside the baseline.
+# BENCH_ARGS=--quick for a scaled-down run; results also in bench/results/latest.json.
+bench: setup
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
+	$(BIN)/python -m bench.runner $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -113,7 +113,10 @@ async def main() -> None:
         "VOLTLINE_LOG_LEVEL": "WARNING",
         "VOLTLINE_ADMIN_TOKEN": "bench-admin-token-000000",
     }
-    command = [sys.executable, *(os.environ["BENCH_SERVER"].split() if os.environ.get("BENCH_SERVER") else ["-m", "voltline", "serve"])]
+    command = [
+        sys.executable,
+        *(os.environ["BENCH_SERVER"].split() if os.environ.get("BENCH_SERVER") else ["-m", "voltline", "serve"]),
+    ]
     if os.environ.get("BENCH_PROFILE"):  # e.g. BENCH_PROFILE=/tmp/profile.svg, needs py-spy installed
         command = [
             str(Path(sys.executable).parent / "py-spy"),
