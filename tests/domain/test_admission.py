@@ -161,11 +161,6 @@ async def test_no_boot_accepted_once_an_operator_withdraws_acceptance(stations: 
     assert isinstance(result, Admitted) and not result.boot_accepted
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="storage keeps when a station last booted, not what that boot was answered; "
-    "a station booted while Pending counts as boot-accepted once an operator accepts it",
-)
 async def test_no_boot_accepted_for_a_boot_answered_pending_then_approved(stations: StationService) -> None:
     await stations.register(STATION, a_registration(registration=Registration.PENDING, password=PASSWORD))
     assert (await stations.boot(STATION, a_boot())).registration is Registration.PENDING

@@ -60,5 +60,7 @@ class AdmissionService:
             authenticated = True
         else:
             authenticated = False
-        boot_accepted = station.registration is Registration.ACCEPTED and station.last_boot_at is not None
+        boot_accepted = (
+            station.registration is Registration.ACCEPTED and station.last_boot_status is Registration.ACCEPTED
+        )
         return Admitted(station_id, authenticated, boot_accepted)

@@ -64,6 +64,7 @@ class Station:
     online: bool = False
     last_seen: datetime | None = None
     last_boot_at: datetime | None = None
+    last_boot_status: Registration | None = None
     created_at: datetime | None = None
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from voltline.domain.clock import utcnow
@@ -130,7 +130,9 @@ class _BootMany:
 
     async def apply(self, uow: UnitOfWork, boots: Sequence[tuple[str, BootRecord]]) -> Sequence[Registration]:
         known = await uow.stations.get_many([station_id for station_id, _ in boots])
-        await uow.stations.record_boots([(station_id, record) for station_id, record in boots if station_id in known])
+        await uow.stations.record_boots(
+            [(sid, replace(record, answer=known[sid].registration)) for sid, record in boots if sid in known]
+        )
         # A station deleted while connected is no longer ours to accept.
         return [known[sid].registration if sid in known else Registration.REJECTED for sid, _ in boots]
 

@@ -40,6 +40,7 @@ class BootRecord:
     reason: str | None
     ocpp_version: str
     at: datetime
+    answer: Registration | None = None  # what the boot was answered
 
 
 @dataclass(slots=True, frozen=True)

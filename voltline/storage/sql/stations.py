@@ -37,6 +37,7 @@ def _station(row: Row[Any]) -> Station:
         online=bool(m["online"]),
         last_seen=m["last_seen"],
         last_boot_at=m["last_boot_at"],
+        last_boot_status=Registration(m["last_boot_status"]) if m["last_boot_status"] else None,
         created_at=m["created_at"],
     )
 
@@ -69,6 +70,7 @@ _record_boot_statement = (
         boot_reason=bindparam("b_boot_reason"),
         ocpp_version=bindparam("b_ocpp_version"),
         last_boot_at=bindparam("b_at", type_=UtcDateTime()),
+        last_boot_status=bindparam("b_status"),
         last_seen=bindparam("b_at", type_=UtcDateTime()),
     )
 )
@@ -120,6 +122,7 @@ class SqlStationRepository:
             "online": station.online,
             "last_seen": station.last_seen,
             "last_boot_at": station.last_boot_at,
+            "last_boot_status": station.last_boot_status.value if station.last_boot_status else None,
             "created_at": station.created_at or utcnow(),
         }
         stmt = dialect_insert(self._dialect, stations).values(values)
@@ -226,6 +229,7 @@ class SqlStationRepository:
                         "b_boot_reason": boot.reason,
                         "b_ocpp_version": boot.ocpp_version,
                         "b_at": boot.at,
+                        "b_status": boot.answer.value if boot.answer is not None else None,
                     }
                     for station_id, boot in boots
                 ],

@@ -89,6 +89,8 @@ class StationRow(Base):
     online: Mapped[bool] = mapped_column(Boolean, default=False)
     last_seen: Mapped[datetime | None]
     last_boot_at: Mapped[datetime | None]
+    # The answer the last boot got: only an Accepted boot lets a reconnect be served without a new one.
+    last_boot_status: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime]
 
 
