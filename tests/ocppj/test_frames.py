@@ -65,7 +65,7 @@ def test_accepts_a_message_id_of_exactly_36_characters() -> None:
         pytest.param("[]", ENVELOPE, "-1", id="empty-array"),
         pytest.param("[2]", ENVELOPE, "-1", id="only-message-type"),
         pytest.param('[2, "abc"]', ENVELOPE, "abc", id="call-too-short"),
-        pytest.param('[2, "abc", "Heartbeat"]', ENVELOPE, "abc", id="call-without-payload"),
+        pytest.param('[2, "abc", "Heartbeat"]', ErrorKind.PROTOCOL, "abc", id="call-without-payload"),
         pytest.param('[2, "abc", "Heartbeat", {}, {}]', ENVELOPE, "abc", id="call-extra-element"),
         pytest.param('[3, "abc", {}, 1]', ENVELOPE, "abc", id="result-extra-element"),
         pytest.param('[3, "abc"]', ENVELOPE, "abc", id="result-too-short"),
@@ -78,9 +78,9 @@ def test_accepts_a_message_id_of_exactly_36_characters() -> None:
         pytest.param('[2, null, "Heartbeat", {}]', ENVELOPE, "-1", id="id-null"),
         pytest.param('[2, "abc", 5, {}]', ENVELOPE, "abc", id="action-number"),
         pytest.param('[2, "abc", "", {}]', ENVELOPE, "abc", id="action-empty"),
-        pytest.param('[2, "abc", "Heartbeat", []]', ErrorKind.FORMAT, "abc", id="call-payload-array"),
-        pytest.param('[2, "abc", "Heartbeat", null]', ErrorKind.FORMAT, "abc", id="call-payload-null"),
-        pytest.param('[2, "abc", "Heartbeat", "{}"]', ErrorKind.FORMAT, "abc", id="call-payload-string"),
+        pytest.param('[2, "abc", "Heartbeat", []]', ErrorKind.TYPE_CONSTRAINT, "abc", id="call-payload-array"),
+        pytest.param('[2, "abc", "Heartbeat", null]', ErrorKind.TYPE_CONSTRAINT, "abc", id="call-payload-null"),
+        pytest.param('[2, "abc", "Heartbeat", "{}"]', ErrorKind.TYPE_CONSTRAINT, "abc", id="call-payload-string"),
         pytest.param('[3, "abc", 1]', ErrorKind.FORMAT, "abc", id="result-payload-number"),
         pytest.param('[4, "abc", 1, "x", {}]', ENVELOPE, "abc", id="error-code-number"),
         pytest.param('[4, "abc", "GenericError", null, {}]', ENVELOPE, "abc", id="error-description-null"),
@@ -137,8 +137,10 @@ def test_frame_error_codes_are_spelled_per_version() -> None:
     assert error_code(not_json.kind, V16) == "FormationViolation"
     assert error_code(not_json.kind, V201) == "RpcFrameworkError"
     bad_payload = decode_error('[2, "abc", "Heartbeat", []]')
-    assert error_code(bad_payload.kind, V16) == "FormationViolation"
-    assert error_code(bad_payload.kind, V201) == "FormatViolation"
+    assert error_code(bad_payload.kind, V16) == "TypeConstraintViolation"
+    assert error_code(bad_payload.kind, V201) == "TypeConstraintViolation"
+    assert error_code(decode_error('[2, "abc", "Heartbeat"]', V16).kind, V16) == "ProtocolError"
+    assert error_code(decode_error('[2, "abc", "Heartbeat"]', V201).kind, V201) == "FormatViolation"
 
 
 def test_frame_error_tells_the_message_type_of_a_malformed_answer() -> None:

@@ -189,8 +189,8 @@ async def test_unparseable_frame_is_answered_with_unknown_id(
     assert send.frames[0][:3] == [4, "-1", code]
 
 
-@pytest.mark.parametrize(("version", "code"), [(V16, "FormationViolation"), (V201, "FormatViolation")])
-async def test_non_object_payload_is_a_format_violation(
+@pytest.mark.parametrize(("version", "code"), [(V16, "TypeConstraintViolation"), (V201, "TypeConstraintViolation")])
+async def test_non_object_payload_is_a_type_constraint_violation(
     schemas: SchemaRegistry, version: OcppVersion, code: str
 ) -> None:
     session, send = a_session(schemas, version, handlers={"Heartbeat": heartbeat_16})

@@ -80,10 +80,9 @@ def _readable_id(value: object) -> bool:
 def decode_frame(data: str | bytes, version: OcppVersion) -> Frame:
     """Parse one WebSocket text message into a frame, or raise `FrameError` saying why it cannot be.
 
-    `version` is accepted so callers do not have to care whether a rule differs per version; today the
-    rules are the same and only the spelling of the resulting error code differs (see `error_code`).
+    The rules are the same for both versions, except the code of a CALL whose payload is missing: 1.6
+    names that ProtocolError ("payload for action is incomplete"), 2.0.1 FormatViolation.
     """
-    del version  # same decoding rules for 1.6 and 2.0.1
     try:
         # orjson rejects, with JSONDecodeError: invalid UTF-8 and lone surrogates, nesting deeper than 1024
         # (so 100,000 nested arrays cannot blow the stack), NaN/Infinity, and numbers that overflow a double
@@ -117,6 +116,13 @@ def decode_frame(data: str | bytes, version: OcppVersion) -> Frame:
         )
 
     if message_type == _CALL:
+        if length == 3 and type(message[2]) is str and message[2]:
+            raise FrameError(
+                ErrorKind.PROTOCOL if version is OcppVersion.V16 else ErrorKind.FORMAT,
+                "a CALL must carry a payload object",
+                message_id=message_id,
+                message_type=message_type,
+            )
         if length != 4:
             raise _wrong_length(message_id, message_type, "CALL", 4)
         action = message[2]
@@ -129,8 +135,9 @@ def decode_frame(data: str | bytes, version: OcppVersion) -> Frame:
             )
         payload = message[3]
         if type(payload) is not dict:
+            # The schemas' top level is "type": "object", so this is a wrong type, as for any field.
             raise FrameError(
-                ErrorKind.FORMAT,
+                ErrorKind.TYPE_CONSTRAINT,
                 "payload must be a JSON object",
                 message_id=message_id,
                 message_type=message_type,
