@@ -11,6 +11,17 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
+# The independent robustness suite (npm ocpp-ws-cli, pinned by tools/ocpp-ws-cli/package-lock.json), run by
+# tests/e2e/test_ocpp_ws_cli.py. Without npm the test skips (and fails under CI=true).
+OWC_DIR := tools/ocpp-ws-cli
+OWC_STAMP := $(OWC_DIR)/node_modules/.installed-$(shell cat $(OWC_DIR)/package-lock.json | cksum | cut -d' ' -f1)
+
+$(OWC_STAMP): $(OWC_DIR)/package.json $(OWC_DIR)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(OWC_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error \
+		&& touch node_modules/$(notdir $@); \
+	else echo "npm not found: the ocpp-ws-cli robustness suite will be skipped"; fi
+
 setup: $(STAMP)
 
 run: setup
@@ -21,7 +32,7 @@ lint: setup
 	$(BIN)/ruff format --check voltline tests bench
 	$(BIN)/mypy voltline
 
-test: lint
+test: lint $(OWC_STAMP)
 	$(BIN)/pytest
 
 format: setup
@@ -36,4 +47,4 @@ bench: setup
 	$(BIN)/python -m bench.runner $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(OWC_DIR)/node_modules
