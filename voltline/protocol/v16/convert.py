@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from voltline.domain.models import AuthorizationStatus, SampledValue, TokenVerdict
@@ -31,6 +32,8 @@ def sampled_values(meter_values: list[dict[str, Any]]) -> list[SampledValue]:
             try:
                 value = 0.0 if signed else float(raw)
             except ValueError:
+                value, signed = 0.0, True
+            if not math.isfinite(value):  # "NaN", "inf", "1e999" parse as floats but are no readings
                 value, signed = 0.0, True
             result.append(
                 SampledValue(

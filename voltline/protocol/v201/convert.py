@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from voltline.domain.models import SampledValue, TokenVerdict
+from voltline.ocppj import ErrorKind, OcppError
 from voltline.protocol.timestamps import format_timestamp, parse_timestamp
 
 
@@ -29,7 +31,7 @@ def sampled_values(meter_values: list[dict[str, Any]]) -> list[SampledValue]:
             result.append(
                 SampledValue(
                     timestamp=timestamp,
-                    value=float(sample["value"]) * (10.0**multiplier),
+                    value=_scaled(sample["value"], multiplier),
                     measurand=sample.get("measurand", "Energy.Active.Import.Register"),
                     unit=unit.get("unit", "Wh"),
                     phase=sample.get("phase"),
@@ -39,3 +41,15 @@ def sampled_values(meter_values: list[dict[str, Any]]) -> list[SampledValue]:
                 )
             )
     return result
+
+
+def _scaled(value: float, multiplier: int) -> float:
+    """value * 10^multiplier. The schema bounds neither, so a reading can exceed what a double holds; that
+    is a value out of range (PropertyConstraintViolation), not a handler crash (InternalError)."""
+    try:
+        scaled = float(value) * (10.0**multiplier)
+    except OverflowError:
+        scaled = math.inf
+    if not math.isfinite(scaled):
+        raise OcppError(ErrorKind.PROPERTY_CONSTRAINT, f"sampledValue: {value} * 10^{multiplier} is out of range")
+    return scaled
