@@ -48,3 +48,34 @@ def choose_subprotocol(offered: Sequence[str], preference: Sequence[OcppVersion]
         if version.value in offered_set:
             return version
     return None
+
+
+MAX_REQUEST_HEAD = 16 * 1024
+
+
+def parse_request_head(head: bytes) -> tuple[str, dict[str, str]] | None:
+    """(request target, headers by lower-case name) of an HTTP/1.1 GET request head (without the final
+    blank line); None when it is not one. A header given twice is dropped, so that a duplicated
+    Authorization counts as missing. The WebSocket server parses the head again; this is enough to admit."""
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3 or parts[0] != "GET" or parts[2] != "HTTP/1.1" or not parts[1]:
+        return None
+    headers: dict[str, str] = {}
+    repeated: set[str] = set()
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        if not colon:
+            return None
+        name = name.strip().lower()
+        if name in headers:
+            repeated.add(name)
+        headers[name] = value.strip(" \t")
+    for name in repeated:
+        del headers[name]
+    return parts[1], headers
+
+
+def header_tokens(values: Sequence[str]) -> list[str]:
+    """The comma-separated tokens of a list-valued header given once or more (Connection, Sec-WebSocket-Protocol)."""
+    return [token.strip() for value in values for token in value.split(",") if token.strip()]

@@ -13,7 +13,7 @@ from voltline.ocppj import RpcSession
 class StationConnection:
     station_id: str
     session: RpcSession
-    websocket: Any  # websockets ServerConnection; kept untyped so the registry stays transport-neutral
+    websocket: Any  # gateway.connection.StationSocket; untyped so the registry stays transport-neutral
     authenticated: bool
     remote_address: str
 

@@ -1,9 +1,15 @@
-"""The station-facing WebSocket server.
+"""The station-facing WebSocket server (picows).
 
-Handshake order: path -> station id (404/400), credentials and registration (401/404), then subprotocol.
+Handshake order: path -> station id (404), credentials and registration (401/404/409), then subprotocol.
 A connection that agrees on no OCPP version completes the handshake without a subprotocol and is closed
-at once, as OCPP-J prescribes. Each accepted connection gets its own `RpcSession`; frames are processed
-one after another per station, stations concurrently.
+at once (1002), as OCPP-J prescribes. Each accepted connection gets its own `RpcSession`; frames are
+processed one after another per station, stations concurrently (see `connection.StationSocket`).
+
+Admission awaits the database, while picows asks a synchronous factory for the listener as it parses the
+upgrade request. So each TCP connection starts with a small asyncio protocol, `_PendingHandshake`, that
+reads the request head, stops reading and awaits the verdict; only then is the transport handed to a
+picows `WSProtocol`, and the bytes read so far replayed into it. picows's factory merely turns the verdict
+into the HTTP response: a refusal is a status before any upgrade, never an accept-then-close.
 """
 
 from __future__ import annotations
@@ -15,22 +21,45 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
+from typing import Any, Final, cast
 
-from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.exceptions import ConnectionClosed
-from websockets.http11 import Request, Response
-from websockets.typing import Subprotocol
+from picows import (
+    WSAutoPingStrategy,
+    WSCloseCode,
+    WSUpgradeRequest,
+    WSUpgradeResponse,
+    WSUpgradeResponseWithListener,
+)
+from picows.picows import WSProtocol  # type: ignore[attr-defined]  # public in picows, missing from its stub
 
 from voltline.domain.admission import AdmissionService, Admitted, Refusal
 from voltline.domain.stations import StationService
-from voltline.gateway.handshake import basic_credentials, choose_subprotocol, station_id_from_path
+from voltline.gateway.connection import SocketLimits, StationSocket
+from voltline.gateway.handshake import (
+    MAX_REQUEST_HEAD,
+    basic_credentials,
+    choose_subprotocol,
+    header_tokens,
+    parse_request_head,
+    station_id_from_path,
+)
 from voltline.gateway.registry import ConnectionRegistry, StationConnection
 from voltline.ocppj import Dispatcher, OcppVersion, RpcSession, SchemaRegistry
 
 log = logging.getLogger("voltline.gateway")
+# picows logs every accept and disconnect at INFO, with socket buffer sizes; our own lines say enough.
+_wire_log = logging.getLogger("voltline.gateway.wire")
+if _wire_log.level == logging.NOTSET:
+    _wire_log.setLevel(logging.WARNING)
 
 # Builds the per-connection dispatcher (protocol layer) for a station speaking a version.
 DispatcherFactory = Callable[[str, OcppVersion, bool], Dispatcher]
+
+_SERVER_HEADER: Final = ("Server", "Voltline")
+_TEXT_PLAIN: Final = ("Content-Type", "text/plain; charset=utf-8")
+_WWW_AUTHENTICATE: Final = ("WWW-Authenticate", 'Basic realm="Voltline", charset="UTF-8"')
+# picows grows its read buffer as needed; most OCPP messages fit in this one.
+_READ_BUFFER: Final = 4096
 
 
 @dataclass(slots=True, frozen=True)
@@ -49,6 +78,21 @@ class GatewayConfig:
     last_seen_flush_interval: float
 
 
+@dataclass(slots=True, frozen=True)
+class _Verdict:
+    """What admission decided about a request head: a refusal, or the admitted station and path."""
+
+    refusal: WSUpgradeResponse | None = None
+    admitted: Admitted | None = None
+    target: str = ""
+
+
+@dataclass(slots=True, frozen=True)
+class _Accepted:
+    admitted: Admitted
+    version: OcppVersion | None
+
+
 class StationGateway:
     def __init__(
         self,
@@ -65,33 +109,28 @@ class StationGateway:
         self._schemas = schemas
         self._registry = registry
         self._dispatcher_factory = dispatcher_factory
-        self._admitted: dict[ServerConnection, Admitted] = {}
-        self._server: Server | None = None
+        self._limits = SocketLimits(
+            max_message_size=config.max_message_size,
+            ping_interval=config.ping_interval,
+            ping_timeout=config.ping_timeout,
+            close_timeout=config.close_timeout,
+        )
+        self._server: asyncio.Server | None = None
         self._flusher: asyncio.Task[None] | None = None
+        self._handshakes: set[_PendingHandshake] = set()
+        self._sockets: set[StationSocket] = set()
+        self._handlers: set[asyncio.Task[None]] = set()
 
     @property
     def port(self) -> int:
         """The bound port (useful when configured as 0)."""
         assert self._server is not None, "gateway not started"
-        socket = next(iter(self._server.sockets))
-        return int(socket.getsockname()[1])
+        return int(self._server.sockets[0].getsockname()[1])
 
     async def start(self) -> None:
-        self._server = await serve(
-            self._serve_connection,
-            self._config.host,
-            self._config.port,
-            process_request=self._process_request,
-            select_subprotocol=self._select_subprotocol,
-            ping_interval=self._config.ping_interval,
-            ping_timeout=self._config.ping_timeout,
-            open_timeout=self._config.handshake_timeout,
-            # A dead peer never answers our close frame: keep this short so it shows offline promptly.
-            close_timeout=self._config.close_timeout,
-            max_size=self._config.max_message_size,
-            backlog=self._config.backlog,
-            compression=None,  # no permessage-deflate: no decompression bombs, less CPU per frame
-            server_header="Voltline",
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: _PendingHandshake(self), self._config.host, self._config.port, backlog=self._config.backlog
         )
         self._flusher = asyncio.create_task(self._flush_last_seen_forever(), name="last-seen-flusher")
 
@@ -99,7 +138,13 @@ class StationGateway:
         """Stop accepting, close every station with 1001 (going away), and wait for handlers to finish."""
         if self._server is None:
             return
-        self._server.close(close_connections=True)
+        self._server.close()
+        for handshake in list(self._handshakes):
+            handshake.abort()
+        for socket in list(self._sockets):
+            socket.close(WSCloseCode.GOING_AWAY)
+        while self._handlers:
+            await asyncio.wait(list(self._handlers))
         await self._server.wait_closed()
         if self._flusher is not None:
             self._flusher.cancel()
@@ -110,59 +155,125 @@ class StationGateway:
 
     # -- handshake --------------------------------------------------------------------------------
 
-    async def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        station_id = station_id_from_path(request.path, self._config.path_prefix)
+    async def _judge(self, head: bytes, peer: str) -> _Verdict:
+        """Admission of a request head (path, credentials, registration), before any upgrade."""
+        parsed = parse_request_head(head)
+        if parsed is None:
+            return _Verdict(refusal=_refusal(HTTPStatus.BAD_REQUEST, "Not a WebSocket upgrade request\n"))
+        target, headers = parsed
+        station_id = station_id_from_path(target, self._config.path_prefix)
         if station_id is None:
-            log.info("refused handshake from %s: bad path %.80r", _peer(connection), request.path)
-            return connection.respond(HTTPStatus.NOT_FOUND, "Not an OCPP endpoint: use /ocpp/{stationId}\n")
-        credentials = basic_credentials(request.headers.get("Authorization"))
-        verdict = await self._admission.admit(station_id, credentials)
+            log.info("refused handshake from %s: bad path %.80r", peer, target)
+            prefix = self._config.path_prefix
+            return _Verdict(
+                refusal=_refusal(HTTPStatus.NOT_FOUND, f"Not an OCPP endpoint: use {prefix}/{{stationId}}\n")
+            )
+        credentials = basic_credentials(headers.get("authorization"))
+        try:
+            verdict = await self._admission.admit(station_id, credentials)
+        except Exception:
+            log.exception("could not admit station %s from %s", station_id, peer)
+            return _Verdict(refusal=_refusal(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal error\n"))
         if verdict is Refusal.UNKNOWN_STATION:
-            log.info("refused unknown station %s from %s", station_id, _peer(connection))
-            return connection.respond(HTTPStatus.NOT_FOUND, "Unknown station\n")
+            log.info("refused unknown station %s from %s", station_id, peer)
+            return _Verdict(refusal=_refusal(HTTPStatus.NOT_FOUND, "Unknown station\n"))
         if verdict is Refusal.BAD_CREDENTIALS:
-            log.warning("refused station %s from %s: missing or wrong credentials", station_id, _peer(connection))
-            response = connection.respond(HTTPStatus.UNAUTHORIZED, "Unauthorized\n")
-            response.headers["WWW-Authenticate"] = 'Basic realm="Voltline", charset="UTF-8"'
-            return response
+            log.warning("refused station %s from %s: missing or wrong credentials", station_id, peer)
+            return _Verdict(refusal=_refusal(HTTPStatus.UNAUTHORIZED, "Unauthorized\n", _WWW_AUTHENTICATE))
         assert isinstance(verdict, Admitted)
         if not verdict.authenticated and self._registry.get(station_id) is not None:
             # An unauthenticated newcomer never displaces a live station.
-            log.warning("refused unauthenticated second connection for %s from %s", station_id, _peer(connection))
-            return connection.respond(HTTPStatus.CONFLICT, "Station already connected\n")
-        self._admitted[connection] = verdict
-        return None
+            log.warning("refused unauthenticated second connection for %s from %s", station_id, peer)
+            return _Verdict(refusal=_refusal(HTTPStatus.CONFLICT, "Station already connected\n"))
+        return _Verdict(admitted=verdict, target=target)
 
-    def _select_subprotocol(self, connection: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
-        version = choose_subprotocol(offered, self._config.versions)
-        return Subprotocol(version.value) if version is not None else None
+    def _upgrade(self, transport: asyncio.Transport, received: bytes, verdict: _Verdict, peer: str) -> None:
+        """Hand the transport to picows and replay what was read; picows answers the handshake."""
+
+        def listener_factory(request: WSUpgradeRequest) -> WSUpgradeResponseWithListener:
+            return self._respond(request, verdict, peer)
+
+        protocol = WSProtocol(
+            None,  # host and port: client side only
+            None,  # path: client side only
+            False,  # server side
+            listener_factory,
+            _wire_log,
+            True,  # disconnect on exception in a listener callback
+            self._config.handshake_timeout,
+            False,  # picows's own auto-ping: StationSocket keeps websockets' keepalive semantics instead
+            self._config.ping_interval,
+            self._config.ping_timeout,
+            WSAutoPingStrategy.PING_PERIODICALLY,
+            True,  # answer pings
+            self._config.max_message_size,  # per frame; StationSocket limits reassembled messages
+            None,  # extra headers: client side only
+            _READ_BUFFER,
+        )
+        transport.set_protocol(protocol)
+        protocol.connection_made(transport)
+        data = memoryview(received)
+        while data and not transport.is_closing():
+            buffer = protocol.get_buffer(len(data))
+            size = min(len(buffer), len(data))
+            buffer[:size] = data[:size]
+            protocol.buffer_updated(size)
+            data = data[size:]
+        if not transport.is_closing():
+            transport.resume_reading()
+
+    def _respond(self, request: WSUpgradeRequest, verdict: _Verdict, peer: str) -> WSUpgradeResponseWithListener:
+        if verdict.refusal is not None:
+            return WSUpgradeResponseWithListener(verdict.refusal, None)
+        admitted = verdict.admitted
+        if admitted is None or request.path.decode("latin-1") != verdict.target:  # cannot happen: same bytes
+            return WSUpgradeResponseWithListener(_refusal(HTTPStatus.BAD_REQUEST, "Bad request\n"), None)
+        headers = request.headers
+        # picows wants `Connection: upgrade` exactly; RFC 6455 allows a list ("keep-alive, Upgrade").
+        if any(token.lower() == "upgrade" for token in header_tokens(headers.getall("Connection", []))):
+            headers["Connection"] = "Upgrade"
+        version = choose_subprotocol(header_tokens(headers.getall("Sec-WebSocket-Protocol", [])), self._config.versions)
+        extra = [_SERVER_HEADER]
+        if version is not None:
+            extra.append(("Sec-WebSocket-Protocol", version.value))
+        socket = StationSocket(self._limits, peer, self._on_open, _Accepted(admitted, version))
+        return WSUpgradeResponseWithListener(WSUpgradeResponse.create_101_response(extra), socket)
 
     # -- connection -------------------------------------------------------------------------------
 
-    async def _serve_connection(self, websocket: ServerConnection) -> None:
-        admitted = self._admitted.pop(websocket, None)
-        if admitted is None:  # cannot happen: process_request admits every connection that gets here
-            await websocket.close(1011, "not admitted")
-            return
-        if websocket.subprotocol is None:
-            log.info("station %s offered no supported OCPP version; closing", admitted.station_id)
-            await websocket.close(1002, "no supported OCPP subprotocol")
-            return
-        version = OcppVersion(websocket.subprotocol)
+    def _on_open(self, socket: StationSocket) -> None:
+        self._sockets.add(socket)
+        task = asyncio.get_running_loop().create_task(self._serve_connection(socket))
+        self._handlers.add(task)
+        task.add_done_callback(self._handlers.discard)
+
+    async def _serve_connection(self, socket: StationSocket) -> None:
+        try:
+            await self._serve_station(socket, cast(_Accepted, socket.context))
+        except Exception:
+            log.exception("connection handler failed for %s", socket.remote_address)
+            socket.close(WSCloseCode.INTERNAL_ERROR)
+            await socket.wait_closed()
+        finally:
+            self._sockets.discard(socket)
+
+    async def _serve_station(self, socket: StationSocket, accepted: _Accepted) -> None:
+        admitted, version = accepted.admitted, accepted.version
         station_id = admitted.station_id
-
-        async def send(data: bytes) -> None:
-            await websocket.send(data, text=True)
-
+        if version is None:
+            log.info("station %s offered no supported OCPP version; closing", station_id)
+            socket.close(WSCloseCode.PROTOCOL_ERROR, "no supported OCPP subprotocol")
+            await socket.wait_closed()
+            return
         session = RpcSession(
             version,
-            send,
+            socket.send,
             self._dispatcher_factory(station_id, version, admitted.boot_accepted),
             self._schemas,
             call_timeout=self._config.call_timeout,
             logger=log,
         )
-        connection = StationConnection(station_id, session, websocket, admitted.authenticated, _peer(websocket))
+        connection = StationConnection(station_id, session, socket, admitted.authenticated, socket.remote_address)
         previous = self._registry.put(connection)
         if previous is not None:
             log.warning(
@@ -172,30 +283,20 @@ class StationGateway:
                 previous.remote_address,
             )
             previous.session.close("replaced by a newer connection")
-            await previous.websocket.close(1000, "replaced by a newer connection")
+            old: StationSocket = previous.websocket
+            old.close(WSCloseCode.OK, "replaced by a newer connection")
+            await old.wait_closed()
         else:
             log.info("station %s connected (%s) from %s", station_id, version.value, connection.remote_address)
-        await self._stations.connected(station_id, version.value)
         try:
-            await self._read_frames(websocket, session, station_id)
+            await self._stations.connected(station_id, version.value)
+            await socket.pump(session.on_message, self._registry.seen, station_id)
         finally:
             session.close("connection closed")
             if self._registry.remove(connection):
                 self._registry.seen(station_id)
-                log.info("station %s disconnected (code %s)", station_id, websocket.close_code)
+                log.info("station %s disconnected (code %s)", station_id, socket.close_code)
                 await self._stations.disconnected(station_id)
-
-    async def _read_frames(self, websocket: ServerConnection, session: RpcSession, station_id: str) -> None:
-        seen = self._registry.seen
-        try:
-            async for message in websocket:
-                if isinstance(message, bytes):
-                    await websocket.close(1003, "OCPP-J uses text frames only")
-                    return
-                seen(station_id)
-                await session.on_message(message)
-        except ConnectionClosed:
-            pass
 
     # -- last seen --------------------------------------------------------------------------------
 
@@ -213,6 +314,83 @@ class StationGateway:
             await self._stations.record_seen({station: datetime.fromtimestamp(at, UTC) for station, at in seen.items()})
 
 
-def _peer(connection: ServerConnection) -> str:
-    address = connection.remote_address
+class _PendingHandshake(asyncio.Protocol):
+    """A TCP connection until its request head is admitted or refused; then picows takes over."""
+
+    def __init__(self, gateway: StationGateway) -> None:
+        self._gateway = gateway
+        self._transport: asyncio.Transport | None = None
+        self._peer = "?"
+        self._received = bytearray()
+        self._admission: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)
+        self._peer = _peer(transport)
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(self._gateway._config.handshake_timeout, self._timed_out)
+        self._gateway._handshakes.add(self)
+
+    def data_received(self, data: bytes) -> None:
+        assert self._transport is not None
+        self._received += data
+        if self._admission is not None:
+            return  # read before pause_reading took effect: replayed to picows with the head
+        end = self._received.find(b"\r\n\r\n")
+        if end < 0:
+            if len(self._received) > MAX_REQUEST_HEAD:
+                log.info("refused handshake from %s: request head over %d bytes", self._peer, MAX_REQUEST_HEAD)
+                self._transport.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n")
+                self._forget()
+                self._transport.close()
+            return
+        self._transport.pause_reading()
+        head = bytes(self._received[:end])
+        self._admission = asyncio.get_running_loop().create_task(self._admit(head))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._forget()
+        if self._admission is not None:
+            self._admission.cancel()
+
+    def abort(self) -> None:
+        self._forget()
+        if self._admission is not None:
+            self._admission.cancel()
+        if self._transport is not None:
+            self._transport.abort()
+
+    async def _admit(self, head: bytes) -> None:
+        verdict = await self._gateway._judge(head, self._peer)
+        self._forget()
+        assert self._transport is not None
+        if self._transport.is_closing():
+            return
+        try:
+            self._gateway._upgrade(self._transport, bytes(self._received), verdict, self._peer)
+        except Exception:
+            log.exception("could not complete the handshake of %s", self._peer)
+            self._transport.abort()
+
+    def _timed_out(self) -> None:
+        log.info("handshake from %s not completed within %gs", self._peer, self._gateway._config.handshake_timeout)
+        self.abort()
+
+    def _forget(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._gateway._handshakes.discard(self)
+
+
+def _refusal(status: HTTPStatus, text: str, *headers: tuple[str, str]) -> WSUpgradeResponse:
+    response: WSUpgradeResponse = WSUpgradeResponse.create_error_response(
+        status, text.encode(), [_SERVER_HEADER, _TEXT_PLAIN, *headers]
+    )
+    return response
+
+
+def _peer(transport: Any) -> str:
+    address = transport.get_extra_info("peername")
     return f"{address[0]}:{address[1]}" if address else "?"
