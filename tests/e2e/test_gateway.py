@@ -273,3 +273,51 @@ async def test_graceful_stop_closes_stations_with_1001_after_answering(
     with pytest.raises(ConnectionClosed):
         await asyncio.wait_for(ws.recv(), 5)
     assert ws.close_code == 1001
+
+
+async def test_no_subprotocol_header_at_all_is_refused_with_400(server: RunningServer, registered: str) -> None:
+    status = await refused_status(
+        connect(f"{server.ocpp_url}/{registered}", additional_headers=basic(registered, STATION_PASSWORD))
+    )
+    assert status == 400
+
+
+async def test_racing_unauthenticated_handshakes_never_displace_each_other(start_server: ServerFactory) -> None:
+    server: RunningServer = await start_server(unknown_stations="accept")
+    attempts = await asyncio.gather(
+        *(open_station(server, "RACE-1", password=None) for _ in range(20)), return_exceptions=True
+    )
+    opened = [ws for ws in attempts if isinstance(ws, ClientConnection)]
+    refused = [exc for exc in attempts if isinstance(exc, InvalidStatus)]
+    assert opened and len(opened) + len(refused) == 20
+    await asyncio.sleep(0.3)
+    survivors = []
+    for ws in opened:
+        try:
+            await asyncio.wait_for(ws.recv(), 0.05)
+        except TimeoutError:
+            survivors.append(ws)  # still open: nothing to read
+        except ConnectionClosed:
+            assert ws.close_code == 1008
+    assert len(survivors) == 1  # exactly one connection holds the station; no chain of replacements
+    assert server.app.registry.get("RACE-1") is not None
+    assert (await boot16(survivors[0]))[2]["status"] == "Accepted"  # type: ignore[index]
+    for ws in opened:
+        await ws.close()
+
+
+async def test_unauthenticated_reconnect_after_an_abrupt_drop_is_accepted(start_server: ServerFactory) -> None:
+    server: RunningServer = await start_server(unknown_stations="accept")
+    first = await open_station(server, "DROP-1", password=None)
+    await boot16(first)
+    first.transport.abort()  # no close handshake, as a station losing power
+
+    async def reconnected() -> ClientConnection | None:
+        try:
+            return await open_station(server, "DROP-1", password=None)
+        except InvalidStatus:
+            return None
+
+    second = await eventually(reconnected, within=2)
+    assert (await heartbeat(second))[0] == 3
+    await second.close()

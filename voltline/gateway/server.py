@@ -181,11 +181,16 @@ class StationGateway:
             log.warning("refused station %s from %s: missing or wrong credentials", station_id, peer)
             return _Verdict(refusal=_refusal(HTTPStatus.UNAUTHORIZED, "Unauthorized\n", _WWW_AUTHENTICATE))
         assert isinstance(verdict, Admitted)
-        if not verdict.authenticated and self._registry.get(station_id) is not None:
+        if not verdict.authenticated and self._is_live(station_id):
             # An unauthenticated newcomer never displaces a live station.
             log.warning("refused unauthenticated second connection for %s from %s", station_id, peer)
             return _Verdict(refusal=_refusal(HTTPStatus.CONFLICT, "Station already connected\n"))
         return _Verdict(admitted=verdict, target=target)
+
+    def _is_live(self, station_id: str) -> bool:
+        """Whether the station has a connection that is still open (one already closing does not count)."""
+        existing = self._registry.get(station_id)
+        return existing is not None and cast(StationSocket, existing.websocket).open
 
     def _upgrade(self, transport: asyncio.Transport, received: bytes, verdict: _Verdict, peer: str) -> None:
         """Hand the transport to picows and replay what was read; picows answers the handshake."""
@@ -229,6 +234,12 @@ class StationGateway:
         if admitted is None or request.path.decode("latin-1") != verdict.target:  # cannot happen: same bytes
             return WSUpgradeResponseWithListener(_refusal(HTTPStatus.BAD_REQUEST, "Bad request\n"), None)
         headers = request.headers
+        if "Sec-WebSocket-Protocol" not in headers:
+            # Nothing offered at all: refuse plainly (an offer of only unknown versions is instead
+            # completed without a subprotocol and closed, as OCPP-J prescribes).
+            return WSUpgradeResponseWithListener(
+                _refusal(HTTPStatus.BAD_REQUEST, "Sec-WebSocket-Protocol required: ocpp2.0.1 or ocpp1.6\n"), None
+            )
         # picows wants `Connection: upgrade` exactly; RFC 6455 allows a list ("keep-alive, Upgrade").
         if any(token.lower() == "upgrade" for token in header_tokens(headers.getall("Connection", []))):
             headers["Connection"] = "Upgrade"
@@ -273,6 +284,12 @@ class StationGateway:
             call_timeout=self._config.call_timeout,
             logger=log,
         )
+        if not admitted.authenticated and self._is_live(station_id):
+            # Two unauthenticated handshakes raced past admission: the later one must not displace.
+            log.warning("closing unauthenticated second connection for %s from %s", station_id, socket.remote_address)
+            socket.close(WSCloseCode.POLICY_VIOLATION, "station already connected")
+            await socket.wait_closed()
+            return
         connection = StationConnection(station_id, session, socket, admitted.authenticated, socket.remote_address)
         previous = self._registry.put(connection)
         if previous is not None:
