@@ -60,6 +60,8 @@ _TEXT_PLAIN: Final = ("Content-Type", "text/plain; charset=utf-8")
 _WWW_AUTHENTICATE: Final = ("WWW-Authenticate", 'Basic realm="Voltline", charset="UTF-8"')
 # picows grows its read buffer as needed; most OCPP messages fit in this one.
 _READ_BUFFER: Final = 4096
+# Longest wait for our own admission decision (a database lookup) before answering 503.
+ADMISSION_TIMEOUT: Final = 60.0
 
 
 @dataclass(slots=True, frozen=True)
@@ -305,10 +307,15 @@ class StationGateway:
             await old.wait_closed()
         else:
             log.info("station %s connected (%s) from %s", station_id, version.value, connection.remote_address)
+        # Recorded alongside the station's first messages (same commit group), not before them.
+        online = asyncio.get_running_loop().create_task(self._stations.connected(station_id, version.value))
         try:
-            await self._stations.connected(station_id, version.value)
             await socket.pump(session.on_message, self._registry.seen, station_id)
         finally:
+            try:
+                await online
+            except Exception:
+                log.exception("could not record station %s as online", station_id)
             session.close("connection closed")
             if self._registry.remove(connection):
                 self._registry.seen(station_id)
@@ -363,6 +370,11 @@ class _PendingHandshake(asyncio.Protocol):
                 self._transport.close()
             return
         self._transport.pause_reading()
+        # The peer has sent its part: the handshake timeout guards against slow clients, not against our
+        # own admission work, which in a reconnect storm of thousands of stations can take longer.
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         head = bytes(self._received[:end])
         self._admission = asyncio.get_running_loop().create_task(self._admit(head))
 
@@ -379,7 +391,11 @@ class _PendingHandshake(asyncio.Protocol):
             self._transport.abort()
 
     async def _admit(self, head: bytes) -> None:
-        verdict = await self._gateway._judge(head, self._peer)
+        try:
+            verdict = await asyncio.wait_for(self._gateway._judge(head, self._peer), ADMISSION_TIMEOUT)
+        except TimeoutError:
+            log.warning("could not admit %s within %g s (database slow or down)", self._peer, ADMISSION_TIMEOUT)
+            verdict = _Verdict(refusal=_refusal(HTTPStatus.SERVICE_UNAVAILABLE, "Try again later\n"))
         self._forget()
         assert self._transport is not None
         if self._transport.is_closing():
