@@ -508,7 +508,8 @@ async def test_charging_state_follows_the_highest_seq_no(transactions: Transacti
 
     await transactions.apply_event(an_event(event_type="Updated", seq_no=4, timestamp=at(40), charging_state=None))
     tx = await transactions.find(STATION, "tx-0001")
-    assert (tx.last_seq_no, tx.charging_state) == (4, "SuspendedEV")  # no state reported: the last one stands
+    # no state reported: the last one stands, and so does the seqNo it came with
+    assert (tx.last_seq_no, tx.charging_state) == (3, "SuspendedEV")
 
 
 async def test_event_returns_the_token_verdict(

@@ -129,6 +129,7 @@ class Transaction:
     meter_stop_wh: float | None = None
     stop_reason: str | None = None
     energy_wh: float | None = None
+    # 2.0.1: seqNo of the latest event that reported a charging state (orders out-of-order deliveries).
     last_seq_no: int | None = None
     remote_start_id: int | None = None
     charging_state: str | None = None

@@ -268,6 +268,7 @@ class _ApplyTransactionEvents:
         for key, tx in zip(news, await uow.transactions.create_many(list(news.values())), strict=True):
             known[key] = tx
         changed: dict[int, Transaction] = {}
+        before: dict[int, tuple[object, ...]] = {}
         batches: list[MeterRows] = []
         results: list[TokenVerdict | None] = []
         for event in events:
@@ -275,6 +276,8 @@ class _ApplyTransactionEvents:
             register = _first_register(event.meter_values)
             key = (event.station_id, event.station_tx_id)
             tx = known[key]
+            if tx.id not in before:
+                before[tx.id] = _row_state(tx)
             if news.pop(key, None) is None:  # an event that did not create it folds into it
                 _merge(tx, event, register, verdict)
             if event.meter_values:
@@ -292,7 +295,7 @@ class _ApplyTransactionEvents:
         for tx_id in stopped:
             tx = changed[tx_id]
             tx.energy_wh = energy_of(tx, bounds.get(tx_id))
-        await uow.transactions.update_many(list(changed.values()))
+        await uow.transactions.update_many([tx for tx in changed.values() if _row_state(tx) != before[tx.id]])
         return results
 
 
@@ -342,6 +345,25 @@ def _first_register(values: Sequence[SampledValue]) -> float | None:
     return None
 
 
+def _row_state(tx: Transaction) -> tuple[object, ...]:
+    """What a transaction event can change, to write back only the transactions that did change."""
+    return (
+        tx.evse_id,
+        tx.connector_id,
+        tx.id_token,
+        tx.started_at,
+        tx.meter_start_wh,
+        tx.stopped_at,
+        tx.meter_stop_wh,
+        tx.stop_reason,
+        tx.energy_wh,
+        tx.last_seq_no,
+        tx.remote_start_id,
+        tx.charging_state,
+        tx.auth_status,
+    )
+
+
 def _merge(tx: Transaction, event: TransactionEvent, register: float | None, verdict: TokenVerdict | None) -> None:
     """Fold a later (or earlier, when out of order) event into a known transaction."""
     if event.event_type == "Started":
@@ -352,10 +374,11 @@ def _merge(tx: Transaction, event: TransactionEvent, register: float | None, ver
             tx.meter_start_wh = register
     elif event.timestamp < tx.started_at:
         tx.started_at = event.timestamp
-    if tx.last_seq_no is None or event.seq_no > tx.last_seq_no:
+    # Out-of-order delivery: a charging state only replaces one reported by an earlier event. Events without
+    # one leave the row alone, so a periodic Updated costs no transaction write at all.
+    if event.charging_state is not None and (tx.last_seq_no is None or event.seq_no > tx.last_seq_no):
         tx.last_seq_no = event.seq_no
-        if event.charging_state is not None:
-            tx.charging_state = event.charging_state
+        tx.charging_state = event.charging_state
     if event.id_token and not tx.id_token:
         tx.id_token = event.id_token
     if verdict is not None:
