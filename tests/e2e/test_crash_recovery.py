@@ -7,7 +7,6 @@ import asyncio
 import base64
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -20,14 +19,9 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from tests.e2e.conftest import ADMIN_TOKEN, STATION_PASSWORD
+from tests.support.ports import free_port
 from tests.support.schema_check import assert_server_frames_valid
 from tests.support.waiting import eventually
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class ServerProcess:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,15 +23,10 @@ import pytest
 from tests.e2e.conftest import ADMIN_TOKEN
 from tests.support.databases import skip_or_fail
 from tests.support.ocpp_ws_cli import SuiteProcess, SuiteRun, ToolMissing, locate_cli
+from tests.support.ports import free_port
 
 PROTOCOLS = {"ocpp1.6": "OWC-16", "ocpp2.0.1": "OWC-201"}
 SUITE_TIME_LIMIT = 60.0  # both runs together; each takes about 19 s
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Server:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import orjson
 
 from tests.support.databases import fresh_database
-from voltline.domain.commands import CommandResult, RemoteStart, RemoteStop
+from tests.support.links import NoStations
 from voltline.domain.models import Registration
 from voltline.domain.services import Services
 from voltline.domain.stations import StationRegistration
@@ -31,22 +31,6 @@ STATION_ID = "CP-PROP"
 # Per frame: generous for a slow CI machine (a group commit on SQLite takes milliseconds).
 FRAME_TIMEOUT = 5.0
 T = TypeVar("T")
-
-
-class NoStations:
-    """The StationLink port: handlers answer requests and never call stations."""
-
-    def is_online(self, station_id: str) -> bool:
-        return False
-
-    def version_of(self, station_id: str) -> str | None:
-        return None
-
-    async def send(self, station_id: str, command: RemoteStart | RemoteStop) -> CommandResult:
-        raise AssertionError("handlers never call stations")
-
-    async def call_raw(self, station_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
-        raise AssertionError("handlers never call stations")
 
 
 class StationChannel:

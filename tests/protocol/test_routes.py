@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from tests.support.databases import fresh_database
+from tests.support.links import NoStations
 from tests.support.schema_check import validator
-from voltline.domain.commands import CommandResult, RemoteStart, RemoteStop
+from voltline.domain.commands import RemoteStart, RemoteStop
 from voltline.domain.models import Registration
 from voltline.domain.services import Services
 from voltline.domain.stations import StationRegistration
@@ -72,20 +73,6 @@ SAMPLES: dict[OcppVersion, dict[str, dict[str, Any]]] = {
         "MeterValues": {"evseId": 1, "meterValue": V201_METER},
     },
 }
-
-
-class NoStations:
-    def is_online(self, station_id: str) -> bool:
-        return False
-
-    def version_of(self, station_id: str) -> str | None:
-        return None
-
-    async def send(self, station_id: str, command: RemoteStart | RemoteStop) -> CommandResult:
-        raise AssertionError("handlers never call stations")
-
-    async def call_raw(self, station_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
-        raise AssertionError("handlers never call stations")
 
 
 @pytest.fixture

@@ -1,0 +1,23 @@
+"""A `StationLink` for tests of station-message handling, where nothing calls a station."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from voltline.domain.commands import CommandResult, RemoteStart, RemoteStop
+
+
+class NoStations:
+    """The StationLink port: handlers answer requests and never call stations."""
+
+    def is_online(self, station_id: str) -> bool:
+        return False
+
+    def version_of(self, station_id: str) -> str | None:
+        return None
+
+    async def send(self, station_id: str, command: RemoteStart | RemoteStop) -> CommandResult:
+        raise AssertionError("handlers never call stations")
+
+    async def call_raw(self, station_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        raise AssertionError("handlers never call stations")
