@@ -432,3 +432,21 @@ async def test_sessions_are_symmetric_a_charge_point_answers_csms_calls(schemas:
     await csms.on_message(to_csms.pop())
     await station.on_message(to_station.pop())
     assert await task == boot
+
+
+@pytest.mark.parametrize("version", [V16, V201])
+async def test_nul_in_any_string_is_refused_before_the_handler_runs(
+    schemas: SchemaRegistry, version: OcppVersion
+) -> None:
+    calls: list[dict[str, object]] = []
+
+    async def record(payload: dict[str, object]) -> dict[str, object]:
+        calls.append(payload)
+        return {"currentTime": "2026-11-23T10:00:00Z"}
+
+    session, send = a_session(schemas, version, handlers={"Heartbeat": record})
+    await session.on_message('[2, "m1", "Heartbeat", {"x": ["ok", "A\\u0000B"]}]')
+    assert send.frames[0][:3] == [4, "m1", "PropertyConstraintViolation"]
+    await session.on_message('[2, "m2", "Heartbeat", {}]')  # the session goes on serving
+    assert send.frames[1][0] == 3
+    assert calls == [{}]

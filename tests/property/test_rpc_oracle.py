@@ -317,8 +317,9 @@ def test_every_single_schema_violation_gets_the_code_the_version_names(version: 
 def test_edge_values_the_schema_allows_are_answered_never_crash(version: OcppVersion, tmp_path: Path) -> None:
     """Schema-valid edge values: NUL in strings, integers at the int64 limits, RFC 3339 leap seconds, 1.6
     meter readings "NaN"/"inf". Each gets a valid CALLRESULT -- never an InternalError (a handler or the
-    database choking). One documented exception: a 2.0.1 reading whose value * 10^multiplier exceeds a
-    double is a value out of range, PropertyConstraintViolation."""
+    database choking). Documented exceptions, both PropertyConstraintViolation: a string holding NUL
+    (refused before storage: no database text column can hold it), and a 2.0.1 reading whose
+    value * 10^multiplier exceeds a double (a value out of range)."""
     handled = routed(version)
     huge = st.sampled_from([2**31, 2**53 + 1, 2**63 - 1, -(2**63), -(2**31) - 1])
     leap = st.sampled_from(["2016-12-31T23:59:60Z", "2016-12-31t23:59:60.5z"])
@@ -354,7 +355,9 @@ def test_edge_values_the_schema_allows_are_answered_never_crash(version: OcppVer
         def check(call: tuple[str, dict[str, Any], str]) -> None:
             action, payload, name = call
             answer = answer_call(channel, action, payload)
-            if name.startswith("huge integer") and name.endswith("multiplier") and answer[0] == 4:
+            refused_nul = name.startswith("NUL at")
+            out_of_range = name.startswith("huge integer") and name.endswith("multiplier") and answer[0] == 4
+            if refused_nul or out_of_range:
                 assert_error(answer, CODES[version][PROPERTY], f"{name}: {payload!r}")
             else:
                 assert_valid_result(channel, action, answer, f"{name}: {payload!r}")

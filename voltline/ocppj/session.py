@@ -47,6 +47,22 @@ _INTERNAL_DESCRIPTION: Final = "internal error while handling the request"
 _RESPONSE_TYPES: Final = frozenset((MessageType.CALLRESULT, MessageType.CALLERROR))
 
 
+_NUL_TEXT: Final = "\\u0000"
+_NUL_BYTES: Final = b"\\u0000"
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether any string (key or value) in a decoded payload contains NUL, which no database text
+    column can hold and no OCPP field needs: refused before anything is stored."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any("\x00" in key or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
 class Dispatcher(Protocol):
     """The business side of a session: the per-version route table."""
 
@@ -150,6 +166,12 @@ class RpcSession:
             await self._on_frame_error(err)
             return
         if isinstance(frame, Call):
+            # JSON can only carry NUL as the escape \u0000, so the costly walk runs only when that text is there.
+            if (_NUL_TEXT in data if isinstance(data, str) else _NUL_BYTES in data) and _holds_nul(frame.payload):
+                await self._send_error(
+                    frame.message_id, ErrorKind.PROPERTY_CONSTRAINT, "strings must not contain NUL (U+0000)"
+                )
+                return
             await self._on_call(frame)
         elif isinstance(frame, CallResult):
             self._on_call_result(frame)
