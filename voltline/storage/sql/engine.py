@@ -91,6 +91,11 @@ def make_engine(
             raise ValueError(f"sqlite_synchronous must be one of {sorted(_SYNCHRONOUS_LEVELS)}")
     if null_pool:
         engine_kwargs["poolclass"] = NullPool
+    elif backend == "postgresql":
+        # After a database outage every pooled connection is dead: test each one as it is checked out (one
+        # round trip per commit group) so service resumes by itself instead of failing one batch per
+        # stale connection.
+        engine_kwargs["pool_pre_ping"] = True
     engine = create_async_engine(parsed, connect_args=args, **engine_kwargs)
     if backend == "sqlite":
         _configure_sqlite(engine, synchronous, sqlite_foreign_keys)
