@@ -71,7 +71,8 @@ def meter(value: int, second: int) -> dict[str, Any]:
 
 
 async def test_outage_answers_internal_error_loses_nothing_and_recovers(
-    start_server: ServerFactory, postgres_url: str
+    postgres_url: str,  # first, so the server started below is stopped before the schema is dropped
+    start_server: ServerFactory,
 ) -> None:
     real = make_url(postgres_url)
     proxy = CuttableProxy(real.host or "127.0.0.1", real.port or 5432)
