@@ -107,6 +107,8 @@ class Voltline:
                 ping_timeout=settings.ping_timeout,
                 handshake_timeout=settings.handshake_timeout,
                 close_timeout=settings.close_timeout,
+                auth_failures_per_minute=settings.auth_failures_per_minute,
+                max_pending_handshakes_per_address=settings.max_pending_handshakes_per_address,
                 call_timeout=settings.call_timeout,
                 max_message_size=settings.max_message_size,
                 backlog=settings.backlog,

@@ -56,6 +56,17 @@ class Settings(BaseSettings):
     ping_interval: float = Field(default=30.0, gt=0)
     ping_timeout: float = Field(default=30.0, gt=0)
     handshake_timeout: float = Field(default=10.0, gt=0)
+    auth_failures_per_minute: int = Field(
+        default=20,
+        ge=1,
+        description="Failed station authentications per minute from one address (or, from addresses that "
+        "failed, for one station id) before further attempts get 429 unheard",
+    )
+    max_pending_handshakes_per_address: int = Field(
+        default=25_000,
+        ge=1,
+        description="Concurrent unfinished handshakes from one address; more are closed at once",
+    )
     close_timeout: float = Field(
         default=1.0, gt=0, description="Seconds to wait for a peer's close frame before dropping the TCP link"
     )

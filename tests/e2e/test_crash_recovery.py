@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -17,11 +19,14 @@ import httpx
 import orjson
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus
 
 from tests.e2e.conftest import ADMIN_TOKEN, STATION_PASSWORD
 from tests.support.ports import free_port
 from tests.support.schema_check import assert_server_frames_valid
 from tests.support.waiting import eventually
+from voltline.storage.ports import TransactionFilter
+from voltline.storage.sql.storage import SqlStorage
 
 
 class ServerProcess:
@@ -218,3 +223,101 @@ async def test_v201_transaction_event_survives_kill_9(
     assert detail["active"] is False
     assert detail["energy_wh"] == pytest.approx(5500)
     assert assert_server_frames_valid("ocpp2.0.1", transcript) == 4
+
+
+class FleetStation:
+    """A 1.6 station that charges in a loop and, like a real one, resends an unanswered message after it
+    reconnects. Every answered message goes into the ledger: what the server acknowledged."""
+
+    def __init__(self, server: ServerProcess, station_id: str, ledger: list[tuple[str, str, Any, Any]]) -> None:
+        self.server = server
+        self.station_id = station_id
+        self.ledger = ledger
+        self.ws: ClientConnection | None = None
+        self.counter = 0
+
+    async def call(self, action: str, payload: dict[str, Any]) -> Any:
+        while True:
+            try:
+                if self.ws is None:
+                    self.ws = await connect(
+                        f"ws://127.0.0.1:{self.server.ocpp_port}/ocpp/{self.station_id}",
+                        subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+                        open_timeout=2,
+                    )
+                    await self.ws.send(
+                        orjson.dumps(
+                            [2, "boot", "BootNotification", {"chargePointVendor": "K9", "chargePointModel": "F"}]
+                        ).decode()
+                    )
+                    await asyncio.wait_for(self.ws.recv(), 5)
+                self.counter += 1
+                await self.ws.send(orjson.dumps([2, f"m{self.counter}", action, payload]).decode())
+                answer = orjson.loads(await asyncio.wait_for(self.ws.recv(), 5))
+                assert answer[0] == 3, answer  # never a CALLERROR for these valid messages
+                self.ledger.append((self.station_id, action, payload, answer[2]))
+                return answer[2]
+            except (OSError, TimeoutError, ConnectionClosed, InvalidStatus, InvalidMessage):
+                self.ws = None
+                await asyncio.sleep(0.1)  # the server is down: try again, the same message
+
+    async def charge_forever(self, sessions: itertools.count[int]) -> None:
+        while True:
+            session = next(sessions)
+            stamp = f"2026-11-23T{session // 3600 % 24:02d}:{session // 60 % 60:02d}:{session % 60:02d}Z"
+            start = {"connectorId": 1, "idTag": "K9-TAG", "meterStart": session * 1000, "timestamp": stamp}
+            tx = (await self.call("StartTransaction", start))["transactionId"]
+            for step in range(1, 4):
+                reading = {
+                    "timestamp": stamp[:-1] + f".{step}Z",
+                    "sampledValue": [{"value": str(session * 1000 + step)}],
+                }
+                await self.call("MeterValues", {"connectorId": 1, "transactionId": tx, "meterValue": [reading]})
+            await self.call(
+                "StopTransaction", {"transactionId": tx, "meterStop": session * 1000 + 5, "timestamp": stamp}
+            )
+
+
+async def test_repeated_kill_9_under_a_charging_fleet_loses_and_doubles_nothing(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path)
+    server.env["VOLTLINE_UNKNOWN_STATIONS"] = "accept"
+    await server.start()
+    ledger: list[tuple[str, str, Any, Any]] = []
+    sessions = itertools.count(1)
+    fleet = [FleetStation(server, f"FLEET-{n}", ledger) for n in range(8)]
+    tasks = [asyncio.create_task(station.charge_forever(sessions)) for station in fleet]
+    rng = random.Random(20261123)
+    try:
+        for _ in range(20):
+            await asyncio.sleep(rng.uniform(0.3, 0.9))
+            server.kill()
+            await asyncio.sleep(rng.uniform(0.0, 0.2))
+            await server.start()
+        await asyncio.sleep(0.5)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        server.kill()
+
+    assert sum(1 for _, action, _, _ in ledger if action == "StopTransaction") >= 20  # the fleet did charge
+    storage = await SqlStorage.open(server.env["VOLTLINE_DATABASE_URL"])
+    try:
+        txs = await storage.read(lambda uow: uow.transactions.list(TransactionFilter(limit=100_000)))
+        by_id = {tx.id: tx for tx in txs}
+        # No transaction twice: every start (station, timestamp, meterStart) made exactly one.
+        keys = [(tx.station_id, tx.started_at, tx.meter_start_wh) for tx in txs]
+        assert len(keys) == len(set(keys))
+        for station_id, action, payload, answer in ledger:
+            if action == "StartTransaction":
+                tx = by_id[answer["transactionId"]]  # acknowledged, so it is there
+                assert (tx.station_id, tx.meter_start_wh) == (station_id, payload["meterStart"])
+            elif action == "StopTransaction":
+                tx = by_id[payload["transactionId"]]
+                assert tx.stopped_at is not None and tx.meter_stop_wh == payload["meterStop"]
+            elif action == "MeterValues":
+                values = await storage.read(lambda uow, t=payload["transactionId"]: uow.transactions.meter_values(t))
+                wanted = float(payload["meterValue"][0]["sampledValue"][0]["value"])
+                assert [v.value for v in values].count(wanted) == 1  # stored, and once
+    finally:
+        await storage.close()

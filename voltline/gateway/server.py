@@ -43,6 +43,7 @@ from voltline.gateway.handshake import (
     parse_request_head,
     station_id_from_path,
 )
+from voltline.gateway.limits import AuthFailureLimiter, SecurityEvent
 from voltline.gateway.registry import ConnectionRegistry, StationConnection
 from voltline.ocppj import Dispatcher, OcppVersion, RpcSession, SchemaRegistry
 
@@ -78,6 +79,10 @@ class GatewayConfig:
     max_message_size: int
     backlog: int
     last_seen_flush_interval: float
+    # Defaults for callers that predate these limits; the settings' defaults are the same.
+    auth_failures_per_minute: int = 20
+    # Generous: the benchmark opens 19,000 connections from one address at once.
+    max_pending_handshakes_per_address: int = 25_000
 
 
 @dataclass(slots=True, frozen=True)
@@ -120,6 +125,9 @@ class StationGateway:
         self._server: asyncio.Server | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._handshakes: set[_PendingHandshake] = set()
+        self._pending_per_address: dict[str, int] = {}
+        self._capped_addresses: set[str] = set()  # over the pending cap, already reported
+        self._auth_limiter = AuthFailureLimiter(config.auth_failures_per_minute)
         self._sockets: set[StationSocket] = set()
         self._handlers: set[asyncio.Task[None]] = set()
 
@@ -128,6 +136,21 @@ class StationGateway:
         """The bound port (useful when configured as 0)."""
         assert self._server is not None, "gateway not started"
         return int(self._server.sockets[0].getsockname()[1])
+
+    @property
+    def security_events(self) -> list[SecurityEvent]:
+        """The most recent security events, oldest first (bounded, in memory: a later issue persists them)."""
+        return list(self._auth_limiter.events)
+
+    def _security_event(self, event: SecurityEvent) -> None:
+        log.warning(
+            "security event: %s: %s (address %s, station %s, count %d)",
+            event.kind,
+            event.detail,
+            event.address,
+            event.station_id,
+            event.count,
+        )
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -157,7 +180,36 @@ class StationGateway:
 
     # -- handshake --------------------------------------------------------------------------------
 
-    async def _judge(self, head: bytes, peer: str) -> _Verdict:
+    def _handshake_started(self, address: str) -> bool:
+        """Count a new pending handshake from `address`; False when the address is over its cap."""
+        count = self._pending_per_address.get(address, 0)
+        if count >= self._config.max_pending_handshakes_per_address:
+            if address not in self._capped_addresses:
+                self._capped_addresses.add(address)
+                event = SecurityEvent(
+                    at=datetime.now(UTC),
+                    kind="pending-handshakes-cap",
+                    address=address,
+                    station_id=None,
+                    count=count,
+                    detail="too many unfinished handshakes; new connections closed at once",
+                )
+                self._auth_limiter.record(event)
+                self._security_event(event)
+            return False
+        self._pending_per_address[address] = count + 1
+        return True
+
+    def _handshake_ended(self, address: str) -> None:
+        count = self._pending_per_address.get(address, 0) - 1
+        if count > 0:
+            self._pending_per_address[address] = count
+        else:
+            self._pending_per_address.pop(address, None)
+        if count <= self._config.max_pending_handshakes_per_address // 2:
+            self._capped_addresses.discard(address)  # a later flood is a new event
+
+    async def _judge(self, head: bytes, peer: str, address: str) -> _Verdict:
         """Admission of a request head (path, credentials, registration), before any upgrade."""
         parsed = parse_request_head(head)
         if parsed is None:
@@ -170,6 +222,14 @@ class StationGateway:
             return _Verdict(
                 refusal=_refusal(HTTPStatus.NOT_FOUND, f"Not an OCPP endpoint: use {prefix}/{{stationId}}\n")
             )
+        retry_after = self._auth_limiter.check(address, station_id)
+        if retry_after is not None:
+            log.debug("throttled handshake for %s from %s", station_id, peer)
+            return _Verdict(
+                refusal=_refusal(
+                    HTTPStatus.TOO_MANY_REQUESTS, "Too many failed attempts\n", ("Retry-After", str(retry_after))
+                )
+            )
         credentials = basic_credentials(headers.get("authorization"))
         try:
             verdict = await self._admission.admit(station_id, credentials)
@@ -181,6 +241,8 @@ class StationGateway:
             return _Verdict(refusal=_refusal(HTTPStatus.NOT_FOUND, "Unknown station\n"))
         if verdict is Refusal.BAD_CREDENTIALS:
             log.warning("refused station %s from %s: missing or wrong credentials", station_id, peer)
+            for event in self._auth_limiter.failed(address, station_id):
+                self._security_event(event)
             return _Verdict(refusal=_refusal(HTTPStatus.UNAUTHORIZED, "Unauthorized\n", _WWW_AUTHENTICATE))
         assert isinstance(verdict, Admitted)
         if not verdict.authenticated and self._is_live(station_id):
@@ -345,6 +407,8 @@ class _PendingHandshake(asyncio.Protocol):
         self._gateway = gateway
         self._transport: asyncio.Transport | None = None
         self._peer = "?"
+        self._address = "?"
+        self._counted = False
         self._received = bytearray()
         self._admission: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -352,6 +416,11 @@ class _PendingHandshake(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)
         self._peer = _peer(transport)
+        self._address = _address(transport)
+        if not self._gateway._handshake_started(self._address):
+            self._transport.abort()  # over the per-address cap: no timer, no buffer, nothing kept
+            return
+        self._counted = True
         loop = asyncio.get_running_loop()
         self._timer = loop.call_later(self._gateway._config.handshake_timeout, self._timed_out)
         self._gateway._handshakes.add(self)
@@ -392,7 +461,7 @@ class _PendingHandshake(asyncio.Protocol):
 
     async def _admit(self, head: bytes) -> None:
         try:
-            verdict = await asyncio.wait_for(self._gateway._judge(head, self._peer), ADMISSION_TIMEOUT)
+            verdict = await asyncio.wait_for(self._gateway._judge(head, self._peer, self._address), ADMISSION_TIMEOUT)
         except TimeoutError:
             log.warning("could not admit %s within %g s (database slow or down)", self._peer, ADMISSION_TIMEOUT)
             verdict = _Verdict(refusal=_refusal(HTTPStatus.SERVICE_UNAVAILABLE, "Try again later\n"))
@@ -415,6 +484,9 @@ class _PendingHandshake(asyncio.Protocol):
             self._timer.cancel()
             self._timer = None
         self._gateway._handshakes.discard(self)
+        if self._counted:
+            self._counted = False
+            self._gateway._handshake_ended(self._address)
 
 
 def _refusal(status: HTTPStatus, text: str, *headers: tuple[str, str]) -> WSUpgradeResponse:
@@ -422,6 +494,12 @@ def _refusal(status: HTTPStatus, text: str, *headers: tuple[str, str]) -> WSUpgr
         status, text.encode(), [_SERVER_HEADER, _TEXT_PLAIN, *headers]
     )
     return response
+
+
+def _address(transport: Any) -> str:
+    """The client's IP address (no port): the key of per-address limits."""
+    address = transport.get_extra_info("peername")
+    return str(address[0]) if address else "?"
 
 
 def _peer(transport: Any) -> str:
