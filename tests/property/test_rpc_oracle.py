@@ -436,7 +436,10 @@ def broken_frames(version: OcppVersion) -> st.SearchStrategy[BrokenFrame]:
         ).map(lambda raw: BrokenFrame(f"no RPC array {raw[:20]!r}", raw, "-1", envelope)),
         st.builds(unsupported_type, st.sampled_from([7, 0, 5, "2", 2.0, None, True, [2]]), ids),
         st.one_of(
-            st.text(alphabet="abc", min_size=37, max_size=80), st.just(""), st.integers(), st.just({"id": 1})
+            st.text(alphabet="abc", min_size=37, max_size=80),
+            st.just(""),
+            st.integers(-(2**63), 2**64 - 1),
+            st.just({"id": 1}),
         ).map(
             lambda bad_id: BrokenFrame(
                 f"message id {bad_id!r}", orjson.dumps([2, bad_id, "Heartbeat", {}]), "-1", envelope
