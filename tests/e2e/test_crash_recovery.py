@@ -25,7 +25,8 @@ from tests.e2e.conftest import ADMIN_TOKEN, STATION_PASSWORD
 from tests.support.ports import free_port
 from tests.support.schema_check import assert_server_frames_valid
 from tests.support.waiting import eventually
-from voltline.storage.ports import TransactionFilter
+from voltline.domain.models import Transaction
+from voltline.storage.ports import TransactionFilter, UnitOfWork
 from voltline.storage.sql.storage import SqlStorage
 
 
@@ -278,6 +279,7 @@ class FleetStation:
             )
 
 
+@pytest.mark.timeout(300)  # 20 restarts of a real server; about a minute on the development machine
 async def test_repeated_kill_9_under_a_charging_fleet_loses_and_doubles_nothing(tmp_path: Path) -> None:
     server = ServerProcess(tmp_path)
     server.env["VOLTLINE_UNKNOWN_STATIONS"] = "accept"
@@ -302,22 +304,27 @@ async def test_repeated_kill_9_under_a_charging_fleet_loses_and_doubles_nothing(
 
     assert sum(1 for _, action, _, _ in ledger if action == "StopTransaction") >= 20  # the fleet did charge
     storage = await SqlStorage.open(server.env["VOLTLINE_DATABASE_URL"])
+
+    async def everything(uow: UnitOfWork) -> tuple[list[Transaction], dict[int, list[float]]]:
+        txs = await uow.transactions.list(TransactionFilter(limit=1_000_000))
+        readings = {tx.id: [v.value for v in await uow.transactions.meter_values(tx.id)] for tx in txs}
+        return txs, readings
+
     try:
-        txs = await storage.read(lambda uow: uow.transactions.list(TransactionFilter(limit=100_000)))
-        by_id = {tx.id: tx for tx in txs}
-        # No transaction twice: every start (station, timestamp, meterStart) made exactly one.
-        keys = [(tx.station_id, tx.started_at, tx.meter_start_wh) for tx in txs]
-        assert len(keys) == len(set(keys))
-        for station_id, action, payload, answer in ledger:
-            if action == "StartTransaction":
-                tx = by_id[answer["transactionId"]]  # acknowledged, so it is there
-                assert (tx.station_id, tx.meter_start_wh) == (station_id, payload["meterStart"])
-            elif action == "StopTransaction":
-                tx = by_id[payload["transactionId"]]
-                assert tx.stopped_at is not None and tx.meter_stop_wh == payload["meterStop"]
-            elif action == "MeterValues":
-                values = await storage.read(lambda uow, t=payload["transactionId"]: uow.transactions.meter_values(t))
-                wanted = float(payload["meterValue"][0]["sampledValue"][0]["value"])
-                assert [v.value for v in values].count(wanted) == 1  # stored, and once
+        txs, readings = await storage.read(everything)  # one session: the ledger can hold thousands of entries
     finally:
         await storage.close()
+    by_id = {tx.id: tx for tx in txs}
+    # No transaction twice: every start (station, timestamp, meterStart) made exactly one.
+    keys = [(tx.station_id, tx.started_at, tx.meter_start_wh) for tx in txs]
+    assert len(keys) == len(set(keys))
+    for station_id, action, payload, answer in ledger:
+        if action == "StartTransaction":
+            tx = by_id[answer["transactionId"]]  # acknowledged, so it is there
+            assert (tx.station_id, tx.meter_start_wh) == (station_id, payload["meterStart"])
+        elif action == "StopTransaction":
+            tx = by_id[payload["transactionId"]]
+            assert tx.stopped_at is not None and tx.meter_stop_wh == payload["meterStop"]
+        elif action == "MeterValues":
+            wanted = float(payload["meterValue"][0]["sampledValue"][0]["value"])
+            assert readings[payload["transactionId"]].count(wanted) == 1  # stored, and once
