@@ -434,6 +434,15 @@ class Fleet:
                     if station.on_answer is not None and station.open:
                         station.on_answer(station, station.pending_kind, None)
 
+    async def _wind_down(self, active: list[Station]) -> tuple[Recorder, int]:
+        """After a measured window: feed the stations nothing more, let what is in flight come back.
+        Returns what was recorded meanwhile and how many calls stayed unanswered."""
+        for station in active:
+            station.backlog.clear()
+            station.on_answer = None
+        unanswered = await self.drain(self.args.drain_timeout)
+        return self.swap_recorder(), unanswered
+
     async def drain(self, within: float) -> int:
         """Wait for the CALLs in flight; returns how many were still unanswered at the deadline."""
         deadline = time.monotonic() + within
@@ -568,10 +577,7 @@ class Fleet:
         after = proc_sample(self.watch_pid)
         window = self.swap_recorder()
         running = False
-        for station in active:
-            station.on_answer = None
-        unanswered = await self.drain(self.args.drain_timeout)
-        drained = self.swap_recorder()
+        drained, unanswered = await self._wind_down(active)
         answered = sum(window.answered.values()) + sum(window.call_errors.values())
         return self._report(
             window,
@@ -636,11 +642,7 @@ class Fleet:
         window = self.swap_recorder()
         running = False
         backlog = sum(len(s.backlog) for s in active)
-        for station in active:
-            station.backlog.clear()
-            station.on_answer = None
-        unanswered = await self.drain(self.args.drain_timeout)
-        drained = self.swap_recorder()
+        drained, unanswered = await self._wind_down(active)
         answered = sum(window.answered.values()) + sum(window.call_errors.values())
         return self._report(
             window,
