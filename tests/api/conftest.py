@@ -39,7 +39,7 @@ class ScriptedLink:
         return station_id in self.online
 
     def version_of(self, station_id: str) -> str | None:
-        return self.versions.get(station_id) if station_id in self.online else None
+        return self.versions.get(station_id, "1.6") if station_id in self.online else None
 
     async def send(self, station_id: str, command: Command) -> CommandResult:
         self.sent.append((station_id, command))

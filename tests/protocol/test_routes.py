@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from tests.protocol.command_samples import COMMAND_SAMPLES
 from tests.support.databases import fresh_database
 from tests.support.links import NoStations
 from tests.support.schema_check import validator
-from voltline.domain.commands import RemoteStart, RemoteStop
 from voltline.domain.models import Registration
 from voltline.domain.services import Services
 from voltline.domain.stations import StationRegistration
@@ -119,9 +119,16 @@ async def test_only_boot_is_served_before_an_accepted_boot(version: OcppVersion,
 
 
 @pytest.mark.parametrize("version", list(ADAPTERS))
+def test_every_encoder_has_sample_commands(version: OcppVersion) -> None:
+    missing = [t.__name__ for t in ADAPTERS[version].encoders if not COMMAND_SAMPLES.get(t)]
+    assert not missing, f"add samples to tests/protocol/command_samples.py for {missing}"
+
+
+@pytest.mark.parametrize("version", list(ADAPTERS))
 def test_commands_encode_to_valid_calls(version: OcppVersion) -> None:
-    encode = ADAPTERS[version].encode
-    for command in (RemoteStart("TAG", 2, remote_start_id=7), RemoteStart("TAG"), RemoteStop("42")):
-        action, payload = encode(command)
-        errors = list(validator(version, action, "request").iter_errors(payload))
-        assert not errors, f"{action}: {errors[0].message}"
+    adapter = ADAPTERS[version]
+    for command_type in adapter.encoders:
+        for command in COMMAND_SAMPLES.get(command_type, []):
+            call = adapter.encode(command)
+            errors = list(validator(version, call.action, "request").iter_errors(call.payload))
+            assert not errors, f"{call.action}: {errors[0].message}"

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from voltline.domain.api_access import ApiAccessService
 from voltline.domain.authorization import AuthorizationService
-from voltline.domain.commands import StationLink
+from voltline.domain.commands import CommandService, StationLink
 from voltline.domain.data_transfer import DataTransferRegistry
 from voltline.domain.device_events import DeviceEventService
+from voltline.domain.events import EventHub
 from voltline.domain.remote_control import RemoteControlService
 from voltline.domain.stations import StationService
 from voltline.domain.transactions import TransactionService
@@ -25,17 +26,23 @@ class Services:
     remote_control: RemoteControlService
     api_access: ApiAccessService
     link: StationLink
+    events: EventHub
+    commands: CommandService
 
     @classmethod
     def build(cls, storage: Storage, link: StationLink, heartbeat_interval: int) -> Services:
         transactions = TransactionService(storage)
+        events = EventHub()
+        commands = CommandService(link, events)
         return cls(
             stations=StationService(storage, heartbeat_interval),
             authorization=AuthorizationService(storage),
             transactions=transactions,
             device_events=DeviceEventService(storage),
             data_transfer=DataTransferRegistry(),
-            remote_control=RemoteControlService(link, transactions),
+            remote_control=RemoteControlService(commands, transactions),
             api_access=ApiAccessService(storage),
             link=link,
+            events=events,
+            commands=commands,
         )

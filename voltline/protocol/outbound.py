@@ -38,9 +38,10 @@ class SessionLink:
 
     async def send(self, station_id: str, command: Command) -> CommandResult:
         session = self._require(station_id)
-        action, payload = ADAPTERS[session.version].encode(command)
-        response = await self._call(session, station_id, action, payload)
-        return CommandResult(str(response.get("status", "")), response)
+        call = ADAPTERS[session.version].encode(command)
+        response = await self._call(session, station_id, call.action, call.payload)
+        value = call.decode(response) if call.decode is not None else None
+        return CommandResult(str(response.get("status", "")), response, value)
 
     async def call_raw(self, station_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         session = self._require(station_id)

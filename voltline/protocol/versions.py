@@ -1,14 +1,16 @@
-"""Each supported OCPP version's route table and command encoder, in one place."""
+"""Each supported OCPP version's route table and command encoders, in one place.
+
+A functional area adds its encoder table to the `merge_tables` call of each version it supports.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from voltline.domain.commands import Command
 from voltline.ocppj import OcppVersion
-from voltline.protocol import v16, v201  # noqa: F401  (packages, for the explicit imports below)
+from voltline.protocol.commands import Encoder, OutboundCall, encode_with, merge_tables
 from voltline.protocol.dispatcher import RouteTable
 from voltline.protocol.v16 import commands as v16_commands
 from voltline.protocol.v16.routes import ROUTES as V16_ROUTES
@@ -20,10 +22,25 @@ from voltline.protocol.v201.routes import ROUTES as V201_ROUTES
 class VersionAdapter:
     version: OcppVersion
     routes: RouteTable
-    encode: Callable[[Command], tuple[str, dict[str, Any]]]
+    encoders: Mapping[type[Command], Encoder]
+
+    def encode(self, command: Command) -> OutboundCall:
+        return encode_with(self.encoders, command, self.version.value)
 
 
 ADAPTERS: dict[OcppVersion, VersionAdapter] = {
-    OcppVersion.V16: VersionAdapter(OcppVersion.V16, V16_ROUTES, v16_commands.encode),
-    OcppVersion.V201: VersionAdapter(OcppVersion.V201, V201_ROUTES, v201_commands.encode),
+    OcppVersion.V16: VersionAdapter(
+        OcppVersion.V16,
+        V16_ROUTES,
+        merge_tables(
+            v16_commands.ENCODERS,
+        ),
+    ),
+    OcppVersion.V201: VersionAdapter(
+        OcppVersion.V201,
+        V201_ROUTES,
+        merge_tables(
+            v201_commands.ENCODERS,
+        ),
+    ),
 }

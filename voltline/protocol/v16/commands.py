@@ -1,22 +1,23 @@
-"""Version-neutral commands -> OCPP 1.6 calls."""
+"""Version-neutral transaction commands -> OCPP 1.6 calls."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from voltline.domain.commands import Command, RemoteStart, RemoteStop
+from voltline.domain.commands import RemoteStart, RemoteStop
 from voltline.domain.errors import InvalidRequest
+from voltline.protocol.commands import EncoderTable, OutboundCall, Payload
 
 
-def encode(command: Command) -> tuple[str, dict[str, Any]]:
-    match command:
-        case RemoteStart(id_token=id_token, evse_id=evse_id):
-            payload: dict[str, Any] = {"idTag": id_token}
-            if evse_id is not None:
-                payload["connectorId"] = evse_id
-            return "RemoteStartTransaction", payload
-        case RemoteStop(station_tx_id=tx_id):
-            if not tx_id.isdigit():
-                raise InvalidRequest(f"transaction id {tx_id!r} is not an OCPP 1.6 transaction id")
-            return "RemoteStopTransaction", {"transactionId": int(tx_id)}
-    raise InvalidRequest(f"{type(command).__name__} is not supported on OCPP 1.6")
+def remote_start(command: RemoteStart) -> OutboundCall:
+    payload: Payload = {"idTag": command.id_token}
+    if command.evse_id is not None:
+        payload["connectorId"] = command.evse_id
+    return OutboundCall("RemoteStartTransaction", payload)
+
+
+def remote_stop(command: RemoteStop) -> OutboundCall:
+    if not command.station_tx_id.isdigit():
+        raise InvalidRequest(f"transaction id {command.station_tx_id!r} is not an OCPP 1.6 transaction id")
+    return OutboundCall("RemoteStopTransaction", {"transactionId": int(command.station_tx_id)})
+
+
+ENCODERS: EncoderTable = {RemoteStart: remote_start, RemoteStop: remote_stop}

@@ -1,23 +1,23 @@
-"""Version-neutral commands -> OCPP 2.0.1 calls."""
+"""Version-neutral transaction commands -> OCPP 2.0.1 calls."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from voltline.domain.commands import Command, RemoteStart, RemoteStop
-from voltline.domain.errors import InvalidRequest
+from voltline.domain.commands import RemoteStart, RemoteStop
+from voltline.protocol.commands import EncoderTable, OutboundCall, Payload
 
 
-def encode(command: Command) -> tuple[str, dict[str, Any]]:
-    match command:
-        case RemoteStart(id_token=id_token, evse_id=evse_id, remote_start_id=remote_start_id):
-            payload: dict[str, Any] = {
-                "idToken": {"idToken": id_token, "type": "Central"},
-                "remoteStartId": remote_start_id if remote_start_id is not None else 1,
-            }
-            if evse_id is not None:
-                payload["evseId"] = evse_id
-            return "RequestStartTransaction", payload
-        case RemoteStop(station_tx_id=tx_id):
-            return "RequestStopTransaction", {"transactionId": tx_id}
-    raise InvalidRequest(f"{type(command).__name__} is not supported on OCPP 2.0.1")
+def request_start(command: RemoteStart) -> OutboundCall:
+    payload: Payload = {
+        "idToken": {"idToken": command.id_token, "type": "Central"},
+        "remoteStartId": command.remote_start_id if command.remote_start_id is not None else 1,
+    }
+    if command.evse_id is not None:
+        payload["evseId"] = command.evse_id
+    return OutboundCall("RequestStartTransaction", payload)
+
+
+def request_stop(command: RemoteStop) -> OutboundCall:
+    return OutboundCall("RequestStopTransaction", {"transactionId": command.station_tx_id})
+
+
+ENCODERS: EncoderTable = {RemoteStart: request_start, RemoteStop: request_stop}

@@ -1,0 +1,113 @@
+"""Live events of the network (status changes, connects, boots, transactions, meter values, command
+results) for whoever follows it: the SSE stream of the API, later the dashboard and the cluster bus.
+
+Publishing is synchronous and costs a dictionary lookup when nobody listens, so hot paths can publish
+freely. Each subscriber has a bounded queue: a slow reader loses the oldest events (and is told how many
+through a `dropped` count on the next event it reads) rather than holding memory or the publisher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import deque
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+
+@dataclass(slots=True, frozen=True)
+class LiveEvent:
+    seq: int  # increases by one per published event, per process
+    kind: str  # "status", "connected", "disconnected", "boot", "transaction.started", ...
+    station_id: str | None
+    at: datetime
+    data: dict[str, Any]
+    dropped: int = 0  # events this subscriber lost to overflow just before this one
+
+
+@dataclass(slots=True, eq=False)
+class Subscription:
+    """One reader's filtered, bounded view of the event stream. Iterate it; close it when done."""
+
+    stations: frozenset[str] | None
+    kinds: frozenset[str] | None
+    max_queue: int
+    _queue: deque[LiveEvent] = field(default_factory=deque)
+    _ready: asyncio.Event = field(default_factory=asyncio.Event)
+    _dropped: int = 0
+    closed: bool = False
+
+    def wants(self, kind: str, station_id: str | None) -> bool:
+        if self.kinds is not None and kind not in self.kinds and kind.split(".", 1)[0] not in self.kinds:
+            return False
+        return self.stations is None or station_id in self.stations
+
+    def offer(self, event: LiveEvent) -> None:
+        if len(self._queue) >= self.max_queue:
+            self._queue.popleft()
+            self._dropped += 1
+        self._queue.append(event)
+        self._ready.set()
+
+    async def next(self, wait_seconds: float | None = None) -> LiveEvent | None:
+        """The next event, or None when `wait_seconds` pass first (or the subscription is closed)."""
+        while not self._queue:
+            if self.closed:
+                return None
+            self._ready.clear()
+            try:
+                await asyncio.wait_for(self._ready.wait(), wait_seconds)
+            except TimeoutError:
+                return None
+        event = self._queue.popleft()
+        if self._dropped:
+            event = LiveEvent(event.seq, event.kind, event.station_id, event.at, event.data, self._dropped)
+            self._dropped = 0
+        return event
+
+    async def __aiter__(self) -> AsyncIterator[LiveEvent]:
+        while (event := await self.next()) is not None:
+            yield event
+
+
+class EventHub:
+    """In-process publish/subscribe of `LiveEvent`s."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscription] = []
+        self._seq = itertools.count(1)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    def publish(self, kind: str, station_id: str | None, data: dict[str, Any] | None = None) -> None:
+        if not self._subscribers:
+            return
+        event = LiveEvent(next(self._seq), kind, station_id, datetime.now(UTC), data or {})
+        for subscriber in self._subscribers:
+            if subscriber.wants(kind, station_id):
+                subscriber.offer(event)
+
+    def subscribe(
+        self,
+        stations: Iterable[str] | None = None,
+        kinds: Iterable[str] | None = None,
+        max_queue: int = 10_000,
+    ) -> Subscription:
+        """Kinds match exactly or by their first part ("transaction" matches "transaction.started")."""
+        subscription = Subscription(
+            frozenset(stations) if stations is not None else None,
+            frozenset(kinds) if kinds is not None else None,
+            max_queue,
+        )
+        self._subscribers.append(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        subscription.closed = True
+        subscription._ready.set()
+        if subscription in self._subscribers:
+            self._subscribers.remove(subscription)
