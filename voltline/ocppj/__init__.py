@@ -24,7 +24,7 @@ from voltline.ocppj.frames import (
     encode_result,
 )
 from voltline.ocppj.schemas import SchemaRegistry, shared_registry
-from voltline.ocppj.session import Dispatcher, RpcSession, Send
+from voltline.ocppj.session import Dispatcher, NoAnswer, RpcSession, Send
 from voltline.ocppj.versions import OcppVersion, schema_folder
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "FrameError",
     "InvalidPayload",
     "MessageType",
+    "NoAnswer",
     "OcppError",
     "OcppVersion",
     "RpcSession",

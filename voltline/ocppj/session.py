@@ -63,6 +63,11 @@ def _holds_nul(value: Any) -> bool:
     return False
 
 
+class NoAnswer(Exception):
+    """Raised by a dispatcher to leave a CALL unanswered: how the simulator plays a station that ignores
+    a command (the CSMS then sees its call time out). The server's own dispatchers never raise it."""
+
+
 class Dispatcher(Protocol):
     """The business side of a session: the per-version route table."""
 
@@ -205,6 +210,8 @@ class RpcSession:
         try:
             self._schemas.validate_request(self.version, action, call.payload)
             response = await self._dispatcher.handle(action, call.payload)
+        except NoAnswer:
+            return
         except OcppError as err:
             await self._send_error(call.message_id, err.kind, err.description, err.details)
             return

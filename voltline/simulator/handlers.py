@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from voltline.ocppj import OcppVersion
+from voltline.ocppj import NoAnswer, OcppVersion
 from voltline.simulator.station import ConnectorState, SimulatedStation
 
 Payload = dict[str, Any]
@@ -47,6 +47,9 @@ class StationDispatcher:
         return action in self._routes
 
     async def handle(self, action: str, payload: Payload) -> Payload:
+        if action in self.station.ignored_actions:
+            self.station.emit("command", f"{action} -> (ignored)")
+            raise NoAnswer
         answer = await self._routes[action](payload)
         self.station.emit("command", f"{action} -> {answer.get('status')}")
         return answer

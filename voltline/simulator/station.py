@@ -130,6 +130,8 @@ class SimulatedStation:
         self.registration_status: str | None = None
         self.heartbeat_interval: float = 0.0
         self.events: list[StationEvent] = []
+        # CSMS-initiated actions this station receives but never answers (to play a station that hangs).
+        self.ignored_actions: set[str] = set()
         self._on_event = on_event
         self._ws: ClientConnection | None = None
         self._session: RpcSession | None = None
