@@ -159,6 +159,8 @@ class Voltline:
             self._http.should_exit = True
             with contextlib.suppress(Exception):
                 await self._http_task
+        if self.services is not None:
+            await self.services.after_boot.close()
         if self.gateway is not None:
             await self.gateway.stop()
         if self.services is not None:

@@ -15,6 +15,7 @@ from voltline.ocppj import (
     ErrorKind,
     FrameError,
     InvalidPayload,
+    NoAnswer,
     OcppError,
     OcppVersion,
     RpcSession,
@@ -54,9 +55,13 @@ class FakeDispatcher:
     def __init__(self, handlers: dict[str, Handler] | None = None) -> None:
         self.handlers = handlers or {}
         self.handled: list[tuple[str, dict[str, Any]]] = []
+        self.answered_actions: list[str] = []
 
     def supports(self, action: str) -> bool:
         return action in self.handlers
+
+    def answered(self, action: str) -> None:
+        self.answered_actions.append(action)
 
     async def handle(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         self.handled.append((action, payload))
@@ -123,6 +128,25 @@ async def test_known_action_without_handler_is_not_supported(schemas: SchemaRegi
     session, send = a_session(schemas, handlers={"Heartbeat": heartbeat_16})
     await session.on_message(a_call("m1", "DataTransfer", {"vendorId": "x"}))
     assert send.frames[0][:3] == [4, "m1", "NotSupported"]
+
+
+async def test_the_dispatcher_hears_of_an_answer_only_after_it_was_sent(schemas: SchemaRegistry) -> None:
+    dispatcher = FakeDispatcher({"Heartbeat": heartbeat_16})
+    send = FakeSend()
+    sent_before_notice: list[int] = []
+    notice = dispatcher.answered
+    dispatcher.answered = lambda action: (sent_before_notice.append(len(send.sent)), notice(action))  # type: ignore[method-assign]
+    session = RpcSession(V16, send, dispatcher, schemas)
+    await session.on_message(a_call("m1", "Heartbeat", {}))
+    await session.on_message(a_call("m2", "Heartbeat", {"unexpected": 1}))  # refused: no notice
+    assert dispatcher.answered_actions == ["Heartbeat"]
+    assert sent_before_notice == [1]
+
+
+async def test_ignoring_a_call_sends_nothing(schemas: SchemaRegistry) -> None:
+    session, send = a_session(schemas, handlers={"Heartbeat": raising(NoAnswer())})
+    await session.on_message(a_call("m1", "Heartbeat", {}))
+    assert send.sent == []
 
 
 async def test_invalid_request_is_answered_with_the_schema_error_and_not_handled(

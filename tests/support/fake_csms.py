@@ -69,6 +69,9 @@ class _CsmsDispatcher:
     def supports(self, action: str) -> bool:
         return action in _ANSWERS
 
+    def answered(self, action: str) -> None:
+        pass
+
     async def handle(self, action: str, payload: Payload) -> Payload:
         link = self._link()
         link.received.append((action, payload))

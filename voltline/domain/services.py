@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from voltline.domain.after_boot import AfterBoot
 from voltline.domain.api_access import ApiAccessService
 from voltline.domain.authorization import AuthorizationService
 from voltline.domain.commands import CommandService, StationLink
@@ -11,6 +12,7 @@ from voltline.domain.data_transfer import DataTransferRegistry
 from voltline.domain.device_events import DeviceEventService
 from voltline.domain.events import EventHub
 from voltline.domain.remote_control import RemoteControlService
+from voltline.domain.report_requests import PendingRequests
 from voltline.domain.stations import StationService
 from voltline.domain.transactions import TransactionService
 from voltline.storage.ports import Storage
@@ -28,6 +30,8 @@ class Services:
     link: StationLink
     events: EventHub
     commands: CommandService
+    after_boot: AfterBoot
+    pending_requests: PendingRequests
 
     @classmethod
     def build(cls, storage: Storage, link: StationLink, heartbeat_interval: int) -> Services:
@@ -45,4 +49,6 @@ class Services:
             link=link,
             events=events,
             commands=commands,
+            after_boot=AfterBoot(),
+            pending_requests=PendingRequests(),
         )

@@ -77,6 +77,10 @@ class Dispatcher(Protocol):
         """Return the response payload, or raise `OcppError` to answer with a CALLERROR."""
         ...
 
+    def answered(self, action: str) -> None:
+        """Called once the CALLRESULT of `action` was sent: the moment follow-up CALLs may start."""
+        ...
+
 
 Send = Callable[[bytes], Awaitable[None]]
 
@@ -228,6 +232,7 @@ class RpcSession:
             await self._send_error(call.message_id, ErrorKind.INTERNAL, _INTERNAL_DESCRIPTION)
             return
         await self._send(data)
+        self._dispatcher.answered(action)
 
     def _on_call_result(self, result: CallResult) -> None:
         in_flight = self._in_flight

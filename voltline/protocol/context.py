@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from voltline.domain.services import Services
@@ -15,3 +16,6 @@ class StationContext:
     services: Services
     # Whether the station's last boot was Accepted: until then only BootNotification is served.
     accepted: bool = False
+    # Set by a handler whose answer must reach the station before follow-up work starts (an Accepted
+    # boot): the dispatcher runs it once the answer was sent.
+    after_answer: Callable[[], None] | None = None

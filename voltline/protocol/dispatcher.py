@@ -33,3 +33,9 @@ class StationDispatcher:
                 ErrorKind.SECURITY, f"{action} refused: the station's BootNotification has not been Accepted"
             )
         return await self._routes[action](self._context, payload)
+
+    def answered(self, action: str) -> None:
+        follow_up = self._context.after_answer
+        if follow_up is not None:
+            self._context.after_answer = None
+            follow_up()

@@ -46,6 +46,9 @@ class StationDispatcher:
     def supports(self, action: str) -> bool:
         return action in self._routes
 
+    def answered(self, action: str) -> None:
+        pass
+
     async def handle(self, action: str, payload: Payload) -> Payload:
         if action in self.station.ignored_actions:
             self.station.emit("command", f"{action} -> (ignored)")

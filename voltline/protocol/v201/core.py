@@ -25,6 +25,9 @@ async def boot_notification(ctx: StationContext, payload: dict[str, Any]) -> dic
     )
     verdict = await ctx.services.stations.boot(ctx.station_id, info)
     ctx.accepted = verdict.registration is Registration.ACCEPTED
+    if ctx.accepted:
+        station_id, after_boot = ctx.station_id, ctx.services.after_boot
+        ctx.after_answer = lambda: after_boot.spawn(station_id)
     return {
         "currentTime": format_timestamp(verdict.current_time),
         "interval": verdict.interval,
