@@ -74,7 +74,9 @@ def test_accepts_a_message_id_of_exactly_36_characters() -> None:
         pytest.param(f'[2, "{ID_37}", "Heartbeat", {{}}]', ENVELOPE, "-1", id="id-37-chars"),
         pytest.param('[2, {"id": "abc"}, "Heartbeat", {}]', ENVELOPE, "-1", id="id-object"),
         pytest.param('[2, "", "Heartbeat", {}]', ENVELOPE, "-1", id="id-empty"),
-        pytest.param('[2, 123, "Heartbeat", {}]', ENVELOPE, "-1", id="id-number"),
+        pytest.param('[2, 123, "Heartbeat", {}]', ErrorKind.PROTOCOL, 123, id="id-number"),
+        pytest.param('[2, 1.5, "Heartbeat", {}]', ENVELOPE, "-1", id="id-float"),
+        pytest.param('[2, true, "Heartbeat", {}]', ENVELOPE, "-1", id="id-boolean"),
         pytest.param('[2, null, "Heartbeat", {}]', ENVELOPE, "-1", id="id-null"),
         pytest.param('[2, "abc", 5, {}]', ENVELOPE, "abc", id="action-number"),
         pytest.param('[2, "abc", "", {}]', ENVELOPE, "abc", id="action-empty"),
@@ -90,7 +92,7 @@ def test_accepts_a_message_id_of_exactly_36_characters() -> None:
         pytest.param('[2, "abc", "Heartbeat", {"a": NaN}]', ENVELOPE, "-1", id="nan"),
     ],
 )
-def test_malformed_frames_raise_frame_error(data: str | bytes, kind: ErrorKind, message_id: str) -> None:
+def test_malformed_frames_raise_frame_error(data: str | bytes, kind: ErrorKind, message_id: str | int) -> None:
     err = decode_error(data)
     assert err.kind is kind
     assert err.message_id == message_id

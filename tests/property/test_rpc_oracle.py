@@ -394,7 +394,7 @@ def test_actions_unknown_to_the_version_are_not_implemented(version: OcppVersion
 class BrokenFrame:
     name: str
     raw: bytes
-    answer_id: str | None  # None: no answer at all (ignored or discarded)
+    answer_id: str | int | None  # None: no answer at all (ignored or discarded)
     codes: frozenset[str]
 
 
@@ -435,10 +435,19 @@ def broken_frames(version: OcppVersion) -> st.SearchStrategy[BrokenFrame]:
             [b"{}", b'{"a": 1}', b"[]", b"2", b'"text"', b"null", b"[2]", b"\xff\xfe[2]", b"[" * 100_000]
         ).map(lambda raw: BrokenFrame(f"no RPC array {raw[:20]!r}", raw, "-1", envelope)),
         st.builds(unsupported_type, st.sampled_from([7, 0, 5, "2", 2.0, None, True, [2]]), ids),
+        # A number is a readable id of the wrong type: echoed as sent, with the version's "badly formed" code.
+        st.integers(-(2**63), 2**64 - 1).map(
+            lambda bad_id: BrokenFrame(
+                f"message id {bad_id!r}",
+                orjson.dumps([2, bad_id, "Heartbeat", {}]),
+                bad_id,
+                frozenset({"ProtocolError" if version is OcppVersion.V16 else CODES[version][FORMAT]}),
+            )
+        ),
         st.one_of(
             st.text(alphabet="abc", min_size=37, max_size=80),
             st.just(""),
-            st.integers(-(2**63), 2**64 - 1),
+            st.floats(allow_nan=False, allow_infinity=False),
             st.just({"id": 1}),
         ).map(
             lambda bad_id: BrokenFrame(

@@ -93,7 +93,8 @@ class InvalidPayload(OcppError):
 class FrameError(OcppError):
     """A received frame that cannot be processed as an RPC message.
 
-    `message_id` is the frame's id, or "-1" when it cannot be read (the spec's placeholder).
+    `message_id` is the frame's id, or "-1" when it cannot be read (the spec's placeholder); a numeric id
+    (a type error, but readable) is kept as the number, to be echoed back unchanged.
     `message_type` is the frame's MessageTypeId when it was one of 2, 3, 4, else None; the session uses it
     to fail its in-flight call at once when the peer's answer to it is malformed.
     """
@@ -104,7 +105,7 @@ class FrameError(OcppError):
         description: str = "",
         details: dict[str, Any] | None = None,
         *,
-        message_id: str = "-1",
+        message_id: str | int = "-1",
         message_type: int | None = None,
     ) -> None:
         super().__init__(kind, description, details)

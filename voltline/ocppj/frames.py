@@ -109,6 +109,16 @@ def decode_frame(data: str | bytes, version: OcppVersion) -> Frame:
 
     message_id = message[1] if length > 1 else None
     if type(message_id) is not str or not 0 < len(message_id) <= MAX_MESSAGE_ID_LENGTH:
+        if type(message_id) is int:
+            # A number is a readable id of the wrong type (a known charger firmware bug): echo it as sent,
+            # so the station can match the error to its request, with the code its version uses for a
+            # badly formed message.
+            raise FrameError(
+                ErrorKind.PROTOCOL if version is OcppVersion.V16 else ErrorKind.FORMAT,
+                "message id must be a string, not a number",
+                message_id=message_id,
+                message_type=message_type,
+            )
         raise FrameError(
             _ENVELOPE,
             f"message id must be a string of 1 to {MAX_MESSAGE_ID_LENGTH} characters",
@@ -190,7 +200,7 @@ def encode_result(message_id: str, payload: dict[str, Any]) -> bytes:
     return orjson.dumps([_CALLRESULT, message_id, payload])
 
 
-def encode_error(message_id: str, code: str, description: str = "", details: dict[str, Any] | None = None) -> bytes:
+def encode_error(message_id: str | int, code: str, description: str = "", details: dict[str, Any] | None = None) -> bytes:
     """A CALLERROR as UTF-8 JSON, its description cut to 255 characters."""
     return orjson.dumps(
         [

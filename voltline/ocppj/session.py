@@ -255,7 +255,7 @@ class RpcSession:
         in_flight.future.set_exception(CallErrorReceived(error.code, error.description, error.details))
 
     async def _send_error(
-        self, message_id: str, kind: ErrorKind, description: str, details: dict[str, Any] | None = None
+        self, message_id: str | int, kind: ErrorKind, description: str, details: dict[str, Any] | None = None
     ) -> None:
         code = error_code(kind, self.version)
         try:
