@@ -12,6 +12,7 @@ import httpx
 import orjson
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from tests.e2e.conftest import ADMIN_TOKEN, RunningServer, ServerFactory
 
@@ -19,7 +20,7 @@ V16, V201 = "ocpp1.6", "ocpp2.0.1"
 ENVELOPE = {V16: "FormationViolation", V201: "RpcFrameworkError"}
 
 # (name, raw frame, {version: (message id, code)} ; None means: no answer at all)
-CASES: list[tuple[str, str, dict[str, tuple[str, str] | None]]] = [
+CASES: list[tuple[str, str, dict[str, tuple[str | int, str] | None]]] = [
     ("not JSON", "hello", {v: ("-1", ENVELOPE[v]) for v in (V16, V201)}),
     ("truncated JSON", '[2, "a1", "Heartbeat", {', {v: ("-1", ENVELOPE[v]) for v in (V16, V201)}),
     ("object instead of array", '{"a": 1}', {v: ("-1", ENVELOPE[v]) for v in (V16, V201)}),
@@ -39,6 +40,8 @@ CASES: list[tuple[str, str, dict[str, tuple[str, str] | None]]] = [
     ("37-character id", '[2, "' + "i" * 37 + '", "Heartbeat", {}]', {v: ("-1", ENVELOPE[v]) for v in (V16, V201)}),
     ("object id", '[2, {"id": 1}, "Heartbeat", {}]', {v: ("-1", ENVELOPE[v]) for v in (V16, V201)}),
     ("empty id", '[2, "", "Heartbeat", {}]', {v: ("-1", ENVELOPE[v]) for v in (V16, V201)}),
+    # A numeric id is readable: echoed as sent, so the station can match the error to its request.
+    ("number id", '[2, 12345, "Heartbeat", {}]', {V16: (12345, "ProtocolError"), V201: (12345, "FormatViolation")}),
     ("unknown action", '[2, "a8", "Teleport", {}]', {v: ("a8", "NotImplemented") for v in (V16, V201)}),
     (
         "known action we do not support",
@@ -164,3 +167,43 @@ async def test_markup_sql_and_crlf_are_stored_as_sent_and_returned_unchanged(
         nasty["chargePointSerialNumber"],
         nasty["firmwareVersion"],
     )
+
+
+@pytest.mark.parametrize("version", [V16, V201])
+async def test_pipelined_requests_are_all_answered_in_order_and_a_reused_id_is_refused(
+    accepting: RunningServer, bystander: list[float], version: str
+) -> None:
+    ws = await open_station(accepting, f"PIPELINE-{version}", version)
+    burst = [orjson.dumps([2, f"p{n}", "Heartbeat", {}]).decode() for n in range(50)]
+    for frame in burst:  # without waiting for any answer
+        await ws.send(frame)
+    answers = [orjson.loads(await asyncio.wait_for(ws.recv(), 5)) for _ in burst]
+    assert [(a[0], a[1]) for a in answers] == [(3, f"p{n}") for n in range(50)]
+
+    # The same id twice: the second is sent while the first (an Authorize, which reads the token registry
+    # through the storage writer) is still in progress.
+    authorize = {"idTag": "TAG-DUP"} if version == V16 else {"idToken": {"idToken": "TAG-DUP", "type": "ISO14443"}}
+    await ws.send(orjson.dumps([2, "dup", "Authorize", authorize]).decode())
+    await ws.send(orjson.dumps([2, "dup", "Heartbeat", {}]).decode())
+    first = orjson.loads(await asyncio.wait_for(ws.recv(), 5))
+    second = orjson.loads(await asyncio.wait_for(ws.recv(), 5))
+    assert first[:2] == [3, "dup"]
+    assert second[:3] == [4, "dup", ENVELOPE[version]] and "reused" in second[3]
+    await ws.send(orjson.dumps([2, "next", "Heartbeat", {}]).decode())
+    assert orjson.loads(await asyncio.wait_for(ws.recv(), 5))[:2] == [3, "next"]
+    assert max(bystander) < 1.0
+    await ws.close()
+
+
+async def test_invalid_utf8_in_a_text_frame_closes_with_1007_and_others_carry_on(
+    accepting: RunningServer, bystander: list[float]
+) -> None:
+    ws = await open_station(accepting, "BAD-UTF8", V16)
+    invalid = b'[2, "u1", "Heartbeat", {"x": "' + bytes([0xFF, 0xFE]) + b'"}]'
+    await ws.send(invalid, text=True)  # a text frame that is not UTF-8
+    with pytest.raises(ConnectionClosed):
+        await asyncio.wait_for(ws.recv(), 5)
+    assert ws.close_code == 1007
+    beats = len(bystander)
+    await asyncio.sleep(0.2)
+    assert len(bystander) > beats and max(bystander) < 1.0

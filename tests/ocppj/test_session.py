@@ -143,6 +143,32 @@ async def test_the_dispatcher_hears_of_an_answer_only_after_it_was_sent(schemas:
     assert sent_before_notice == [1]
 
 
+async def test_an_id_reused_before_its_answer_could_arrive_is_refused(schemas: SchemaRegistry) -> None:
+    waiting = [0]
+    send = FakeSend()
+    session = RpcSession(V201, send, FakeDispatcher({"Heartbeat": heartbeat_16}), schemas, backlog=lambda: waiting[0])
+    waiting[0] = 2  # while m1 is answered, two more messages (sent before the answer) wait
+    await session.on_message(a_call("m1", "Heartbeat", {}))
+    waiting[0] = 1
+    await session.on_message(a_call("m1", "Heartbeat", {}))  # the station had not seen the answer yet
+    waiting[0] = 0
+    await session.on_message(a_call("m2", "Heartbeat", {}))
+    await session.on_message(a_call("m1", "Heartbeat", {}))  # sent after the answer: not in progress
+    assert [frame[:3] for frame in send.frames] == [
+        [3, "m1", {"currentTime": NOW}],
+        [4, "m1", "RpcFrameworkError"],
+        [3, "m2", {"currentTime": NOW}],
+        [3, "m1", {"currentTime": NOW}],
+    ]
+
+
+async def test_without_a_backlog_probe_ids_are_not_tracked(schemas: SchemaRegistry) -> None:
+    session, send = a_session(schemas, handlers={"Heartbeat": heartbeat_16})
+    for _ in range(3):
+        await session.on_message(a_call("same", "Heartbeat", {}))
+    assert [frame[0] for frame in send.frames] == [3, 3, 3]
+
+
 async def test_ignoring_a_call_sends_nothing(schemas: SchemaRegistry) -> None:
     session, send = a_session(schemas, handlers={"Heartbeat": raising(NoAnswer())})
     await session.on_message(a_call("m1", "Heartbeat", {}))

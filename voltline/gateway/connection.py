@@ -135,6 +135,10 @@ class StationSocket(WSListener):
         if self._write_paused:
             await self._drained()
 
+    def backlog(self) -> int:
+        """Received messages not yet handed to `pump`'s callback."""
+        return len(self._inbox)
+
     async def pump(self, on_message: Callable[[str], Awaitable[None]], seen: Callable[[str], None], key: str) -> None:
         """Hand each received message to `on_message`, one at a time and in order, calling `seen(key)`
         first; returns once the connection is closed."""

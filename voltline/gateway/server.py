@@ -347,6 +347,7 @@ class StationGateway:
             self._schemas,
             call_timeout=self._config.call_timeout,
             logger=log,
+            backlog=socket.backlog,
         )
         if not admitted.authenticated and self._is_live(station_id):
             # Two unauthenticated handshakes raced past admission: the later one must not displace.

@@ -200,7 +200,9 @@ def encode_result(message_id: str, payload: dict[str, Any]) -> bytes:
     return orjson.dumps([_CALLRESULT, message_id, payload])
 
 
-def encode_error(message_id: str | int, code: str, description: str = "", details: dict[str, Any] | None = None) -> bytes:
+def encode_error(
+    message_id: str | int, code: str, description: str = "", details: dict[str, Any] | None = None
+) -> bytes:
     """A CALLERROR as UTF-8 JSON, its description cut to 255 characters."""
     return orjson.dumps(
         [

@@ -63,6 +63,10 @@ def _holds_nul(value: Any) -> bool:
     return False
 
 
+# Answers to pipelined calls remembered at once, at most; more only while the peer keeps pipelining.
+_MAX_TRACKED_EARLY_ANSWERS = 256
+
+
 class NoAnswer(Exception):
     """Raised by a dispatcher to leave a CALL unanswered: how the simulator plays a station that ignores
     a command (the CSMS then sees its call time out). The server's own dispatchers never raise it."""
@@ -113,6 +117,8 @@ class _InFlight:
 
 class RpcSession:
     __slots__ = (
+        "_answered_early",
+        "_backlog",
         "_busy",
         "_call_timeout",
         "_close_reason",
@@ -122,6 +128,7 @@ class RpcSession:
         "_in_flight",
         "_log",
         "_max_queued_calls",
+        "_received",
         "_schemas",
         "_send",
         "_waiters",
@@ -138,6 +145,7 @@ class RpcSession:
         call_timeout: float = 30.0,
         max_queued_calls: int = 1000,
         logger: logging.Logger | None = None,
+        backlog: Callable[[], int] | None = None,
     ) -> None:
         self.version = version
         self._send = send
@@ -155,6 +163,13 @@ class RpcSession:
         self._busy = False
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._in_flight: _InFlight | None = None
+        # Reused message ids: `backlog()` says how many received messages wait behind the one being handled.
+        # Those were sent before the peer could see our answer, so a CALL among them with the id of a CALL
+        # we answered meanwhile reuses an id that was still in progress for the peer. `_answered_early` maps
+        # such ids to the number (`_received`) of the last message sent before the answer reached the peer.
+        self._backlog = backlog
+        self._received = 0
+        self._answered_early: dict[str, int] = {}
 
     @property
     def closed(self) -> bool:
@@ -169,6 +184,7 @@ class RpcSession:
 
     async def on_message(self, data: str | bytes) -> None:
         """Process one received WebSocket message. Exceptions raised by `send` propagate unchanged."""
+        self._received += 1
         try:
             frame = decode_frame(data, self.version)
         except FrameError as err:
@@ -205,6 +221,13 @@ class RpcSession:
 
     async def _on_call(self, call: Call) -> None:
         action = call.action
+        if self._answered_early and self._reused_in_progress(call.message_id):
+            await self._send_error(
+                call.message_id,
+                ErrorKind.RPC_FRAMEWORK,
+                f"message id {call.message_id!r} was reused before the request that first used it was answered",
+            )
+            return
         if not self._schemas.knows(self.version, action):
             await self._send_error(call.message_id, ErrorKind.NOT_IMPLEMENTED, f"unknown action {action!r}")
             return
@@ -232,7 +255,24 @@ class RpcSession:
             await self._send_error(call.message_id, ErrorKind.INTERNAL, _INTERNAL_DESCRIPTION)
             return
         await self._send(data)
+        if self._backlog is not None:
+            self._note_answer(call.message_id)
         self._dispatcher.answered(action)
+
+    def _note_answer(self, message_id: str) -> None:
+        assert self._backlog is not None
+        waiting = self._backlog()
+        if waiting:
+            early = self._answered_early
+            early[message_id] = self._received + waiting
+            if len(early) > _MAX_TRACKED_EARLY_ANSWERS:
+                received = self._received
+                for stale in [key for key, last in early.items() if last <= received]:
+                    del early[stale]
+
+    def _reused_in_progress(self, message_id: str) -> bool:
+        last = self._answered_early.get(message_id)
+        return last is not None and self._received <= last
 
     def _on_call_result(self, result: CallResult) -> None:
         in_flight = self._in_flight
