@@ -17,6 +17,10 @@ from websockets.asyncio.client import ClientConnection, connect
 from tests.e2e.conftest import ServerFactory
 from tests.support.databases import fresh_database
 from tests.support.waiting import eventually
+from voltline.storage.ports import TransactionFilter
+
+# As the robustness issue asks: half a minute without a database, the station retrying all along.
+OUTAGE_SECONDS = 30
 
 
 class CuttableProxy:
@@ -90,11 +94,26 @@ async def test_outage_answers_internal_error_loses_nothing_and_recovers(
         await call(ws, "m1", "MeterValues", {"connectorId": 1, "transactionId": tx, "meterValue": [meter(100, 1)]})
     )[0] == 3
 
-    await proxy.cut()  # the database is gone
+    await proxy.cut()  # the database is gone, for OUTAGE_SECONDS
     during = {"connectorId": 1, "transactionId": tx, "meterValue": [meter(200, 2)]}
-    refused = await call(ws, "m2", "MeterValues", during)
-    assert refused[0] == 4 and refused[2] == "InternalError"  # not acknowledged
-    assert (await call(ws, "h", "Heartbeat", {}))[0] == 3  # the station is still served where no write is needed
+    second_start = {"connectorId": 2, "idTag": "T2", "meterStart": 0, "timestamp": "2026-11-23T10:00:02Z"}
+    loop = asyncio.get_running_loop()
+    outage_ends = loop.time() + OUTAGE_SECONDS
+    attempts = 0
+    slowest = 0.0
+    while loop.time() < outage_ends:  # the station keeps retrying, as a charger does
+        attempts += 1
+        began = loop.time()
+        refused = await call(ws, f"m2-{attempts}", "MeterValues", during)
+        assert refused[0] == 4 and refused[2] == "InternalError"  # not acknowledged
+        refused = await call(ws, f"s2-{attempts}", "StartTransaction", second_start)
+        assert refused[0] == 4 and refused[2] == "InternalError"
+        # The station is still served where no write is needed.
+        assert (await call(ws, f"h-{attempts}", "Heartbeat", {}))[0] == 3
+        slowest = max(slowest, loop.time() - began)
+        await asyncio.sleep(2)
+    assert attempts >= OUTAGE_SECONDS // 3
+    assert slowest < 5  # refusals come promptly; nothing hangs while the database is away
 
     await proxy.start()  # the database is back on the same address
 
@@ -103,6 +122,8 @@ async def test_outage_answers_internal_error_loses_nothing_and_recovers(
         return answer if answer[0] == 3 else None
 
     await eventually(accepted_again, within=20, every=0.5)
+    restarted = await call(ws, "s2-retry", "StartTransaction", second_start)
+    assert restarted[0] == 3 and restarted[2]["idTagInfo"]["status"] in ("Accepted", "Invalid")
     stop = {"transactionId": tx, "meterStop": 300, "timestamp": "2026-11-23T10:00:03Z"}
     assert (await call(ws, "e", "StopTransaction", stop))[0] == 3
     await ws.close()
@@ -112,3 +133,6 @@ async def test_outage_answers_internal_error_loses_nothing_and_recovers(
     registers = sorted(v.value for v in detail.meter_values if v.measurand == "Energy.Active.Import.Register")
     assert registers == [100.0, 200.0]  # the acknowledged reading and the retried one, each once
     assert detail.meter_stop_wh == 300 and detail.energy_wh == 300
+    on_station = await server.app.services.transactions.list(TransactionFilter(station_id="DB-OUT-1"))
+    on_connector_2 = [t for t in on_station if t.evse_id == 2]
+    assert [t.station_tx_id for t in on_connector_2] == [str(restarted[2]["transactionId"])]  # once, not per retry
