@@ -43,6 +43,18 @@ CASES: list[tuple[str, str, dict[str, tuple[str | int, str] | None]]] = [
     # A numeric id is readable: echoed as sent, so the station can match the error to its request.
     ("number id", '[2, 12345, "Heartbeat", {}]', {V16: (12345, "ProtocolError"), V201: (12345, "FormatViolation")}),
     ("unknown action", '[2, "a8", "Teleport", {}]', {v: ("a8", "NotImplemented") for v in (V16, V201)}),
+    # Refused before storage: a NUL (valid JSON, but no database keeps it faithfully) and a lone surrogate
+    # (not valid UTF-8 once decoded, so the frame itself is unreadable).
+    (
+        "NUL in a vendor id",
+        '[2, "a10", "DataTransfer", {"vendorId": "Acme\\u0000Evil"}]',
+        {v: ("a10", "PropertyConstraintViolation") for v in (V16, V201)},
+    ),
+    (
+        "lone surrogate in a vendor id",
+        '[2, "a11", "DataTransfer", {"vendorId": "Acme\\ud800"}]',
+        {v: ("-1", ENVELOPE[v]) for v in (V16, V201)},
+    ),
     (
         "known action we do not support",
         '[2, "a9", "SignCertificate", {"csr": "x"}]',
@@ -207,3 +219,30 @@ async def test_invalid_utf8_in_a_text_frame_closes_with_1007_and_others_carry_on
     beats = len(bystander)
     await asyncio.sleep(0.2)
     assert len(bystander) > beats and max(bystander) < 1.0
+
+
+async def test_10000_answers_to_nothing_are_discarded_and_the_next_csms_call_works(
+    accepting: RunningServer, bystander: list[float]
+) -> None:
+    ws = await open_station(accepting, "STRAY-1", V201)
+    for n in range(10_000):
+        frame = [3, f"stray-{n}", {}] if n % 2 else [4, f"stray-{n}", "GenericError", "", {}]
+        await ws.send(orjson.dumps(frame).decode())
+    await ws.send(orjson.dumps([2, "after-strays", "Heartbeat", {}]).decode())
+    assert orjson.loads(await asyncio.wait_for(ws.recv(), 10))[:2] == [3, "after-strays"]  # nothing else came back
+
+    async def answer_the_csms() -> None:
+        call = orjson.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert call[0] == 2 and call[2] == "ClearCache"
+        await ws.send(orjson.dumps([3, call[1], {"status": "Accepted"}]).decode())
+
+    station = asyncio.create_task(answer_the_csms())
+    async with httpx.AsyncClient(
+        base_url=accepting.http_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    ) as api:
+        response = await api.post("/api/v1/stations/STRAY-1/ocpp/ClearCache", json={})
+    await station
+    assert response.status_code == 200, response.text
+    assert response.json()["payload"] == {"status": "Accepted"}
+    assert max(bystander) < 1.0
+    await ws.close()
