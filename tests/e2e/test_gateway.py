@@ -197,6 +197,20 @@ async def test_binary_frame_closes_with_1003_and_oversize_with_1009(
     assert ws.close_code == 1009
 
 
+async def test_compression_is_never_negotiated_so_no_decompression_bomb_can_arrive(
+    start_server: ServerFactory,
+) -> None:
+    server: RunningServer = await start_server(unknown_stations="accept", max_message_size=4096)
+    ws = await connect(f"{server.ocpp_url}/ZIP-1", subprotocols=["ocpp1.6"], compression="deflate")  # type: ignore[list-item]
+    assert ws.request is not None and "permessage-deflate" in ws.request.headers["Sec-WebSocket-Extensions"]
+    assert ws.response is not None and "Sec-WebSocket-Extensions" not in ws.response.headers
+    # What would inflate past the limit arrives uncompressed, so the limit applies to it as sent: 1009.
+    await ws.send(orjson.dumps([2, "z", "DataTransfer", {"vendorId": "v", "data": "0" * 100_000}]).decode())
+    with pytest.raises(ConnectionClosed):
+        await asyncio.wait_for(ws.recv(), 5)
+    assert ws.close_code == 1009
+
+
 async def test_disconnect_shows_offline_and_api_commands_get_409(
     server: RunningServer, api: httpx.AsyncClient, registered: str
 ) -> None:
