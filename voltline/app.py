@@ -13,6 +13,8 @@ import uvicorn
 
 from voltline.api.app import create_api
 from voltline.domain.admission import AdmissionService, UnknownStationPolicy
+from voltline.domain.login import LoginPolicy
+from voltline.domain.message_log import MessageLogConfig
 from voltline.domain.services import Services
 from voltline.gateway.registry import ConnectionRegistry
 from voltline.gateway.server import GatewayConfig, StationGateway
@@ -24,6 +26,16 @@ from voltline.storage.sql import migrate
 from voltline.storage.sql.storage import SqlStorage
 
 log = logging.getLogger("voltline")
+
+
+def login_policy(settings: Settings) -> LoginPolicy:
+    return LoginPolicy(
+        session_ttl=settings.session_ttl,
+        failures_per_account=settings.login_failures_per_account,
+        failures_per_address=settings.login_failures_per_address,
+        failure_window=settings.login_failure_window,
+        lockout=settings.login_lockout,
+    )
 
 
 class DatabaseNotMigrated(RuntimeError):
@@ -86,8 +98,19 @@ class Voltline:
             sqlite_synchronous=settings.sqlite_synchronous,
         )
         schemas = shared_registry()
-        services = Services.build(self.storage, SessionLink(self.registry, schemas), settings.heartbeat_interval)
+        services = Services.build(
+            self.storage,
+            SessionLink(self.registry, schemas),
+            settings.heartbeat_interval,
+            call_timeout=settings.call_timeout,
+            message_log=MessageLogConfig(
+                enabled=settings.message_log, retention_days=settings.message_log_retention_days
+            ),
+            login_policy=login_policy(settings),
+        )
         self.services = services
+        services.message_log.start()
+        services.local_lists.max_entries = settings.local_list_max_entries
         configured = settings.admin_token.get_secret_value() if settings.admin_token else None
         self.generated_admin_token = await services.api_access.ensure_admin_token(configured)
         await services.stations.mark_all_offline()  # whatever was online before a crash is not now
@@ -119,6 +142,7 @@ class Voltline:
             schemas,
             self.registry,
             DispatcherFactory(services),
+            services.message_log.observer if services.message_log.capturing else None,
         )
         await self.gateway.start()
         if self._serve_http:
@@ -155,15 +179,19 @@ class Voltline:
         if self._stopped:
             return
         self._stopped = True
+        if self.services is not None:
+            self.services.events.close()  # ends the live event streams, which uvicorn would wait for
         if self._http is not None and self._http_task is not None:
             self._http.should_exit = True
             with contextlib.suppress(Exception):
                 await self._http_task
         if self.services is not None:
             await self.services.after_boot.close()
+            await self.services.local_lists.close()
         if self.gateway is not None:
             await self.gateway.stop()
         if self.services is not None:
+            await self.services.message_log.close()  # writes the frames still queued
             with contextlib.suppress(Exception):
                 await self.services.stations.mark_all_offline()
         if self.storage is not None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 import uvloop
 
+from voltline.domain.account_records import Role
 from voltline.logs import configure_logging
 from voltline.settings import load_settings
 from voltline.simulator.cli import simulate
@@ -27,6 +28,8 @@ db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 stations_app = typer.Typer(help="Station registry.", no_args_is_help=True)
 app.add_typer(stations_app, name="stations")
+user_app = typer.Typer(help="People's accounts for the API.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
 app.command("simulate", help="Run a simulated charge point against a CSMS.")(simulate)
 
 
@@ -200,6 +203,56 @@ def stations_import(
         f"imported {result.created + result.updated} stations "
         f"({result.created} created, {result.updated} updated{skipped}) in {elapsed:.2f} s"
     )
+
+
+async def _create_user(url: str, synchronous: str, username: str, password: str, role: Role) -> str:
+    from voltline.domain.accounts import AccountService
+    from voltline.domain.actors import current_actor
+    from voltline.domain.passwords import PasswordHashing
+    from voltline.storage.sql.storage import SqlStorage
+
+    current_actor.set("cli")
+    storage = await SqlStorage.open(url, sqlite_synchronous=synchronous)
+    try:
+        user = await AccountService(storage, PasswordHashing()).create_user(username, password, role)
+        return user.username
+    finally:
+        await storage.close()
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Argument(help="Letters, digits and . _ @ -; case-insensitive")],
+    role: Annotated[Role, typer.Option("--role", help="admin, operator or viewer")] = Role.VIEWER,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from the first line of standard input")
+    ] = False,
+) -> None:
+    """Create a user in VOLTLINE_DATABASE_URL (an empty database is migrated). The password is asked for twice
+    (hidden), or read from standard input with --password-stdin. Admins enrol MFA at their first login."""
+    import sys
+
+    from voltline.app import DatabaseNotMigrated, prepare_database
+    from voltline.domain.errors import Conflict, InvalidRequest
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        prepare_database(settings.database_url)
+    except DatabaseNotMigrated as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    try:
+        name = asyncio.run(_create_user(settings.database_url, settings.sqlite_synchronous, username, password, role))
+    except (Conflict, InvalidRequest) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    mfa = "; MFA enrolment is required at the first login" if role is Role.ADMIN else ""
+    typer.echo(f"created user {name} ({role.value}){mfa}")
 
 
 if __name__ == "__main__":

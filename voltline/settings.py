@@ -76,6 +76,28 @@ class Settings(BaseSettings):
     last_seen_flush_interval: float = Field(default=5.0, gt=0)
 
     write_batch_max: int = Field(default=512, ge=1)
+    local_list_max_entries: int = Field(
+        default=500,
+        ge=1,
+        description="Entries per SendLocalList message; a longer Full list goes out as a Full part plus "
+        "Differential parts, each with the next version number",
+    )
+    message_log: bool = Field(
+        default=True,
+        description="Keep every OCPP frame in and out of each station (written in batches); off: capture nothing",
+    )
+    message_log_retention_days: int = Field(default=7, ge=1, description="Days the OCPP message log is kept")
+    session_ttl: float = Field(default=8 * 3600.0, gt=0, description="Seconds a login session lasts")
+    login_failures_per_account: int = Field(
+        default=5, ge=1, description="Failed logins for one account within the window before it is locked"
+    )
+    login_failures_per_address: int = Field(
+        default=20, ge=1, description="Failed logins from one client address within the window before it is locked"
+    )
+    login_failure_window: float = Field(default=900.0, gt=0, description="Seconds over which failed logins count")
+    login_lockout: float = Field(
+        default=900.0, gt=0, description="Seconds a locked account or address is refused (429), right password or not"
+    )
     sqlite_synchronous: str = "FULL"
     log_level: str = "INFO"
 

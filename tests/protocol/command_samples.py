@@ -6,9 +6,15 @@ no sample, so no encoder goes unchecked against the OCA schema.
 
 from __future__ import annotations
 
+from tests.protocol.configuration_samples import CONFIGURATION_SAMPLES
+from tests.protocol.local_list_samples import LOCAL_LIST_SAMPLES
+from tests.protocol.remote_control_samples import REMOTE_CONTROL_SAMPLES
 from voltline.domain.commands import Command, RemoteStart, RemoteStop
 
 COMMAND_SAMPLES: dict[type[Command], list[Command]] = {
     RemoteStart: [RemoteStart("TAG", 2, remote_start_id=7), RemoteStart("TAG")],
     RemoteStop: [RemoteStop("42")],
+    **REMOTE_CONTROL_SAMPLES,
+    **LOCAL_LIST_SAMPLES,
+    **CONFIGURATION_SAMPLES,
 }

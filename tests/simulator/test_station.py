@@ -297,15 +297,11 @@ async def test_other_csms_commands(version: OcppVersion) -> None:
 
         # Something the simulator does not do: the engine answers NotSupported.
         unsupported = (
-            ("GetConfiguration", {})
+            ("GetDiagnostics", {"location": "ftp://logs.example/"})
             if v16
             else (
-                "GetVariables",
-                {
-                    "getVariableData": [
-                        {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}
-                    ]
-                },
+                "GetLog",
+                {"log": {"remoteLocation": "ftp://logs.example/"}, "logType": "DiagnosticsLog", "requestId": 1},
             )
         )
         with pytest.raises(CallErrorReceived) as caught:

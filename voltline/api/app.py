@@ -11,8 +11,23 @@ import logging
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from voltline.api import commands, id_tokens, stations, transactions
-from voltline.api.auth import require_api_key
+from voltline.api import (
+    api_keys,
+    audit,
+    commands,
+    configuration,
+    events,
+    id_tokens,
+    local_lists,
+    messages,
+    mfa,
+    sessions,
+    stations,
+    transactions,
+    users,
+)
+from voltline.api.audit_trail import AuditTrail
+from voltline.api.auth import ACCESS_RESPONSES, require_access
 from voltline.api.errors import error_responses, install_error_handlers
 from voltline.api.schemas import HealthBody
 from voltline.domain.services import Services
@@ -24,7 +39,9 @@ API_PREFIX = "/api/v1"
 DESCRIPTION = """\
 REST API for operators and integrations of the Voltline charging station management system.
 
-Every endpoint under `/api/v1` needs an API token: `Authorization: Bearer <token>`.
+Every endpoint under `/api/v1` but `POST /api/v1/auth/login` needs a bearer token: a login session's token
+or an API key, `Authorization: Bearer <token>`. Viewers may read (GET), operators and admins may also
+change things; users, API keys and the audit log are for admins only.
 Errors are JSON objects with a `detail` message.
 """
 
@@ -41,16 +58,31 @@ def create_api(services: Services) -> FastAPI:
     app.state.services = services
     install_error_handlers(app)
     app.add_exception_handler(Exception, _internal_error)
+    app.add_middleware(AuditTrail, audit=services.audit, prefix=API_PREFIX)
 
     @app.get("/health", summary="Liveness check", tags=["health"], response_model=HealthBody)
     async def health() -> HealthBody:
         return HealthBody(status="ok")
 
-    v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require_api_key)], responses=error_responses(401))
+    v1 = APIRouter(
+        prefix=API_PREFIX,
+        dependencies=[Depends(require_access)],
+        responses={**error_responses(401), **ACCESS_RESPONSES},
+    )
+    v1.include_router(sessions.router)
+    v1.include_router(mfa.router)
+    v1.include_router(users.router)
+    v1.include_router(api_keys.router)
+    v1.include_router(audit.router)
     v1.include_router(stations.router)
     v1.include_router(commands.router)
     v1.include_router(id_tokens.router)
     v1.include_router(transactions.router)
+    v1.include_router(configuration.stations_router)
+    v1.include_router(configuration.templates_router)
+    v1.include_router(local_lists.router)
+    v1.include_router(events.router)
+    v1.include_router(messages.router)
     app.include_router(v1)
     return app
 

@@ -1,29 +1,54 @@
-"""Bearer-token authentication of /api/v1.
+"""Authentication and roles for everything under /api/v1.
 
-`require_api_key` is the dependency every protected router carries; it returns the caller's `ApiKey`, so
-role checks (viewer / operator / admin) can later be built on top of it. Tokens are never logged.
+`require_access` is the dependency of the whole /api/v1 router. It turns the bearer token into a
+`Principal` (a login session's user or an API key), names it as the acting user for the request
+(`current_actor`, which the audit trail and command events read) and enforces the roles generically:
+
+- GET and HEAD need any role (viewer and up); every other method needs operator or admin;
+- the admin routers (users, API keys, audit) need admin for everything, reads included;
+- a user's own session endpoints (me, logout, MFA enrolment) are open to every role;
+- an admin who has not enrolled MFA may only enrol, look at the session and log out;
+- POST /auth/login needs no credentials.
+
+Tokens are never logged.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from voltline.api.audit_trail import audit_note
+from voltline.api.schemas import ErrorBody
+from voltline.domain.account_records import Principal, Role
+from voltline.domain.actors import current_actor
 from voltline.domain.services import Services
-from voltline.storage.ports import ApiKey
+
+V1_PREFIX = "/api/v1"
 
 # auto_error=False: we answer 401 (not FastAPI's default) with our own message; the scheme still
 # documents the bearer requirement in /openapi.json.
 bearer_scheme = HTTPBearer(
     auto_error=False,
     scheme_name="BearerToken",
-    description="An API token: `Authorization: Bearer <token>`.",
+    description="A login session token (POST /api/v1/auth/login) or an API key: `Authorization: Bearer <token>`.",
 )
 
 # Longer than any token Voltline issues by far; longer ones are refused without touching storage.
 MAX_TOKEN_LENGTH = 512
+
+READ_METHODS = frozenset({"GET", "HEAD"})
+# Route templates relative to /api/v1.
+PUBLIC_ROUTES = frozenset({"/auth/login"})
+ENROLMENT_ROUTES = frozenset({"/auth/me", "/auth/logout", "/auth/mfa/enroll", "/auth/mfa/verify"})
+SELF_SERVICE_ROUTES = ENROLMENT_ROUTES | {"/auth/mfa/recovery-codes"}
+ADMIN_ONLY_PREFIXES = ("/users", "/api-keys", "/audit")
+
+ACCESS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"model": ErrorBody, "description": "The caller's role does not allow this, or MFA enrolment is required."}
+}
 
 
 def get_services(request: Request) -> Services:
@@ -34,23 +59,70 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
+def route_template(request: Request) -> str:
+    """The matched route's path template relative to /api/v1, e.g. "/stations/{station_id}"."""
+    route = request.scope.get("route")
+    path = str(getattr(route, "path", "") or "")
+    # FastAPI 0.163 keeps included routers nested (the path lacks the /api/v1 prefix); older ones flatten.
+    return path.removeprefix(V1_PREFIX)
+
+
+def required_role(method: str, template: str) -> Role:
+    if any(template == prefix or template.startswith(prefix + "/") for prefix in ADMIN_ONLY_PREFIXES):
+        return Role.ADMIN
+    if template in SELF_SERVICE_ROUTES or method in READ_METHODS:
+        return Role.VIEWER
+    return Role.OPERATOR
+
+
 def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def require_api_key(
+async def require_access(
+    request: Request,
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-) -> ApiKey:
+) -> Principal | None:
+    template = route_template(request)
+    note = audit_note(request)
+    note.route = V1_PREFIX + template
+    if template in PUBLIC_ROUTES:
+        return None
     if credentials is None:
         raise _unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
     token = credentials.credentials.strip()
     if not token or len(token) > MAX_TOKEN_LENGTH:
         raise _unauthorized("invalid bearer token")
-    key = await services.api_access.authenticate(token)
-    if key is None:
-        raise _unauthorized("invalid bearer token")
-    return key
+    principal = await services.logins.authenticate(token)
+    if principal is None:
+        raise _unauthorized("invalid or expired bearer token")
+    request.state.principal = principal
+    current_actor.set(principal.actor)
+    note.actor = principal.actor
+    if principal.must_enrol_mfa and template not in ENROLMENT_ROUTES:
+        raise HTTPException(
+            status_code=403,
+            detail="MFA enrolment is required for admin accounts: POST /api/v1/auth/mfa/enroll, then "
+            "POST /api/v1/auth/mfa/verify with a code from the authenticator app",
+        )
+    needed = required_role(request.method, template)
+    if not principal.role.includes(needed):
+        raise HTTPException(
+            status_code=403,
+            detail=f"the {principal.role.value} role may not {request.method} {V1_PREFIX}{template}: "
+            f"it needs the {needed.value} role",
+        )
+    return principal
 
 
-ApiKeyDep = Annotated[ApiKey, Depends(require_api_key)]
+async def current_principal(request: Request) -> Principal:
+    """The caller `require_access` authenticated (every /api/v1 route except login has one)."""
+    principal = getattr(request.state, "principal", None)
+    if not isinstance(principal, Principal):
+        raise _unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+ApiKeyDep = PrincipalDep  # the name before people's accounts existed

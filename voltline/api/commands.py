@@ -4,16 +4,36 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body, Path, Query
 
 from voltline.api.auth import ServicesDep
 from voltline.api.errors import error_responses
 from voltline.api.params import StationId
+from voltline.api.remote_schemas import (
+    MAX_INT32,
+    AvailabilityRequest,
+    DataTransferAnswerBody,
+    DataTransferRequest,
+    DisplayMessageListBody,
+    DisplayMessageRequest,
+    DisplayMessageSetBody,
+    ResetRequest,
+    StationAnswerBody,
+    TriggerRequest,
+    UnlockRequest,
+)
 from voltline.api.schemas import CommandResultBody, RawCallResultBody, RemoteStartRequest, RemoteStopRequest
+from voltline.domain.remote_commands import ClearCache, MessagePriority, MessageState
 
 router = APIRouter(prefix="/stations/{station_id}", tags=["commands"])
 
 COMMAND_ERRORS = error_responses(404, 409, 502, 504)
+# Remote-control commands: offline 409, invalid or not expressible in the station's version 422,
+# CALLERROR 502, no answer in time 504.
+REMOTE_ERRORS = error_responses(409, 422, 502, 504)
+ANSWER_NOTE = (
+    " Returns the station's answer: its status word as sent, the reason it gave (2.0.1 statusInfo) and the raw payload."
+)
 
 
 @router.post(
@@ -74,3 +94,141 @@ async def raw_call(
     services: ServicesDep,
 ) -> RawCallResultBody:
     return RawCallResultBody(payload=await services.remote_control.call(station_id, action, payload))
+
+
+@router.post(
+    "/reset",
+    summary="Reset a station (or one EVSE)",
+    description="Sends Reset. OCPP 1.6 stations get Soft (for soft and on_idle) or Hard (hard, immediate) and "
+    "can only be reset whole (evse_id is a 422); 2.0.1 stations get OnIdle (soft, on_idle) or Immediate "
+    "(hard, immediate), optionally for one EVSE. Answers: Accepted, Rejected, Scheduled (2.0.1: after the "
+    "running transactions end)." + ANSWER_NOTE,
+    response_model=StationAnswerBody,
+    responses=REMOTE_ERRORS,
+)
+async def reset(station_id: StationId, body: ResetRequest, services: ServicesDep) -> StationAnswerBody:
+    return StationAnswerBody.of(await services.remote_control.send(station_id, body.to_command()))
+
+
+@router.post(
+    "/unlock",
+    summary="Unlock a connector",
+    description="Sends UnlockConnector. For OCPP 1.6 stations evse_id is the 1.6 connector number and "
+    "connector_id must be 1. Answers: Unlocked, UnlockFailed, NotSupported (1.6), "
+    "OngoingAuthorizedTransaction, UnknownConnector (2.0.1)." + ANSWER_NOTE,
+    response_model=StationAnswerBody,
+    responses=REMOTE_ERRORS,
+)
+async def unlock(station_id: StationId, body: UnlockRequest, services: ServicesDep) -> StationAnswerBody:
+    return StationAnswerBody.of(await services.remote_control.send(station_id, body.to_command()))
+
+
+@router.post(
+    "/availability",
+    summary="Change the availability of a station, EVSE or connector",
+    description="Sends ChangeAvailability (1.6 connectorId, 0 for the station; 2.0.1 operationalStatus and "
+    "evse). Answers: Accepted, Rejected, Scheduled (applied once running transactions end)." + ANSWER_NOTE,
+    response_model=StationAnswerBody,
+    responses=REMOTE_ERRORS,
+)
+async def availability(station_id: StationId, body: AvailabilityRequest, services: ServicesDep) -> StationAnswerBody:
+    return StationAnswerBody.of(await services.remote_control.send(station_id, body.to_command()))
+
+
+@router.post(
+    "/trigger",
+    summary="Ask a station to send a message now",
+    description="Sends TriggerMessage. OCPP 1.6 can trigger BootNotification, DiagnosticsStatusNotification, "
+    "FirmwareStatusNotification, Heartbeat, MeterValues, StatusNotification; 2.0.1 also LogStatusNotification, "
+    "TransactionEvent and the certificate and firmware-publishing messages, but not "
+    "DiagnosticsStatusNotification. A message the station's version lacks is a 422 naming those it has. "
+    "Answers: Accepted, Rejected, NotImplemented." + ANSWER_NOTE,
+    response_model=StationAnswerBody,
+    responses=REMOTE_ERRORS,
+)
+async def trigger(station_id: StationId, body: TriggerRequest, services: ServicesDep) -> StationAnswerBody:
+    return StationAnswerBody.of(await services.remote_control.send(station_id, body.to_command()))
+
+
+@router.post(
+    "/clear-cache",
+    summary="Clear a station's authorization cache",
+    description="Sends ClearCache. Answers: Accepted, Rejected." + ANSWER_NOTE,
+    response_model=StationAnswerBody,
+    responses=REMOTE_ERRORS,
+)
+async def clear_cache(station_id: StationId, services: ServicesDep) -> StationAnswerBody:
+    return StationAnswerBody.of(await services.remote_control.send(station_id, ClearCache()))
+
+
+@router.post(
+    "/data-transfer",
+    summary="Send a vendor-specific DataTransfer",
+    description="Sends DataTransfer with the vendor id, message id and data. OCPP 1.6 data is a string: a "
+    "non-string value is sent to 1.6 stations as its compact JSON text. Answers: Accepted, Rejected, "
+    "UnknownMessageId, UnknownVendorId, with the data the station sent back." + ANSWER_NOTE,
+    response_model=DataTransferAnswerBody,
+    responses=REMOTE_ERRORS,
+)
+async def data_transfer(
+    station_id: StationId, body: DataTransferRequest, services: ServicesDep
+) -> DataTransferAnswerBody:
+    return DataTransferAnswerBody.of(await services.remote_control.send(station_id, body.to_command()))
+
+
+@router.post(
+    "/display-messages",
+    summary="Show a message on a station's display (OCPP 2.0.1)",
+    description="Sends SetDisplayMessage; the response carries the message's id (allocated when the request "
+    "gave none). OCPP 1.6 stations have no display messages: 422. Answers: Accepted, "
+    "NotSupportedMessageFormat, Rejected, NotSupportedPriority, NotSupportedState, UnknownTransaction." + ANSWER_NOTE,
+    response_model=DisplayMessageSetBody,
+    responses=REMOTE_ERRORS,
+)
+async def set_display_message(
+    station_id: StationId, body: DisplayMessageRequest, services: ServicesDep
+) -> DisplayMessageSetBody:
+    remote = services.remote_control
+    message_id = body.id if body.id is not None else remote.allocate_message_id()
+    answer = await remote.set_display_message(station_id, body.to_domain(message_id))
+    return DisplayMessageSetBody.with_id(message_id, answer)
+
+
+@router.get(
+    "/display-messages",
+    summary="List the messages a station displays (OCPP 2.0.1)",
+    description="Sends GetDisplayMessages with the filters given, then collects the messages the station "
+    "reports in NotifyDisplayMessages (in one or more parts). An Unknown answer (nothing matches) is an "
+    "empty list. 504 when the station does not answer, or does not report all parts, within the call "
+    "timeout. OCPP 1.6 stations: 422.",
+    response_model=DisplayMessageListBody,
+    responses=REMOTE_ERRORS,
+)
+async def list_display_messages(
+    station_id: StationId,
+    services: ServicesDep,
+    ids: Annotated[
+        list[Annotated[int, Query(ge=0, le=MAX_INT32)]] | None,
+        Query(alias="id", max_length=100, description="Only these message ids (repeat the parameter)."),
+    ] = None,
+    priority: Annotated[MessagePriority | None, Query(description="Only messages of this priority.")] = None,
+    state: Annotated[MessageState | None, Query(description="Only messages for this station state.")] = None,
+) -> DisplayMessageListBody:
+    listing = await services.remote_control.display_messages(station_id, tuple(ids or ()), priority, state)
+    return DisplayMessageListBody.of_listing(listing)
+
+
+@router.delete(
+    "/display-messages/{message_id}",
+    summary="Remove a message from a station's display (OCPP 2.0.1)",
+    description="Sends ClearDisplayMessage. Answers: Accepted, Unknown (no message with that id). OCPP 1.6 "
+    "stations: 422." + ANSWER_NOTE,
+    response_model=StationAnswerBody,
+    responses=REMOTE_ERRORS,
+)
+async def clear_display_message(
+    station_id: StationId,
+    message_id: Annotated[int, Path(ge=0, le=MAX_INT32, description="The message's id.")],
+    services: ServicesDep,
+) -> StationAnswerBody:
+    return StationAnswerBody.of(await services.remote_control.clear_display_message(station_id, message_id))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Protocol
 
 from voltline.domain.clock import utcnow
 from voltline.domain.errors import Conflict, NotFound
@@ -11,6 +12,17 @@ from voltline.domain.models import AuthorizationStatus, IdToken, TokenVerdict
 from voltline.storage.ports import IdTokenRepository, Storage, UnitOfWork
 
 UNKNOWN = TokenVerdict(AuthorizationStatus.INVALID)
+
+AfterCommit = Callable[[], None]
+
+
+class TokenWatcher(Protocol):
+    """Learns of every token change made through the registry (created: before is None; deleted: after is
+    None), inside the change's own transaction; what it returns runs once that transaction committed."""
+
+    async def token_changed(
+        self, uow: UnitOfWork, before: IdToken | None, after: IdToken | None
+    ) -> AfterCommit | None: ...
 
 
 def verdict_for(token: IdToken | None) -> TokenVerdict:
@@ -48,6 +60,19 @@ AUTHORIZE_MANY = _AuthorizeMany()
 class AuthorizationService:
     def __init__(self, storage: Storage) -> None:
         self._storage = storage
+        self._watchers: list[TokenWatcher] = []
+
+    def watch(self, watcher: TokenWatcher) -> None:
+        self._watchers.append(watcher)
+
+    async def _changed(self, uow: UnitOfWork, before: IdToken | None, after: IdToken | None) -> list[AfterCommit]:
+        follow_ups = [await watcher.token_changed(uow, before, after) for watcher in self._watchers]
+        return [f for f in follow_ups if f is not None]
+
+    @staticmethod
+    def _run(follow_ups: list[AfterCommit]) -> None:
+        for follow_up in follow_ups:
+            follow_up()
 
     async def authorize(self, id_token: str) -> TokenVerdict:
         # Through the commit group: one query answers every station authorizing at the same moment.
@@ -69,33 +94,41 @@ class AuthorizationService:
         return token
 
     async def create(self, token: IdToken) -> IdToken:
-        async def op(uow: UnitOfWork) -> IdToken | None:
+        async def op(uow: UnitOfWork) -> tuple[IdToken | None, list[AfterCommit]]:
             if await uow.id_tokens.get(token.id_token) is not None:
-                return None
+                return None, []
             now = utcnow()
-            return await uow.id_tokens.add(replace(token, created_at=now, updated_at=now))
+            created = await uow.id_tokens.add(replace(token, created_at=now, updated_at=now))
+            return created, await self._changed(uow, None, created)
 
-        created = await self._storage.write(op)
+        created, follow_ups = await self._storage.write(op)
         if created is None:
             raise Conflict(f"id token {token.id_token!r} already exists")
+        self._run(follow_ups)
         return created
 
     async def update(self, id_token: str, changes: dict[str, object]) -> IdToken:
-        async def op(uow: UnitOfWork) -> IdToken | None:
+        async def op(uow: UnitOfWork) -> tuple[IdToken | None, list[AfterCommit]]:
             token = await uow.id_tokens.get(id_token)
             if token is None:
-                return None
-            updated = replace(token, **changes, updated_at=utcnow())  # type: ignore[arg-type]
-            return await uow.id_tokens.update(updated)
+                return None, []
+            updated = await uow.id_tokens.update(replace(token, **changes, updated_at=utcnow()))  # type: ignore[arg-type]
+            return updated, await self._changed(uow, token, updated)
 
-        token = await self._storage.write(op)
+        token, follow_ups = await self._storage.write(op)
         if token is None:
             raise NotFound(f"id token {id_token!r} is not registered")
+        self._run(follow_ups)
         return token
 
     async def delete(self, id_token: str) -> None:
-        async def op(uow: UnitOfWork) -> bool:
-            return await uow.id_tokens.delete(id_token)
+        async def op(uow: UnitOfWork) -> tuple[bool, list[AfterCommit]]:
+            token = await uow.id_tokens.get(id_token)
+            if token is None or not await uow.id_tokens.delete(id_token):
+                return False, []
+            return True, await self._changed(uow, token, None)
 
-        if not await self._storage.write(op):
+        deleted, follow_ups = await self._storage.write(op)
+        if not deleted:
             raise NotFound(f"id token {id_token!r} is not registered")
+        self._run(follow_ups)

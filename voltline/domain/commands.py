@@ -80,7 +80,7 @@ class CommandService:
         return self._link.version_of(station_id)
 
     def require_online(self, station_id: str) -> str:
-        """The station's OCPP version ("1.6" or "2.0.1"); StationOffline when it is not connected."""
+        """The station's OCPP subprotocol ("ocpp1.6" or "ocpp2.0.1"); StationOffline when not connected."""
         version = self._link.version_of(station_id)
         if version is None:
             raise StationOffline(f"station {station_id!r} is not connected")

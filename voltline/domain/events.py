@@ -1,9 +1,13 @@
 """Live events of the network (status changes, connects, boots, transactions, meter values, command
 results) for whoever follows it: the SSE stream of the API, later the dashboard and the cluster bus.
 
-Publishing is synchronous and costs a dictionary lookup when nobody listens, so hot paths can publish
-freely. Each subscriber has a bounded queue: a slow reader loses the oldest events (and is told how many
-through a `dropped` count on the next event it reads) rather than holding memory or the publisher.
+Publishing is synchronous and costs an attribute check when nobody listens: publishers test `active`
+(or `wants`) before they build an event's data, so hot paths can publish freely. Each subscriber has a
+bounded queue: a slow reader loses the oldest events (and is told how many through a `dropped` count on
+the next event it reads) rather than holding memory or the publisher.
+
+Order: events are handed to every subscriber in the order they are published, and the domain publishes
+each station's events in the order its messages were handled, once their data is committed.
 """
 
 from __future__ import annotations
@@ -14,7 +18,31 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
+
+# The kinds published by Voltline itself. A subscription's kind filter also accepts a kind's first part
+# ("transaction" for all three transaction kinds, "command" for command.result).
+CONNECTED: Final = "connected"
+DISCONNECTED: Final = "disconnected"
+BOOT: Final = "boot"
+STATUS: Final = "status"
+TRANSACTION_STARTED: Final = "transaction.started"
+TRANSACTION_UPDATED: Final = "transaction.updated"
+TRANSACTION_ENDED: Final = "transaction.ended"
+METER_VALUES: Final = "meter_values"
+COMMAND_RESULT: Final = "command.result"
+
+KINDS: Final = (
+    CONNECTED,
+    DISCONNECTED,
+    BOOT,
+    STATUS,
+    TRANSACTION_STARTED,
+    TRANSACTION_UPDATED,
+    TRANSACTION_ENDED,
+    METER_VALUES,
+    COMMAND_RESULT,
+)
 
 
 @dataclass(slots=True, frozen=True)
@@ -51,8 +79,14 @@ class Subscription:
         self._queue.append(event)
         self._ready.set()
 
+    def close(self) -> None:
+        """End the subscription: `next` returns what is still queued, then None."""
+        self.closed = True
+        self._ready.set()
+
     async def next(self, wait_seconds: float | None = None) -> LiveEvent | None:
-        """The next event, or None when `wait_seconds` pass first (or the subscription is closed)."""
+        """The next event, or None when `wait_seconds` pass first or the subscription is closed (see
+        `closed` to tell the two apart)."""
         while not self._queue:
             if self.closed:
                 return None
@@ -78,17 +112,26 @@ class EventHub:
     def __init__(self) -> None:
         self._subscribers: list[Subscription] = []
         self._seq = itertools.count(1)
+        self._closed = False
+        # Whether anyone listens: the one check publishers make on hot paths.
+        self.active = False
 
     @property
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
+    def wants(self, kind: str, station_id: str | None) -> bool:
+        """Whether any subscriber would receive this event: worth building its data."""
+        return self.active and any(s.wants(kind, station_id) for s in self._subscribers)
+
     def publish(self, kind: str, station_id: str | None, data: dict[str, Any] | None = None) -> None:
         if not self._subscribers:
             return
-        event = LiveEvent(next(self._seq), kind, station_id, datetime.now(UTC), data or {})
+        event: LiveEvent | None = None
         for subscriber in self._subscribers:
             if subscriber.wants(kind, station_id):
+                if event is None:  # a sequence number only for events someone receives
+                    event = LiveEvent(next(self._seq), kind, station_id, datetime.now(UTC), data or {})
                 subscriber.offer(event)
 
     def subscribe(
@@ -97,17 +140,29 @@ class EventHub:
         kinds: Iterable[str] | None = None,
         max_queue: int = 10_000,
     ) -> Subscription:
-        """Kinds match exactly or by their first part ("transaction" matches "transaction.started")."""
+        """Kinds match exactly or by their first part ("transaction" matches "transaction.started").
+
+        After `close()`, the subscription returned is already closed."""
         subscription = Subscription(
             frozenset(stations) if stations is not None else None,
             frozenset(kinds) if kinds is not None else None,
             max_queue,
         )
+        if self._closed:
+            subscription.close()
+            return subscription
         self._subscribers.append(subscription)
+        self.active = True
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        subscription.closed = True
-        subscription._ready.set()
+        subscription.close()
         if subscription in self._subscribers:
             self._subscribers.remove(subscription)
+        self.active = bool(self._subscribers)
+
+    def close(self) -> None:
+        """End every subscription (server shutdown): readers get what is queued, then the end."""
+        self._closed = True
+        for subscription in list(self._subscribers):
+            self.unsubscribe(subscription)

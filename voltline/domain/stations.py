@@ -9,6 +9,7 @@ from datetime import datetime
 from voltline.domain.clock import utcnow
 from voltline.domain.credentials import hash_secret
 from voltline.domain.errors import InvalidRequest, NotFound
+from voltline.domain.events import BOOT, CONNECTED, DISCONNECTED, STATUS, EventHub
 from voltline.domain.identifiers import is_valid_station_id
 from voltline.domain.models import ConnectorStatus, Registration, Station
 from voltline.storage.ports import BootRecord, Storage, UnitOfWork
@@ -157,9 +158,10 @@ SET_ONLINE = _SetOnline()
 
 
 class StationService:
-    def __init__(self, storage: Storage, heartbeat_interval: int) -> None:
+    def __init__(self, storage: Storage, heartbeat_interval: int, events: EventHub | None = None) -> None:
         self._storage = storage
         self._heartbeat_interval = heartbeat_interval
+        self._events = events if events is not None else EventHub()
 
     # -- stations' own messages -------------------------------------------------------------------
 
@@ -176,10 +178,37 @@ class StationService:
         )
 
         registration = await self._storage.submit(BOOT_MANY, (station_id, record))
+        if self._events.active:
+            self._events.publish(
+                BOOT,
+                station_id,
+                {
+                    "vendor": info.vendor,
+                    "model": info.model,
+                    "serial_number": info.serial_number,
+                    "firmware_version": info.firmware_version,
+                    "reason": info.reason,
+                    "ocpp_version": info.ocpp_version,
+                    "answer": registration.value,
+                },
+            )
         return BootVerdict(registration, self._heartbeat_interval, now)
 
     async def report_status(self, status: ConnectorStatus) -> None:
         await self._storage.submit(REPORT_STATUSES, status)
+        if self._events.active:
+            self._events.publish(
+                STATUS,
+                status.station_id,
+                {
+                    "evse_id": status.evse_id,
+                    "connector_id": status.connector_id,
+                    "status": status.status,
+                    "error_code": status.error_code,
+                    "info": status.info,
+                    "timestamp": status.timestamp.isoformat() if status.timestamp else None,
+                },
+            )
 
     # -- connection lifecycle (called by the gateway) -------------------------------------------
     # Bulk operations, so that thousands of stations reconnecting at once share a few statements.
@@ -189,6 +218,23 @@ class StationService:
 
     async def admit_unknown(self, station_id: str, registration: Registration) -> Station:
         return await self._storage.submit(CREATE_MISSING, (station_id, registration))
+
+    # The live events of a connection are published by the gateway as the connection is registered and
+    # forgotten, not after the online flag is written: that write shares a commit group with the station's
+    # first messages, so waiting for it could put `connected` after the station's boot event, and a quick
+    # reconnect could see `disconnected` after the new `connected`. The registry is the live truth.
+
+    def announce_connected(self, station_id: str, ocpp_version: str, remote_address: str, replaced: bool) -> None:
+        if self._events.active:
+            self._events.publish(
+                CONNECTED,
+                station_id,
+                {"ocpp_version": ocpp_version, "remote_address": remote_address, "replaced": replaced},
+            )
+
+    def announce_disconnected(self, station_id: str, ocpp_version: str, close_code: int) -> None:
+        if self._events.active:
+            self._events.publish(DISCONNECTED, station_id, {"ocpp_version": ocpp_version, "close_code": close_code})
 
     async def connected(self, station_id: str, ocpp_version: str) -> None:
         await self._storage.submit(SET_ONLINE, (station_id, True, utcnow(), ocpp_version))

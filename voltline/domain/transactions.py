@@ -15,6 +15,13 @@ from datetime import datetime
 
 from voltline.domain.authorization import decide_many
 from voltline.domain.errors import NotFound
+from voltline.domain.events import (
+    METER_VALUES,
+    TRANSACTION_ENDED,
+    TRANSACTION_STARTED,
+    TRANSACTION_UPDATED,
+    EventHub,
+)
 from voltline.domain.models import ReviewKind, SampledValue, TokenVerdict, Transaction
 from voltline.storage.ports import MeterRows, NewTransaction, StartKey, Storage, TransactionFilter, UnitOfWork
 
@@ -80,6 +87,21 @@ class TransactionEvent:
 class StartOutcome:
     transaction: Transaction
     verdict: TokenVerdict
+    created: bool = False  # False for a retry, which gets the transaction the first start created
+
+
+@dataclass(slots=True, frozen=True)
+class _StopOutcome:
+    verdict: TokenVerdict | None
+    ended: Transaction | None  # the transaction this stop ended; None for a retry or an unknown one
+
+
+@dataclass(slots=True, frozen=True)
+class _EventOutcome:
+    verdict: TokenVerdict | None
+    transaction: Transaction  # as this event left it (a station has one message per commit group)
+    created: bool  # this event created the transaction
+    ended: bool  # this event ended it
 
 
 def energy_of(tx: Transaction, register_bounds: tuple[float, float] | None) -> float | None:
@@ -96,24 +118,81 @@ def energy_of(tx: Transaction, register_bounds: tuple[float, float] | None) -> f
 
 
 class TransactionService:
-    def __init__(self, storage: Storage) -> None:
+    """Live events are published once an operation's data is committed (a failed commit group is re-run
+    item by item, and only items that then commit return here), before the station is answered: so each
+    station's events come out in the order its messages were handled."""
+
+    def __init__(self, storage: Storage, events: EventHub | None = None) -> None:
         self._storage = storage
+        self._events = events if events is not None else EventHub()
 
     # -- OCPP 1.6 ---------------------------------------------------------------------------------
 
     async def start(self, request: StartRequest) -> StartOutcome:
-        return await self._storage.submit(START_TRANSACTIONS, request)
+        outcome = await self._storage.submit(START_TRANSACTIONS, request)
+        if outcome.created and self._events.active:
+            self._events.publish(TRANSACTION_STARTED, request.station_id, _started_data(outcome.transaction))
+        return outcome
 
     async def stop(self, request: StopRequest) -> TokenVerdict | None:
-        return await self._storage.submit(STOP_TRANSACTIONS, request)
+        outcome = await self._storage.submit(STOP_TRANSACTIONS, request)
+        if outcome.ended is not None and self._events.active:
+            self._events.publish(TRANSACTION_ENDED, request.station_id, _ended_data(outcome.ended))
+        return outcome.verdict
 
     async def record_meter_values(self, report: MeterReport) -> None:
-        await self._storage.submit(RECORD_METER_VALUES, report)
+        transaction_id = await self._storage.submit(RECORD_METER_VALUES, report)
+        if self._events.active:
+            self._events.publish(
+                METER_VALUES,
+                report.station_id,
+                {
+                    "evse_id": report.evse_id,
+                    "transaction_id": transaction_id,
+                    "station_transaction_id": report.station_tx_id,
+                    "values": compact_samples(report.values),
+                },
+            )
 
     # -- OCPP 2.0.1 -------------------------------------------------------------------------------
 
     async def apply_event(self, event: TransactionEvent) -> TokenVerdict | None:
-        return await self._storage.submit(APPLY_TRANSACTION_EVENTS, event)
+        outcome = await self._storage.submit(APPLY_TRANSACTION_EVENTS, event)
+        if self._events.active:
+            self._publish_event(event, outcome)
+        return outcome.verdict
+
+    def _publish_event(self, event: TransactionEvent, outcome: _EventOutcome) -> None:
+        tx, station_id = outcome.transaction, event.station_id
+        if outcome.created:
+            self._events.publish(TRANSACTION_STARTED, station_id, _started_data(tx))
+        elif event.event_type == "Updated":
+            self._events.publish(
+                TRANSACTION_UPDATED,
+                station_id,
+                {
+                    "transaction_id": tx.id,
+                    "station_transaction_id": tx.station_tx_id,
+                    "evse_id": tx.evse_id,
+                    "trigger_reason": event.trigger_reason,
+                    "seq_no": event.seq_no,
+                    "charging_state": event.charging_state,
+                    "id_token": event.id_token,
+                },
+            )
+        if event.meter_values:
+            self._events.publish(
+                METER_VALUES,
+                station_id,
+                {
+                    "evse_id": tx.evse_id,
+                    "transaction_id": tx.id,
+                    "station_transaction_id": tx.station_tx_id,
+                    "values": compact_samples(event.meter_values),
+                },
+            )
+        if outcome.ended:
+            self._events.publish(TRANSACTION_ENDED, station_id, _ended_data(tx))
 
     # -- operators --------------------------------------------------------------------------------
 
@@ -190,10 +269,16 @@ class _StartTransactions:
                 )
         created = await uow.transactions.create_many(news)
         outcomes: list[StartOutcome] = []
+        reported: set[int] = set()
         for request in requests:
             key = _start_key(request)
-            tx = existing[key] if key in existing else created[new_keys[key]]
-            outcomes.append(StartOutcome(tx, verdicts[request.id_token]))
+            if key in existing:
+                outcomes.append(StartOutcome(existing[key], verdicts[request.id_token]))
+            else:
+                # Two copies of one new start in the same group: only the first is the creator.
+                index = new_keys[key]
+                outcomes.append(StartOutcome(created[index], verdicts[request.id_token], index not in reported))
+                reported.add(index)
         return outcomes
 
 
@@ -201,14 +286,16 @@ class _StopTransactions:
     """Bulk operation: the 1.6 StopTransactions of one commit group. A second stop changes nothing; a stop
     of a transaction this station does not own is acknowledged and flagged, never applied."""
 
-    async def apply(self, uow: UnitOfWork, requests: Sequence[StopRequest]) -> Sequence[TokenVerdict | None]:
+    async def apply(self, uow: UnitOfWork, requests: Sequence[StopRequest]) -> Sequence[_StopOutcome]:
         tokens = [r.id_token for r in requests if r.id_token]
         verdicts = await decide_many(uow.id_tokens, tokens) if tokens else {}
         known = await uow.transactions.by_station_tx_ids([(r.station_id, r.station_tx_id) for r in requests])
         stopping: dict[int, Transaction] = {}
+        ended: list[Transaction | None] = []
         batches: list[MeterRows] = []
         for request in requests:
             tx = known.get((request.station_id, request.station_tx_id))
+            ended.append(tx if tx is not None and tx.stopped_at is None else None)
             if tx is None:
                 await _flag_missing(uow, request.station_id, request.station_tx_id, "StopTransaction")
                 continue
@@ -225,16 +312,21 @@ class _StopTransactions:
         for tx in stopping.values():
             tx.energy_wh = energy_of(tx, bounds.get(tx.id))
         await uow.transactions.update_many(list(stopping.values()))
-        return [verdicts[r.id_token] if r.id_token else None for r in requests]
+        return [
+            _StopOutcome(verdicts[r.id_token] if r.id_token else None, tx)
+            for r, tx in zip(requests, ended, strict=True)
+        ]
 
 
 class _RecordMeterValues:
     """Bulk operation: the MeterValues of one commit group: one lookup of their transactions, one insert."""
 
-    async def apply(self, uow: UnitOfWork, reports: Sequence[MeterReport]) -> Sequence[None]:
+    async def apply(self, uow: UnitOfWork, reports: Sequence[MeterReport]) -> Sequence[int | None]:
+        """Returns the transaction (our id) each report belongs to, if any."""
         keys = [(r.station_id, r.station_tx_id) for r in reports if r.station_tx_id is not None]
         known = await uow.transactions.ids_by_station_tx_ids(keys) if keys else {}
         batches: list[MeterRows] = []
+        tx_ids: list[int | None] = []
         for report in reports:
             tx_id: int | None = None
             if report.station_tx_id is not None:
@@ -242,8 +334,9 @@ class _RecordMeterValues:
                 if tx_id is None:
                     await _flag_missing(uow, report.station_id, report.station_tx_id, "MeterValues")
             batches.append(MeterRows(report.station_id, report.evse_id, tx_id, report.values))
+            tx_ids.append(tx_id)
         await uow.transactions.add_meter_rows(batches)
-        return [None] * len(reports)
+        return tx_ids
 
 
 class _ApplyTransactionEvents:
@@ -254,7 +347,7 @@ class _ApplyTransactionEvents:
     sample and one executemany writes the transactions back.
     """
 
-    async def apply(self, uow: UnitOfWork, events: Sequence[TransactionEvent]) -> Sequence[TokenVerdict | None]:
+    async def apply(self, uow: UnitOfWork, events: Sequence[TransactionEvent]) -> Sequence[_EventOutcome]:
         tokens = [e.id_token for e in events if e.id_token]
         verdicts = await decide_many(uow.id_tokens, tokens) if tokens else {}
         known = await uow.transactions.by_station_tx_ids([(e.station_id, e.station_tx_id) for e in events])
@@ -270,7 +363,7 @@ class _ApplyTransactionEvents:
         changed: dict[int, Transaction] = {}
         before: dict[int, tuple[object, ...]] = {}
         batches: list[MeterRows] = []
-        results: list[TokenVerdict | None] = []
+        results: list[_EventOutcome] = []
         for event in events:
             verdict = verdicts[event.id_token] if event.id_token else None
             register = _first_register(event.meter_values)
@@ -278,17 +371,19 @@ class _ApplyTransactionEvents:
             tx = known[key]
             if tx.id not in before:
                 before[tx.id] = _row_state(tx)
-            if news.pop(key, None) is None:  # an event that did not create it folds into it
+            created = news.pop(key, None) is not None
+            if not created:  # an event that did not create it folds into it
                 _merge(tx, event, register, verdict)
             if event.meter_values:
                 batches.append(MeterRows(tx.station_id, tx.evse_id, tx.id, event.meter_values))
-            if event.event_type == "Ended" and tx.stopped_at is None:
+            ended = event.event_type == "Ended" and tx.stopped_at is None
+            if ended:
                 tx.stopped_at = event.timestamp
                 tx.stop_reason = event.stopped_reason or "Local"
                 if register is not None:
                     tx.meter_stop_wh = register
             changed[tx.id] = tx
-            results.append(verdict)
+            results.append(_EventOutcome(verdict, tx, created, ended))
         await uow.transactions.add_meter_rows(batches)
         stopped = [tx.id for tx in changed.values() if tx.stopped_at is not None]
         bounds = await uow.transactions.energy_register_bounds_many(stopped)  # after the samples are in
@@ -303,6 +398,53 @@ START_TRANSACTIONS = _StartTransactions()
 STOP_TRANSACTIONS = _StopTransactions()
 RECORD_METER_VALUES = _RecordMeterValues()
 APPLY_TRANSACTION_EVENTS = _ApplyTransactionEvents()
+
+
+def compact_samples(values: Sequence[SampledValue]) -> list[dict[str, object]]:
+    """Sampled values for a live event: the fields that are set, without signed data."""
+    samples: list[dict[str, object]] = []
+    for value in values:
+        sample: dict[str, object] = {
+            "timestamp": value.timestamp.isoformat(),
+            "measurand": value.measurand,
+            "value": value.value,
+        }
+        if value.unit:
+            sample["unit"] = value.unit
+        if value.phase:
+            sample["phase"] = value.phase
+        if value.location:
+            sample["location"] = value.location
+        if value.context:
+            sample["context"] = value.context
+        samples.append(sample)
+    return samples
+
+
+def _started_data(tx: Transaction) -> dict[str, object]:
+    return {
+        "transaction_id": tx.id,
+        "station_transaction_id": tx.station_tx_id,
+        "evse_id": tx.evse_id,
+        "connector_id": tx.connector_id,
+        "id_token": tx.id_token,
+        "started_at": tx.started_at.isoformat(),
+        "meter_start_wh": tx.meter_start_wh,
+        "auth_status": tx.auth_status,
+        "remote_start_id": tx.remote_start_id,
+    }
+
+
+def _ended_data(tx: Transaction) -> dict[str, object]:
+    return {
+        "transaction_id": tx.id,
+        "station_transaction_id": tx.station_tx_id,
+        "evse_id": tx.evse_id,
+        "stopped_at": tx.stopped_at.isoformat() if tx.stopped_at else None,
+        "stop_reason": tx.stop_reason,
+        "meter_stop_wh": tx.meter_stop_wh,
+        "energy_wh": tx.energy_wh,
+    }
 
 
 def _new_transaction(event: TransactionEvent, register: float | None, verdict: TokenVerdict | None) -> NewTransaction:

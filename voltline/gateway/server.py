@@ -45,7 +45,7 @@ from voltline.gateway.handshake import (
 )
 from voltline.gateway.limits import AuthFailureLimiter, SecurityEvent
 from voltline.gateway.registry import ConnectionRegistry, StationConnection
-from voltline.ocppj import Dispatcher, OcppVersion, RpcSession, SchemaRegistry
+from voltline.ocppj import Dispatcher, FrameObserver, OcppVersion, RpcSession, SchemaRegistry
 
 log = logging.getLogger("voltline.gateway")
 # picows logs every accept and disconnect at INFO, with socket buffer sizes; our own lines say enough.
@@ -55,6 +55,8 @@ if _wire_log.level == logging.NOTSET:
 
 # Builds the per-connection dispatcher (protocol layer) for a station speaking a version.
 DispatcherFactory = Callable[[str, OcppVersion, bool], Dispatcher]
+# Gives the frame observer (the message log's capture) for a station id; None when nothing observes.
+FrameObserverFactory = Callable[[str], FrameObserver]
 
 _SERVER_HEADER: Final = ("Server", "Voltline")
 _TEXT_PLAIN: Final = ("Content-Type", "text/plain; charset=utf-8")
@@ -109,8 +111,10 @@ class StationGateway:
         schemas: SchemaRegistry,
         registry: ConnectionRegistry,
         dispatcher_factory: DispatcherFactory,
+        frame_observers: FrameObserverFactory | None = None,
     ) -> None:
         self._config = config
+        self._frame_observers = frame_observers
         self._admission = admission
         self._stations = stations
         self._schemas = schemas
@@ -348,6 +352,7 @@ class StationGateway:
             call_timeout=self._config.call_timeout,
             logger=log,
             backlog=socket.backlog,
+            observer=self._frame_observers(station_id) if self._frame_observers is not None else None,
         )
         if not admitted.authenticated and self._is_live(station_id):
             # Two unauthenticated handshakes raced past admission: the later one must not displace.
@@ -370,6 +375,7 @@ class StationGateway:
             await old.wait_closed()
         else:
             log.info("station %s connected (%s) from %s", station_id, version.value, connection.remote_address)
+        self._stations.announce_connected(station_id, version.value, connection.remote_address, previous is not None)
         # Recorded alongside the station's first messages (same commit group), not before them.
         online = asyncio.get_running_loop().create_task(self._stations.connected(station_id, version.value))
         try:
@@ -383,6 +389,7 @@ class StationGateway:
             if self._registry.remove(connection):
                 self._registry.seen(station_id)
                 log.info("station %s disconnected (code %s)", station_id, socket.close_code)
+                self._stations.announce_disconnected(station_id, version.value, socket.close_code)
                 await self._stations.disconnected(station_id)
 
     # -- last seen --------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from voltline.ocppj.frames import (
     encode_result,
 )
 from voltline.ocppj.schemas import SchemaRegistry, shared_registry
-from voltline.ocppj.session import Dispatcher, NoAnswer, RpcSession, Send
+from voltline.ocppj.session import Dispatcher, FrameObserver, NoAnswer, RpcSession, Send
 from voltline.ocppj.versions import OcppVersion, schema_folder
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "ErrorKind",
     "Frame",
     "FrameError",
+    "FrameObserver",
     "InvalidPayload",
     "MessageType",
     "NoAnswer",

@@ -87,6 +87,13 @@ class Dispatcher(Protocol):
 
 
 Send = Callable[[bytes], Awaitable[None]]
+# Told of every frame in and out: (outbound, MessageTypeId or None when unreadable, message id, action, the
+# raw text). For an answer, the action is that of the call it answers, when known. Must be cheap: it runs
+# on the hot path (the CSMS's message log only queues the values).
+FrameObserver = Callable[[bool, int | None, str | int | None, str | None, str | bytes], None]
+_CALL: Final = int(MessageType.CALL)
+_CALLRESULT: Final = int(MessageType.CALLRESULT)
+_CALLERROR: Final = int(MessageType.CALLERROR)
 
 
 class _MessageIds:
@@ -118,6 +125,7 @@ class _InFlight:
 class RpcSession:
     __slots__ = (
         "_answered_early",
+        "_answering",
         "_backlog",
         "_busy",
         "_call_timeout",
@@ -128,6 +136,7 @@ class RpcSession:
         "_in_flight",
         "_log",
         "_max_queued_calls",
+        "_observer",
         "_received",
         "_schemas",
         "_send",
@@ -146,8 +155,11 @@ class RpcSession:
         max_queued_calls: int = 1000,
         logger: logging.Logger | None = None,
         backlog: Callable[[], int] | None = None,
+        observer: FrameObserver | None = None,
     ) -> None:
         self.version = version
+        self._observer = observer
+        self._answering: str | None = None  # the action of the CALL being handled, for the observer
         self._send = send
         self._dispatcher = dispatcher
         self._schemas = schemas
@@ -188,8 +200,13 @@ class RpcSession:
         try:
             frame = decode_frame(data, self.version)
         except FrameError as err:
+            if self._observer is not None:
+                self._answering = None
+                self._observer(False, err.message_type, err.message_id, None, data)
             await self._on_frame_error(err)
             return
+        if self._observer is not None:
+            self._observe_inbound(frame, data)
         if isinstance(frame, Call):
             # JSON can only carry NUL as the escape \u0000, so the costly walk runs only when that text is there.
             if (_NUL_TEXT in data if isinstance(data, str) else _NUL_BYTES in data) and _holds_nul(frame.payload):
@@ -202,6 +219,17 @@ class RpcSession:
             self._on_call_result(frame)
         else:
             self._on_call_error(frame)
+
+    def _observe_inbound(self, frame: Call | CallResult | CallError, data: str | bytes) -> None:
+        assert self._observer is not None
+        if isinstance(frame, Call):
+            self._answering = frame.action
+            self._observer(False, _CALL, frame.message_id, frame.action, data)
+            return
+        in_flight = self._in_flight
+        action = in_flight.action if in_flight is not None and in_flight.message_id == frame.message_id else None
+        kind = _CALLRESULT if isinstance(frame, CallResult) else _CALLERROR
+        self._observer(False, kind, frame.message_id, action, data)
 
     async def _on_frame_error(self, err: FrameError) -> None:
         if err.kind is ErrorKind.MESSAGE_TYPE_NOT_SUPPORTED and self.version is OcppVersion.V16:
@@ -254,6 +282,8 @@ class RpcSession:
             self._log.error("handler for %s returned an invalid response: %s", action, err)
             await self._send_error(call.message_id, ErrorKind.INTERNAL, _INTERNAL_DESCRIPTION)
             return
+        if self._observer is not None:
+            self._observer(True, _CALLRESULT, call.message_id, action, data)
         await self._send(data)
         if self._backlog is not None:
             self._note_answer(call.message_id)
@@ -303,6 +333,8 @@ class RpcSession:
         except TypeError:
             # A handler put something unserialisable into the details; the code still goes out.
             data = encode_error(message_id, code, description)
+        if self._observer is not None:
+            self._observer(True, _CALLERROR, message_id, self._answering, data)
         await self._send(data)
 
     # ----------------------------------------------------------------------------------- outgoing calls
@@ -331,6 +363,8 @@ class RpcSession:
             data = encode_call(message_id, action, payload)
             future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
             self._in_flight = _InFlight(message_id, action, future)
+            if self._observer is not None:
+                self._observer(True, _CALL, message_id, action, data)
             try:
                 await self._send(data)
             except Exception as exc:

@@ -10,10 +10,16 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from voltline.ocppj import NoAnswer, OcppVersion
+from voltline.simulator.device_model import DeviceModelHandler
+from voltline.simulator.display import Display
+from voltline.simulator.local_list import LocalListHandler
 from voltline.simulator.station import ConnectorState, SimulatedStation
 
 Payload = dict[str, Any]
 Handler = Callable[[Payload], Awaitable[Payload]]
+
+# DataTransfer the simulator understands: this vendor's "echo" message answers with the data it got.
+SIMULATOR_VENDOR_ID = "org.voltline.simulator"
 
 
 class StationDispatcher:
@@ -24,6 +30,7 @@ class StationDispatcher:
         common: dict[str, Handler] = {
             "Reset": self.reset,
             "DataTransfer": self.data_transfer,
+            "ClearCache": self.clear_cache,
         }
         if station.version is OcppVersion.V16:
             specific: dict[str, Handler] = {
@@ -40,14 +47,26 @@ class StationDispatcher:
                 "TriggerMessage": self.trigger_v201,
                 "ChangeAvailability": self.change_availability_v201,
                 "UnlockConnector": self.unlock_v201,
+                "Reset": self.reset_v201,
             }
+            display = Display(station)
+            specific.update(
+                {
+                    "SetDisplayMessage": display.set_message,
+                    "GetDisplayMessages": display.get_messages,
+                    "ClearDisplayMessage": display.clear_message,
+                }
+            )
+        specific.update(LocalListHandler(station).routes())
+        self._configuration = DeviceModelHandler(station)
+        specific.update(self._configuration.routes())
         self._routes: dict[str, Handler] = {**common, **specific}
 
     def supports(self, action: str) -> bool:
         return action in self._routes
 
     def answered(self, action: str) -> None:
-        pass
+        self._configuration.answered(action)  # reports announced by this answer go out now
 
     async def handle(self, action: str, payload: Payload) -> Payload:
         if action in self.station.ignored_actions:
@@ -136,7 +155,17 @@ class StationDispatcher:
         return {"status": "Accepted"}
 
     async def data_transfer(self, payload: Payload) -> Payload:
-        return {"status": "UnknownVendorId"}
+        if payload["vendorId"] != SIMULATOR_VENDOR_ID:
+            return {"status": "UnknownVendorId"}
+        if payload.get("messageId") != "echo":
+            return {"status": "UnknownMessageId"}
+        answer: Payload = {"status": "Accepted"}
+        if "data" in payload:
+            answer["data"] = payload["data"]
+        return answer
+
+    async def clear_cache(self, payload: Payload) -> Payload:
+        return {"status": "Accepted"}  # the simulator keeps no authorization cache
 
     # ------------------------------------------------------------------ OCPP 1.6
 
@@ -217,11 +246,23 @@ class StationDispatcher:
             self.station.spawn(self.station.send_meter_sample(state.connector_id, "Trigger"), "trigger-tx")
         return {"status": "Accepted"}
 
+    async def reset_v201(self, payload: Payload) -> Payload:
+        evse_id = payload.get("evseId")
+        if evse_id is None:
+            targets = list(self.station.connectors.values())
+        elif evse_id in self.station.connectors:
+            targets = [self.station.connectors[evse_id]]
+        else:
+            return {"status": "Rejected"}
+        busy = any(s.transaction is not None or s.starting for s in targets)
+        # OnIdle waits for running transactions to end; the simulator does not really reboot either way.
+        return {"status": "Scheduled" if busy and payload["type"] == "OnIdle" else "Accepted"}
+
     async def change_availability_v201(self, payload: Payload) -> Payload:
         evse = payload.get("evse")
         if evse is None or evse["id"] == 0:
             targets = list(self.station.connectors.values())
-        elif evse["id"] in self.station.connectors:
+        elif evse["id"] in self.station.connectors and evse.get("connectorId", 1) == 1:
             targets = [self.station.connectors[evse["id"]]]
         else:
             return {"status": "Rejected"}

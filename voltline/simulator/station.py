@@ -25,6 +25,8 @@ from voltline.ocppj import (
     SessionClosed,
     shared_registry,
 )
+from voltline.simulator.device_model import DeviceModel
+from voltline.simulator.local_list import LocalAuthList
 from voltline.simulator.messages import (
     Payload,
     StationInfo,
@@ -132,6 +134,12 @@ class SimulatedStation:
         self.events: list[StationEvent] = []
         # CSMS-initiated actions this station receives but never answers (to play a station that hangs).
         self.ignored_actions: set[str] = set()
+        # The local authorization list the CSMS sent (simulator/local_list.py); kept across reconnects.
+        self.local_list = LocalAuthList()
+        # OCPP 2.0.1 display messages by id, as set by the CSMS (simulator/display.py).
+        self.display_messages: dict[int, Payload] = {}
+        # Configuration keys (1.6) or device model (2.0.1) the CSMS reads and writes (simulator/device_model.py).
+        self.device_model = DeviceModel.for_station(self.version, connectors)
         self._on_event = on_event
         self._ws: ClientConnection | None = None
         self._session: RpcSession | None = None

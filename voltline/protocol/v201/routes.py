@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from voltline.protocol.dispatcher import RouteTable
 from voltline.protocol.v201 import core, transactions
+from voltline.protocol.v201.display import notify_display_messages
+from voltline.protocol.v201.reports import notify_report
 
 ROUTES: RouteTable = {
     "BootNotification": core.boot_notification,
@@ -14,4 +16,6 @@ ROUTES: RouteTable = {
     "DataTransfer": core.data_transfer,
     "TransactionEvent": transactions.transaction_event,
     "MeterValues": transactions.meter_values,
+    "NotifyReport": notify_report,
+    "NotifyDisplayMessages": notify_display_messages,
 }

@@ -1,4 +1,4 @@
-"""Append-only records: review items, station (device model) events, API keys."""
+"""Append-only records: review items and station (device model) events. API keys: accounts.py."""
 
 from __future__ import annotations
 
@@ -6,14 +6,13 @@ import builtins
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from voltline.domain.models import ReviewItem, ReviewKind, StationEvent
-from voltline.storage.ports import ApiKey
 from voltline.storage.sql._sql import dialect_insert, utcnow
-from voltline.storage.sql.tables import api_keys, review_items, station_events
+from voltline.storage.sql.tables import review_items, station_events
 
 
 class SqlReviewRepository:
@@ -99,35 +98,3 @@ class SqlEventRepository:
             .limit(limit)
         )
         return [_event(row) for row in rows]
-
-
-def _api_key(row: Row[Any, Any, Any, Any]) -> ApiKey:
-    return ApiKey(id=row.id, name=row.name, role=row.role, created_at=row.created_at)
-
-
-class SqlApiKeyRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def add(self, name: str, role: str, key_hash: str) -> ApiKey:
-        row = (
-            await self._session.execute(
-                insert(api_keys)
-                .values(name=name, role=role, key_hash=key_hash, created_at=utcnow())
-                .returning(api_keys.c.id, api_keys.c.name, api_keys.c.role, api_keys.c.created_at)
-            )
-        ).one()
-        return _api_key(row)
-
-    async def find(self, key_hash: str) -> ApiKey | None:
-        row = (
-            await self._session.execute(
-                select(api_keys.c.id, api_keys.c.name, api_keys.c.role, api_keys.c.created_at).where(
-                    api_keys.c.key_hash == key_hash
-                )
-            )
-        ).first()
-        return None if row is None else _api_key(row)
-
-    async def count(self) -> int:
-        return int((await self._session.execute(select(func.count()).select_from(api_keys))).scalar_one())

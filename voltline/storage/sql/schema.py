@@ -6,7 +6,13 @@ on the same declarative `Base`); Alembic's environment and the schema-drift test
 
 from __future__ import annotations
 
-from voltline.storage.sql import tables  # noqa: F401  (registers its tables on the shared metadata)
+from voltline.storage.sql import (
+    tables,  # noqa: F401  (registers its tables on the shared metadata)
+    tables_accounts,  # noqa: F401
+    tables_device_model,  # noqa: F401
+    tables_local_lists,  # noqa: F401
+    tables_message_log,  # noqa: F401
+)
 from voltline.storage.sql.tables import metadata
 
 __all__ = ["metadata"]

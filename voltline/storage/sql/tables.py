@@ -223,6 +223,10 @@ class ApiKeyRow(Base):
     role: Mapped[str] = mapped_column(String(32))
     key_hash: Mapped[str] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime]
+    # Added by 0002_accounts: who created the key, when it was last used (to the minute), when revoked.
+    created_by: Mapped[str | None] = mapped_column(String(160))
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
 
 metadata = Base.metadata

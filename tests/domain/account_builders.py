@@ -1,0 +1,70 @@
+"""The account services over one storage, wired as `Services.build` wires them, with test clocks."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import pyotp
+from argon2 import PasswordHasher
+
+from voltline.domain.accounts import AccountService
+from voltline.domain.api_access import ApiAccessService
+from voltline.domain.audit import AuditService
+from voltline.domain.clock import utcnow
+from voltline.domain.login import LoginPolicy, LoginService
+from voltline.domain.mfa import MfaService
+from voltline.domain.passwords import PasswordHashing
+from voltline.storage.ports import Storage
+
+PASSWORD = "correct horse battery staple"
+ADDRESS = "192.0.2.10"
+
+
+def cheap_passwords() -> PasswordHashing:
+    """argon2id with small parameters: the same code path, a fraction of the CPU (tests hash a lot)."""
+    return PasswordHashing(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@dataclass
+class AccountKit:
+    accounts: AccountService
+    logins: LoginService
+    mfa: MfaService
+    audit: AuditService
+    api_access: ApiAccessService
+
+
+def account_kit(
+    storage: Storage,
+    policy: LoginPolicy | None = None,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> AccountKit:
+    passwords = cheap_passwords()
+    audit = AuditService(storage)
+    api_access = ApiAccessService(storage)
+    mfa = MfaService(storage, clock)
+    logins = LoginService(storage, passwords, mfa, api_access, audit, policy or LoginPolicy(), monotonic)
+    return AccountKit(AccountService(storage, passwords), logins, mfa, audit, api_access)
+
+
+def code_at(secret: str, at: datetime) -> str:
+    """What an authenticator app shows at `at` (computed independently of Voltline, with pyotp)."""
+    return pyotp.TOTP(secret).at(at)
+
+
+class FakeClock:
+    """A monotonic clock a test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds

@@ -1,0 +1,28 @@
+"""Local authorization list commands -> OCPP 1.6 SendLocalList / GetLocalListVersion."""
+
+from __future__ import annotations
+
+from voltline.domain.local_lists import GetLocalListVersion, LocalListEntry, SendLocalList, UpdateAnswer
+from voltline.domain.models import TokenVerdict
+from voltline.protocol.commands import EncoderTable, OutboundCall, Payload
+from voltline.protocol.v16.convert import id_tag_info
+
+
+def _entry(entry: LocalListEntry) -> Payload:
+    return {"idTag": entry.id_token, "idTagInfo": id_tag_info(TokenVerdict(entry.status, entry.expiry, entry.group_id))}
+
+
+def send_local_list(command: SendLocalList) -> OutboundCall:
+    items = [{"idTag": e.id_token} for e in command.removals]  # without idTagInfo: delete the entry
+    items += [_entry(e) for e in command.entries]
+    payload: Payload = {"listVersion": command.version, "updateType": "Full" if command.full else "Differential"}
+    if items:
+        payload["localAuthorizationList"] = items
+    return OutboundCall("SendLocalList", payload, decode=lambda answer: UpdateAnswer(str(answer["status"])))
+
+
+def get_local_list_version(command: GetLocalListVersion) -> OutboundCall:
+    return OutboundCall("GetLocalListVersion", {}, decode=lambda answer: int(answer["listVersion"]))
+
+
+ENCODERS: EncoderTable = {SendLocalList: send_local_list, GetLocalListVersion: get_local_list_version}
