@@ -111,6 +111,11 @@ class TemplateService:
         self._storage = storage
         self._configuration = configuration
         self._online = online
+        # The apply-on-boot templates, read once and dropped on every change through this service: a boot
+        # storm of thousands of stations must not cost a database read per boot when (as usually) no
+        # template applies on boot. Several nodes (a later cluster bus) will need to drop it on each other's
+        # changes too.
+        self._on_boot: builtins.list[ConfigurationTemplate] | None = None
 
     # ------------------------------------------------------------------ CRUD
 
@@ -123,7 +128,9 @@ class TemplateService:
                 raise Conflict(f"a configuration template named {template.name!r} exists")
             return await uow.config_templates.add(template, at)
 
-        return await self._storage.write(op)
+        created = await self._storage.write(op)
+        self._on_boot = None
+        return created
 
     async def update(self, template_id: int, template: ConfigurationTemplate) -> ConfigurationTemplate:
         _check(template)
@@ -136,6 +143,7 @@ class TemplateService:
             return await uow.config_templates.update(replace(template, id=template_id), at)
 
         updated = await self._storage.write(op)
+        self._on_boot = None
         if updated is None:
             raise NotFound(f"configuration template {template_id} not found")
         return updated
@@ -159,7 +167,9 @@ class TemplateService:
         async def op(uow: UnitOfWork) -> bool:
             return await uow.config_templates.delete(template_id)
 
-        if not await self._storage.write(op):
+        deleted = await self._storage.write(op)
+        self._on_boot = None
+        if not deleted:
             raise NotFound(f"configuration template {template_id} not found")
 
     # ------------------------------------------------------------------ drift
@@ -217,15 +227,24 @@ class TemplateService:
         version = self._online.version_of(station_id)
         if version is None:
             return
+        if self._on_boot is None:
 
-        async def op(uow: UnitOfWork) -> tuple[Station | None, builtins.list[ConfigurationTemplate]]:
-            return await uow.stations.get(station_id), await uow.config_templates.list()
+            async def boot_templates(uow: UnitOfWork) -> builtins.list[ConfigurationTemplate]:
+                return [t for t in await uow.config_templates.list() if t.apply_on_boot]
 
-        station, templates = await self._storage.read(op)
+            self._on_boot = await self._storage.read(boot_templates)
+        templates = self._on_boot
+        if not templates:
+            return
+
+        async def op(uow: UnitOfWork) -> Station | None:
+            return await uow.stations.get(station_id)
+
+        station = await self._storage.read(op)
         if station is None:
             return
         for template in templates:
-            if template.apply_on_boot and _selects(template, station):
+            if _selects(template, station):
                 run = await self._apply_to(station_id, version, template, "boot")
                 await self._record([run])
                 if run.outcome == RunOutcome.FAILED:

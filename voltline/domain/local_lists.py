@@ -229,6 +229,10 @@ class LocalListService:
         self._events = events
         self.max_entries = max_entries  # entries per SendLocalList; the composition root sets it from settings
         self._locks: dict[str, asyncio.Lock] = {}
+        # The ids of managed stations, read once and kept up to date by set_selection and stop, so that a boot
+        # storm costs no database read per boot for the (usually many) stations whose list is not managed.
+        self._managed: set[str] | None = None
+        self._managed_since_start: set[str] = set()  # also while the set above is being read
         self._wanted: set[str] = set()
         self._workers: dict[str, asyncio.Task[None]] = {}
 
@@ -289,6 +293,7 @@ class LocalListService:
         record = await self._storage.write(op)
         if record is None:
             raise NotFound(f"station {station_id!r} is not registered")
+        self._managed_since_start.add(station_id)
         if record.state is not SyncState.IN_SYNC:
             self.schedule(station_id)
         return record
@@ -311,6 +316,9 @@ class LocalListService:
                 return await uow.local_lists.delete(record.station_id)
 
             await self._storage.write(op)
+            self._managed_since_start.discard(station_id)
+            if self._managed is not None:
+                self._managed.discard(station_id)
             self._events.publish("local_list", station_id, {"state": "unmanaged"})
             return outcome
 
@@ -349,8 +357,10 @@ class LocalListService:
     async def reconcile(self, station_id: str) -> None:
         """After-boot step: check the version the station reports, then send what it misses."""
         try:
-            if await self.get(station_id) is None:
+            if not await self._is_managed(station_id):
                 return  # not managed: the station's list is none of Voltline's business
+            if await self.get(station_id) is None:
+                return
             check = await self.check_version(station_id)
             if check.record is None or check.reported == NOT_SUPPORTED_VERSION:
                 return
@@ -359,6 +369,16 @@ class LocalListService:
             return
         except (StationOffline, StationTimeout, StationRejectedCall, InvalidRequest) as exc:
             log.info("local list of station %r not brought up to date after boot: %s", station_id, exc)
+
+    async def _is_managed(self, station_id: str) -> bool:
+        if self._managed is None:
+
+            async def op(uow: UnitOfWork) -> set[str]:
+                return {record.station_id for record in await uow.local_lists.list(None)}
+
+            self._managed = await self._storage.read(op)
+        # A station stopped while the set was read may still be in it: the caller's read then finds no record.
+        return station_id in self._managed or station_id in self._managed_since_start
 
     async def _sync(self, station_id: str, force_full: bool) -> SyncOutcome:
         async def read(uow: UnitOfWork) -> tuple[LocalListState | None, dict[str, LocalListEntry], list[IdToken]]:

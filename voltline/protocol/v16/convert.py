@@ -12,11 +12,16 @@ from voltline.protocol.timestamps import format_timestamp, parse_timestamp
 _STATUS_16 = {status: status.value for status in AuthorizationStatus}
 
 
+ID_TAG_MAX_LENGTH = 20
+
+
 def id_tag_info(verdict: TokenVerdict) -> dict[str, Any]:
     info: dict[str, Any] = {"status": _STATUS_16[verdict.status]}
     if verdict.expiry is not None:
         info["expiryDate"] = format_timestamp(verdict.expiry)
-    if verdict.group_id:
+    # 1.6 spells the group as a parent IdToken (at most 20 characters); a longer registry group cannot be
+    # said in 1.6 and is left out rather than breaking the answer's schema.
+    if verdict.group_id and len(verdict.group_id) <= ID_TAG_MAX_LENGTH:
         info["parentIdTag"] = verdict.group_id
     return info
 
