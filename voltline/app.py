@@ -18,11 +18,17 @@ from voltline.domain.message_log import MessageLogConfig
 from voltline.domain.services import Services
 from voltline.gateway.registry import ConnectionRegistry
 from voltline.gateway.server import GatewayConfig, StationGateway
+from voltline.gc_tuning import tune_for_server
 from voltline.ocppj import shared_registry
 from voltline.protocol.binding import DispatcherFactory
 from voltline.protocol.outbound import SessionLink
 from voltline.settings import Settings
 from voltline.storage.sql import migrate
+from voltline.storage.sql.message_store import (
+    default_message_log_url,
+    open_message_store,
+    prepare_message_log_database,
+)
 from voltline.storage.sql.storage import SqlStorage
 
 log = logging.getLogger("voltline")
@@ -71,6 +77,7 @@ class Voltline:
         self.settings = settings
         self._serve_http = serve_http
         self.storage: SqlStorage | None = None
+        self.message_storage: SqlStorage | None = None
         self.services: Services | None = None
         self.gateway: StationGateway | None = None
         self.registry = ConnectionRegistry()
@@ -97,6 +104,12 @@ class Voltline:
             max_batch=settings.write_batch_max,
             sqlite_synchronous=settings.sqlite_synchronous,
         )
+        if settings.message_log:
+            log_url = settings.message_log_database_url or default_message_log_url(settings.database_url)
+            await asyncio.to_thread(prepare_message_log_database, log_url, settings.database_url)
+            self.message_storage = await open_message_store(
+                log_url, settings.database_url, max_batch=settings.write_batch_max
+            )
         schemas = shared_registry()
         services = Services.build(
             self.storage,
@@ -106,6 +119,7 @@ class Voltline:
             message_log=MessageLogConfig(
                 enabled=settings.message_log, retention_days=settings.message_log_retention_days
             ),
+            message_log_storage=self.message_storage,
             login_policy=login_policy(settings),
         )
         self.services = services
@@ -194,6 +208,8 @@ class Voltline:
             await self.services.message_log.close()  # writes the frames still queued
             with contextlib.suppress(Exception):
                 await self.services.stations.mark_all_offline()
+        if self.message_storage is not None:
+            await self.message_storage.close()
         if self.storage is not None:
             await self.storage.close()
         log.info("Voltline stopped")
@@ -206,6 +222,7 @@ async def serve_until_signalled(settings: Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await app.start()
+    tune_for_server()
     if app.generated_admin_token:
         # Shown once, on the terminal only: it is stored hashed and cannot be recovered.
         print(

@@ -87,6 +87,12 @@ class Settings(BaseSettings):
         description="Keep every OCPP frame in and out of each station (written in batches); off: capture nothing",
     )
     message_log_retention_days: int = Field(default=7, ge=1, description="Days the OCPP message log is kept")
+    message_log_database_url: str | None = Field(
+        default=None,
+        description="Where the message log is written. Default: with SQLite, a file of its own next to the main "
+        "database (<name>.messages.db), so logging never delays a station's commit; with PostgreSQL, the main "
+        "database over connections of its own",
+    )
     session_ttl: float = Field(default=8 * 3600.0, gt=0, description="Seconds a login session lasts")
     login_failures_per_account: int = Field(
         default=5, ge=1, description="Failed logins for one account within the window before it is locked"

@@ -10,7 +10,10 @@ import pytest
 from tests.e2e.conftest import ADMIN_TOKEN, STATION_PASSWORD, RunningServer, ServerFactory
 from tests.support.schema_check import assert_server_frames_valid
 from tests.support.waiting import eventually
+from voltline.domain.message_records import MessageLogQuery
 from voltline.simulator import SimulatedStation
+from voltline.storage.sql.message_store import default_message_log_url
+from voltline.storage.sql.storage import SqlStorage
 
 VERSIONS = ["1.6", "2.0.1"]
 
@@ -161,3 +164,29 @@ async def test_frames_still_queued_are_written_on_a_graceful_stop(start_server: 
         ("in", "Heartbeat"),
         ("out", "Heartbeat"),
     ]
+
+
+async def test_on_sqlite_frames_go_to_a_file_of_their_own_and_stations_to_the_main_one(
+    start_server: ServerFactory, tmp_path: Any
+) -> None:
+    server: RunningServer = await start_server()
+    async with httpx.AsyncClient(base_url=server.http_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as api:
+        await register(api, "CP-FILES")
+        await a_short_life(server, api, "CP-FILES", "1.6")
+    await server.app.stop()  # writes what is still queued
+
+    async def frames_in(url: str) -> int:
+        storage = await SqlStorage.open(url)
+        try:
+            page = await storage.read(
+                lambda uow: uow.message_log.page(MessageLogQuery(station_id="CP-FILES", limit=1000))
+            )
+        finally:
+            await storage.close()
+        return len(page)
+
+    main = server.app.settings.database_url
+    sibling = default_message_log_url(main)
+    assert sibling.endswith("voltline.messages.db")
+    assert await frames_in(sibling) >= 8  # boot, heartbeat, status, the command, the unknown action: in and out
+    assert await frames_in(main) == 0  # station data never shares a commit with diagnostics

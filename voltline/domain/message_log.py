@@ -63,8 +63,13 @@ class MessagePage:
 
 
 class MessageLog:
-    def __init__(self, storage: Storage, config: MessageLogConfig | None = None) -> None:
+    def __init__(
+        self, storage: Storage, config: MessageLogConfig | None = None, registry: Storage | None = None
+    ) -> None:
+        # `storage` holds the frames; `registry` the stations (the main database). They differ by default on
+        # SQLite, where frames go to a database file of their own (see voltline.storage.sql.message_store).
         self._storage = storage
+        self._registry = registry if registry is not None else storage
         self.config = config if config is not None else MessageLogConfig()
         self._queue: deque[_Entry] = deque()
         self._queued_chars = 0
@@ -138,10 +143,10 @@ class MessageLog:
 
     # -- writer -----------------------------------------------------------------------------------
 
-    async def flush(self) -> bool:
+    async def flush(self, at_most: int | None = None) -> bool:
         """Write one batch of queued frames; False when the write failed (those frames are counted as dropped)."""
         queue = self._queue
-        count = min(len(queue), self.config.write_batch)
+        count = min(len(queue), self.config.write_batch, len(queue) if at_most is None else at_most)
         if not count:
             return True
         entries = [queue.popleft() for _ in range(count)]
@@ -164,8 +169,14 @@ class MessageLog:
         while True:
             await asyncio.sleep(self.config.flush_interval)
             try:
-                while len(self._queue) and await self.flush():
-                    pass
+                # What was queued when the round began, then sleep again: frames keep arriving while a batch
+                # is written, and chasing them would turn the log into a stream of tiny transactions.
+                due = len(self._queue)
+                while due > 0:
+                    batch = min(due, self.config.write_batch)
+                    if not await self.flush(batch):
+                        break
+                    due -= batch
             except Exception:  # never let the writer die: the next round tries again
                 log.exception("message log writer failed")
             self._report_drops()
@@ -214,15 +225,16 @@ class MessageLog:
     async def page(self, query: MessageLogQuery) -> MessagePage:
         """A page of a registered station's frames; NotFound for an unknown station."""
 
-        async def op(uow: UnitOfWork) -> list[LoggedFrame] | None:
-            if await uow.stations.get(query.station_id) is None:
-                return None
+        async def registered(uow: UnitOfWork) -> bool:
+            return await uow.stations.get(query.station_id) is not None
+
+        async def op(uow: UnitOfWork) -> list[LoggedFrame]:
             # One more than asked: whether there is a next page.
             return await uow.message_log.page(replace(query, limit=query.limit + 1))
 
-        frames = await self._storage.read(op)
-        if frames is None:
+        if not await self._registry.read(registered):
             raise NotFound(f"station {query.station_id!r} is not registered")
+        frames = await self._storage.read(op)
         more = len(frames) > query.limit
         frames = frames[: query.limit]
         return MessagePage(frames, (frames[-1].at_us, frames[-1].id) if more and frames else None)

@@ -58,6 +58,7 @@ class Services:
         heartbeat_interval: int,
         call_timeout: float = 30.0,
         message_log: MessageLogConfig | None = None,
+        message_log_storage: Storage | None = None,
         login_policy: LoginPolicy | None = None,
     ) -> Services:
         events = EventHub()
@@ -97,6 +98,6 @@ class Services:
             pending_requests=pending_requests,
             configuration=configuration,
             config_templates=config_templates,
-            message_log=MessageLog(storage, message_log),
+            message_log=MessageLog(message_log_storage or storage, message_log, registry=storage),
             local_lists=local_lists,
         )
