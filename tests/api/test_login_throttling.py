@@ -59,6 +59,21 @@ async def test_an_account_is_locked_after_repeated_failures_then_the_real_user_g
     assert refused and {e["result"] for e in refused} == {"429"}
 
 
+async def test_the_end_of_a_lockout_is_recorded_when_it_comes_without_another_attempt(
+    client: httpx.AsyncClient, anonymous: httpx.AsyncClient
+) -> None:
+    await create_user(client, "alice", "operator")
+    for _ in range(5):
+        assert (await login(anonymous, "alice", "guess-1234-5678")).status_code == 401
+
+    async def ended() -> bool:
+        entries = (await client.get("/api/v1/audit", params={"action": "security"})).json()
+        return any(e["action"] == "security login lockout ended" for e in entries)
+
+    assert not await ended()
+    assert await eventually(ended, within=LOCKOUT + 3, every=0.1)  # nobody tried to log in meanwhile
+
+
 async def test_an_address_is_locked_after_failures_across_accounts(
     client: httpx.AsyncClient, anonymous: httpx.AsyncClient
 ) -> None:

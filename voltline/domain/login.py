@@ -10,6 +10,7 @@ lockouts and their ends are logged as security events and written to the audit l
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
@@ -85,6 +86,7 @@ class LoginService:
         self._api_access = api_access
         self._audit = audit
         self.policy = policy
+        self._end_reports: set[asyncio.Task[None]] = set()
         self.throttle = LoginThrottle(
             failures_per_account=policy.failures_per_account,
             failures_per_address=policy.failures_per_address,
@@ -176,7 +178,16 @@ class LoginService:
         return LoginResult(token=token, principal=principal)
 
     async def _failed(self, account: str, address: str) -> None:
-        await self._report(self.throttle.failed(account, address))
+        started = self.throttle.failed(account, address)
+        await self._report(started)
+        for event in started:
+            # Report the end when it comes, not only at the next login attempt after it.
+            asyncio.get_running_loop().call_later(event.seconds, self._report_ended_soon)
+
+    def _report_ended_soon(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._report(self.throttle.ended()))
+        self._end_reports.add(task)
+        task.add_done_callback(self._end_reports.discard)
 
     async def _report(self, events: list[LockoutEvent]) -> None:
         for event in events:

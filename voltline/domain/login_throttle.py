@@ -3,7 +3,8 @@
 `limit` failures of one key within `window` seconds lock that key for `lockout` seconds: while locked,
 every login for the account (or from the address) is refused unheard, even with the right password.
 A success clears the account's failures. Lockouts start and end as `LockoutEvent`s for the caller to
-log and audit; an end is noticed at the next login attempt after it (there is no timer).
+log and audit; `ended()` hands over the lockouts that have run out (the login service asks when each one
+is due, and at every login attempt).
 """
 
 from __future__ import annotations
