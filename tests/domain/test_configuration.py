@@ -21,7 +21,7 @@ from voltline.domain.device_model import (
     SettingValue,
     VariableRef,
 )
-from voltline.domain.errors import InvalidRequest, NotFound, StationOffline, StationTimeout
+from voltline.domain.errors import InvalidRequest, NotFound, StationOffline, StationRejectedCall, StationTimeout
 from voltline.domain.events import EventHub
 from voltline.domain.models import Registration
 from voltline.domain.report_requests import PendingRequests
@@ -274,3 +274,49 @@ async def test_get_report_stores_what_matches_and_keeps_the_rest(
     page = await configuration.device_model(STATION, DeviceModelQuery(limit=100))
     assert page.total == len(auth) + 1 and page.info.refreshed_at is None
     assert (await configuration.report(STATION, ["Problem"], [])).status == "EmptyResultSet"
+
+
+async def test_long_reads_and_writes_go_in_parts_the_station_can_take(
+    configuration: ConfigurationService, link: SimulatedLink
+) -> None:
+    station = link.attach(STATION, "2.0.1")
+    station.device_model.set("ItemsPerMessage", "3", "DeviceDataCtrlr", instance="GetVariables")
+    station.device_model.set("ItemsPerMessage", "2", "DeviceDataCtrlr", instance="SetVariables")
+    wanted = [var("OCPPCommCtrlr", "HeartbeatInterval"), var("SampledDataCtrlr", "TxUpdatedInterval")]
+    addresses = [*wanted, *(var("VendorFillerCtrlr", f"Filler{n:04d}") for n in range(5))]
+    station.device_model.add_filler(5)
+    with pytest.raises(StationRejectedCall, match="OccurrenceConstraintViolation"):
+        await configuration.read(STATION, addresses)  # 7 at once: over the station's limit, refused whole
+
+    await configuration.refresh(STATION)  # now its limits are known
+    link.sent.clear()
+    readings = await configuration.read(STATION, addresses)
+    assert [r.status for r in readings] == ["Accepted"] * 7
+    assert [action for _, action in link.sent] == ["GetVariables"] * 3  # 3 + 3 + 1
+
+    link.sent.clear()
+    outcome = await configuration.write(
+        STATION,
+        [
+            SettingValue(var("OCPPCommCtrlr", "HeartbeatInterval"), "120"),
+            SettingValue(var("SampledDataCtrlr", "TxUpdatedInterval"), "30"),
+            SettingValue(var("OCPPCommCtrlr", "MessageTimeout", attribute="Actual"), "40"),
+        ],
+    )
+    assert len(outcome.results) == 3
+    assert [action for _, action in link.sent] == ["SetVariables"] * 2  # 2 + 1
+
+
+async def test_a_1_6_read_of_many_keys_respects_get_configuration_max_keys(
+    configuration: ConfigurationService, link: SimulatedLink
+) -> None:
+    station = link.attach(STATION, "1.6")
+    station.device_model.set("GetConfigurationMaxKeys", "2")
+    configuration.default_items_per_message = 2  # not known yet: the default applies
+    keys = [key("HeartbeatInterval"), key("MeterValueSampleInterval"), key("ConnectionTimeOut"), key("Nope")]
+    readings = await configuration.read(STATION, keys)
+    assert [r.status for r in readings] == ["Accepted", "Accepted", "Accepted", "UnknownKey"]
+    assert [action for _, action in link.sent] == ["GetConfiguration"] * 2
+    link.sent.clear()
+    assert len(await configuration.read(STATION, [])) > 4  # every key: one call, whatever the limit
+    assert [action for _, action in link.sent] == ["GetConfiguration"]

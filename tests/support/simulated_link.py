@@ -11,8 +11,8 @@ from typing import Any
 
 from voltline.domain.commands import Command, CommandResult
 from voltline.domain.configuration import ConfigurationService
-from voltline.domain.errors import StationTimeout
-from voltline.ocppj import OcppVersion, shared_registry
+from voltline.domain.errors import StationRejectedCall, StationTimeout
+from voltline.ocppj import OcppError, OcppVersion, error_code, shared_registry
 from voltline.protocol.v201.reports import report_variables
 from voltline.protocol.versions import ADAPTERS
 from voltline.simulator import SimulatedStation
@@ -51,7 +51,10 @@ class SimulatedLink:
                 raise StationTimeout(f"station {station_id!r} did not answer {call.action} in time")
             self.time_out_after -= 1
         self.sent.append((station_id, call.action))
-        answer = await handler.routes()[call.action](call.payload)
+        try:
+            answer = await handler.routes()[call.action](call.payload)
+        except OcppError as refused:  # what SessionLink makes of a CALLERROR
+            raise StationRejectedCall(error_code(refused.kind, station.version), refused.description) from refused
         shared_registry().validate_response(station.version, call.action, answer)
         handler.answered(call.action)
         value = call.decode(answer) if call.decode is not None else None

@@ -41,6 +41,11 @@ V16 = "1.6"
 _CommandFor = Callable[[int], Command]  # builds a report request once its requestId is allocated
 
 
+# Settings per GetVariables / SetVariables / GetConfiguration request when the station's own limit is not
+# known yet (it is once its device model was read): small enough for any station met so far.
+DEFAULT_ITEMS_PER_MESSAGE = 20
+
+
 class ReportBase(StrEnum):
     CONFIGURATION_INVENTORY = "ConfigurationInventory"
     FULL_INVENTORY = "FullInventory"
@@ -134,15 +139,38 @@ class ConfigurationService:
         self._commands = commands
         self._pending = pending
         self.report_idle_timeout = REPORT_IDLE_TIMEOUT
+        self.default_items_per_message = DEFAULT_ITEMS_PER_MESSAGE
 
     # ------------------------------------------------------------------ settings
 
     async def read(self, station_id: str, addresses: Sequence[SettingAddress]) -> list[SettingReading]:
-        self._commands.require_online(station_id)
-        result = await self._commands.send(station_id, ReadSettings(tuple(addresses)))
-        readings: list[SettingReading] = result.value
+        version = self._commands.require_online(station_id)
+        readings: list[SettingReading] = []
+        # An empty list (1.6: every key) is one call; a long one goes in parts the station can take.
+        chunk = await self._items_per_message(station_id, version, "GetVariables") if addresses else 1
+        for start in range(0, max(len(addresses), 1), chunk):
+            result = await self._commands.send(station_id, ReadSettings(tuple(addresses[start : start + chunk])))
+            readings.extend(result.value)
         await self._observe(station_id, [_observed(r) for r in readings if r.status == "Accepted"])
         return readings
+
+    async def _items_per_message(self, station_id: str, version: str, operation: str) -> int:
+        """How many settings one request may carry, as the station's stored device model says (1.6
+        GetConfigurationMaxKeys; 2.0.1 DeviceDataCtrlr.ItemsPerMessage[GetVariables|SetVariables]), else
+        `default_items_per_message`. Stations refuse a request over their limit as a whole."""
+        if bare_version(version) == V16:
+            if operation != "GetVariables":
+                return 1  # ChangeConfiguration carries one key anyway
+            address = SettingAddress.key("GetConfigurationMaxKeys")
+        else:
+            address = SettingAddress(ComponentRef("DeviceDataCtrlr"), VariableRef("ItemsPerMessage", operation))
+        stored = (await self.stored_values([station_id], [address])).get(station_id, {})
+        known = stored.get(address.identity)
+        try:
+            limit = int(known.value) if known is not None and known.value is not None else 0
+        except ValueError:
+            limit = 0
+        return limit if limit > 0 else self.default_items_per_message
 
     async def write(self, station_id: str, values: Sequence[SettingValue]) -> WriteOutcome:
         if not values:
@@ -159,8 +187,10 @@ class ConfigurationService:
                     result = await self._commands.send(station_id, WriteSettings((value,)))
                     results.extend(result.value)
             else:
-                result = await self._commands.send(station_id, WriteSettings(tuple(values)))
-                results.extend(result.value)
+                chunk = await self._items_per_message(station_id, version, "SetVariables")
+                for start in range(0, len(values), chunk):
+                    result = await self._commands.send(station_id, WriteSettings(tuple(values[start : start + chunk])))
+                    results.extend(result.value)
         finally:
             # Whatever the station took is its configuration now, even if a later key failed.
             await self._observe(station_id, [DeviceVariable(r.address, r.value) for r in results if r.taken])

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from voltline.ocppj import OcppVersion
+from voltline.ocppj import ErrorKind, OcppError, OcppVersion
 from voltline.simulator.messages import now_iso
 
 if TYPE_CHECKING:
@@ -401,8 +401,15 @@ class DeviceModelHandler:
 
     # ------------------------------------------------------------------ OCPP 1.6
 
+    def _refuse_over_limit(self, count: int, name: str, component: str | None = None, **where: Any) -> None:
+        """Like real stations, refuse a request with more items than the device model allows, as a whole."""
+        limit = self.model.get(name, component, **where)
+        if limit is not None and limit.isdigit() and count > int(limit):
+            raise OcppError(ErrorKind.OCCURRENCE_CONSTRAINT, f"{count} items, at most {limit} per message")
+
     async def get_configuration(self, payload: Payload) -> Payload:
         asked = payload.get("key")
+        self._refuse_over_limit(len(asked or ()), "GetConfigurationMaxKeys")
         keys = self.model.keys
         if not asked:
             found, unknown = list(keys.values()), []
@@ -450,6 +457,9 @@ class DeviceModelHandler:
         return echo
 
     async def get_variables(self, payload: Payload) -> Payload:
+        self._refuse_over_limit(
+            len(payload["getVariableData"]), "ItemsPerMessage", "DeviceDataCtrlr", instance="GetVariables"
+        )
         results = []
         for item in payload["getVariableData"]:
             status, _, attribute = self._lookup(item)
@@ -463,6 +473,9 @@ class DeviceModelHandler:
         return {"getVariableResult": results}
 
     async def set_variables(self, payload: Payload) -> Payload:
+        self._refuse_over_limit(
+            len(payload["setVariableData"]), "ItemsPerMessage", "DeviceDataCtrlr", instance="SetVariables"
+        )
         results = []
         for item in payload["setVariableData"]:
             status, variable, attribute = self._lookup(item)
