@@ -18,6 +18,7 @@ from tests.domain.builders import a_token
 from tests.support.schema_check import validator
 from voltline.domain.authorization import AuthorizationService
 from voltline.domain.commands import Command, CommandResult, CommandService
+from voltline.domain.device_model import SettingAddress
 from voltline.domain.errors import NotFound, StationOffline, StationRejectedCall, StationTimeout
 from voltline.domain.events import EventHub
 from voltline.domain.local_list_models import LocalListEntry, Selection, SyncState
@@ -174,7 +175,7 @@ def test_differential_parts_remove_first_and_an_empty_difference_is_still_sent()
 def test_tokens_too_long_for_ocpp_16_are_left_out_and_reported() -> None:
     tokens = [a_token(id_token="SHORT"), a_token(id_token="X" * 21), a_token(id_token="GROUPED", group_id="G" * 21)]
 
-    entries_16, skipped_16 = entries_for("ocpp1.6", tokens)
+    entries_16, skipped_16 = entries_for("1.6", tokens)
     entries_201, skipped_201 = entries_for("2.0.1", tokens)
 
     assert sorted(entries_16) == ["SHORT"] and skipped_16 == ("GROUPED", "X" * 21)
@@ -428,6 +429,31 @@ async def test_a_long_list_goes_out_in_parts_with_consecutive_versions(world: Wo
         5,
     )
     assert len(station.local_list.entries) == 5
+
+
+@pytest.mark.parametrize(
+    ("version", "limit_setting"),
+    [("1.6", "SendLocalListMaxLength"), ("2.0.1", "LocalAuthListCtrlr.ItemsPerMessage")],
+)
+async def test_a_limit_the_station_announced_makes_the_parts_smaller(
+    world: World, version: str, limit_setting: str
+) -> None:
+    await world.station(STATION, version)
+    asked: list[tuple[str, str]] = []
+
+    async def announced(station_id: str, address: SettingAddress) -> int | None:
+        component = address.component.name + "." if address.component else ""
+        asked.append((station_id, component + address.variable.name))
+        return 2
+
+    world.lists.station_limit = announced  # what the stored device model would say
+    for i in range(5):
+        await world.tokens.create(a_token(id_token=f"T{i}"))
+    await world.lists.set_selection(STATION, Selection(all=True))
+    await world.lists.wait_idle()
+
+    assert [len(tokens_in(p)) for p in world.link.sent()] == [2, 2, 1]  # max_entries (500) is not the limit
+    assert asked and set(asked) == {(STATION, limit_setting)}
 
 
 async def test_tokens_too_long_for_a_16_station_are_reported_not_sent(world: World) -> None:

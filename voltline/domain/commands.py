@@ -80,11 +80,11 @@ class CommandService:
         return self._link.version_of(station_id)
 
     def require_online(self, station_id: str) -> str:
-        """The station's OCPP subprotocol ("ocpp1.6" or "ocpp2.0.1"); StationOffline when not connected."""
+        """The station's OCPP version number ("1.6" or "2.0.1"); StationOffline when not connected."""
         version = self._link.version_of(station_id)
         if version is None:
             raise StationOffline(f"station {station_id!r} is not connected")
-        return version
+        return version.removeprefix("ocpp")  # the link reports the subprotocol name
 
     async def send(self, station_id: str, command: Command) -> CommandResult:
         self.require_online(station_id)

@@ -164,13 +164,17 @@ class ConfigurationService:
             address = SettingAddress.key("GetConfigurationMaxKeys")
         else:
             address = SettingAddress(ComponentRef("DeviceDataCtrlr"), VariableRef("ItemsPerMessage", operation))
-        stored = (await self.stored_values([station_id], [address])).get(station_id, {})
-        known = stored.get(address.identity)
+        return await self.stored_limit(station_id, address) or self.default_items_per_message
+
+    async def stored_limit(self, station_id: str, address: SettingAddress) -> int | None:
+        """A positive integer setting from the station's stored device model (a limit it announced), or
+        None when it was never read or is not a positive integer."""
+        known = (await self.stored_values([station_id], [address])).get(station_id, {}).get(address.identity)
         try:
             limit = int(known.value) if known is not None and known.value is not None else 0
         except ValueError:
-            limit = 0
-        return limit if limit > 0 else self.default_items_per_message
+            return None
+        return limit if limit > 0 else None
 
     async def write(self, station_id: str, values: Sequence[SettingValue]) -> WriteOutcome:
         if not values:

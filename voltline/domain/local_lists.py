@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -23,6 +23,7 @@ from voltline.domain.actors import SYSTEM, current_actor
 from voltline.domain.authorization import AfterCommit
 from voltline.domain.clock import utcnow
 from voltline.domain.commands import Command, CommandService
+from voltline.domain.device_model import ComponentRef, SettingAddress, VariableRef
 from voltline.domain.errors import (
     Conflict,
     DomainError,
@@ -108,14 +109,9 @@ def diff_entries(held: Mapping[str, LocalListEntry], wanted: Mapping[str, LocalL
     return ListDiff(upserts, removals, retyped)
 
 
-def bare_version(version: str) -> str:
-    """ "ocpp1.6" (the subprotocol, as the link reports it) -> "1.6"."""
-    return version.removeprefix("ocpp")
-
-
 def entries_for(version: str, tokens: Sequence[IdToken]) -> tuple[dict[str, LocalListEntry], tuple[str, ...]]:
     """The entries a station of this OCPP version can hold, and the token ids it cannot."""
-    limit = MAX_ID_LENGTH.get(bare_version(version))
+    limit = MAX_ID_LENGTH.get(version)
     entries: dict[str, LocalListEntry] = {}
     skipped: list[str] = []
     for token in tokens:
@@ -228,6 +224,8 @@ class LocalListService:
         self._commands = commands
         self._events = events
         self.max_entries = max_entries  # entries per SendLocalList; the composition root sets it from settings
+        # Reads a limit the station announced (the device model belongs to configuration; wired in Services).
+        self.station_limit: Callable[[str, SettingAddress], Awaitable[int | None]] | None = None
         self._locks: dict[str, asyncio.Lock] = {}
         # The ids of managed stations, read once and kept up to date by set_selection and stop, so that a boot
         # storm costs no database read per boot for the (usually many) stations whose list is not managed.
@@ -370,6 +368,19 @@ class LocalListService:
         except (StationOffline, StationTimeout, StationRejectedCall, InvalidRequest) as exc:
             log.info("local list of station %r not brought up to date after boot: %s", station_id, exc)
 
+    async def _entries_per_message(self, station_id: str, version: str) -> int:
+        """`max_entries`, or less when the station announced a smaller limit in its device model (1.6
+        SendLocalListMaxLength, 2.0.1 LocalAuthListCtrlr.ItemsPerMessage)."""
+        if self.station_limit is None:
+            return self.max_entries
+        address = (
+            SettingAddress.key("SendLocalListMaxLength")
+            if version == "1.6"
+            else SettingAddress(ComponentRef("LocalAuthListCtrlr"), VariableRef("ItemsPerMessage"))
+        )
+        announced = await self.station_limit(station_id, address)
+        return min(self.max_entries, announced) if announced else self.max_entries
+
     async def _is_managed(self, station_id: str) -> bool:
         if self._managed is None:
 
@@ -394,7 +405,7 @@ class LocalListService:
         record, held, tokens = await self._storage.read(read)
         if record is None:
             raise NotFound(f"the local list of station {station_id!r} is not managed")
-        version = bare_version(self._commands.require_online(station_id))
+        version = self._commands.require_online(station_id)
         wanted, skipped = entries_for(version, tokens)
         diff = diff_entries(held, wanted)
         full = (
@@ -406,13 +417,12 @@ class LocalListService:
         if not full and diff.empty and record.desired_version <= record.station_version:
             return SyncOutcome(await self._finish(station_id, record.revision, skipped), (), skipped)
 
-        plans = (
-            plan_full(list(wanted.values()), self.max_entries) if full else plan_differential(diff, self.max_entries)
-        )
+        per_message = await self._entries_per_message(station_id, version)
+        plans = plan_full(list(wanted.values()), per_message) if full else plan_differential(diff, per_message)
         delivery = await self._deliver(station_id, plans, record.desired_version)
         if delivery.refused is not None and not full and delivery.refused.status != UpdateStatus.NOT_SUPPORTED:
             # OCPP: after a Failed or VersionMismatch answer to a Differential update, send the whole list.
-            retry = await self._deliver(station_id, plan_full(list(wanted.values()), self.max_entries), 0)
+            retry = await self._deliver(station_id, plan_full(list(wanted.values()), per_message), 0)
             retry.sent[:0] = delivery.sent
             delivery = retry
         if delivery.refused is not None:

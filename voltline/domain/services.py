@@ -77,6 +77,7 @@ class Services:
         authorization.watch(local_lists)  # token changes make the affected stations' lists pending
         after_boot.register("local_list", local_lists.reconcile)
         configuration = ConfigurationService(storage, commands, pending_requests)
+        local_lists.station_limit = configuration.stored_limit  # SendLocalList within what the station announced
         config_templates = TemplateService(storage, configuration, commands)
         after_boot.register("configuration_templates", config_templates.on_boot)
         return cls(
