@@ -190,3 +190,30 @@ async def test_on_sqlite_frames_go_to_a_file_of_their_own_and_stations_to_the_ma
     assert sibling.endswith("voltline.messages.db")
     assert await frames_in(sibling) >= 8  # boot, heartbeat, status, the command, the unknown action: in and out
     assert await frames_in(main) == 0  # station data never shares a commit with diagnostics
+
+
+async def test_a_credential_sent_to_a_station_is_not_readable_in_the_log(
+    server: RunningServer, api: httpx.AsyncClient
+) -> None:
+    await register(api, "CP-SECRET")
+    station = SimulatedStation(server.ocpp_url, "CP-SECRET", "1.6", password=STATION_PASSWORD)
+    await station.connect()
+    try:
+        await station.boot()
+        sent = await api.post(
+            "/api/v1/stations/CP-SECRET/ocpp/ChangeConfiguration",
+            json={"key": "AuthorizationKey", "value": "00112233445566778899aabbccddeeff"},
+        )
+        assert sent.status_code == 200, sent.text
+    finally:
+        await station.close()
+
+    async def logged() -> list[dict[str, Any]] | None:
+        frames = await all_messages(api, "CP-SECRET", action="ChangeConfiguration")
+        return frames if len(frames) == 2 else None
+
+    frames = await eventually(logged)
+    assert all("00112233445566778899aabbccddeeff" not in f["frame"] for f in frames)
+    assert '"key":"AuthorizationKey"' in frames[0]["frame"]  # what was changed stays visible
+    audit = (await api.get("/api/v1/audit", params={"target": "CP-SECRET"})).json()
+    assert audit and all("00112233445566778899aabbccddeeff" not in str(entry) for entry in audit)

@@ -8,23 +8,18 @@ stored, and command details that may carry a credential are redacted.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from voltline.domain.account_records import AuditEntry, AuditQuery, NewAuditEntry
 from voltline.domain.actors import current_actor
 from voltline.domain.clock import utcnow
+from voltline.domain.redaction import REDACTED, SENSITIVE
 from voltline.storage.ports import Storage, UnitOfWork
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 255
 MAX_DETAIL_TEXT = 1000
-REDACTED = "[redacted]"
-
-# Names that carry credentials: OCPP 1.6 AuthorizationKey, 2.0.1 BasicAuthPassword, certificates' keys,
-# and anything called a password, secret or passphrase.
-_SENSITIVE = re.compile(r"password|secret|authorizationkey|privatekey|private_key|passphrase", re.IGNORECASE)
 
 
 def redact(detail: dict[str, Any]) -> dict[str, Any]:
@@ -35,7 +30,7 @@ def redact(detail: dict[str, Any]) -> dict[str, Any]:
     """
     cleaned: dict[str, Any] = {}
     for name, value in detail.items():
-        if _SENSITIVE.search(str(name)) or _SENSITIVE.search(repr(value)):
+        if SENSITIVE.search(str(name)) or SENSITIVE.search(repr(value)):
             cleaned[name] = REDACTED
         elif isinstance(value, str) and len(value) > MAX_DETAIL_TEXT:
             cleaned[name] = value[:MAX_DETAIL_TEXT] + "..."

@@ -26,6 +26,7 @@ from typing import Final
 
 from voltline.domain.errors import NotFound
 from voltline.domain.message_records import FrameRecord, LoggedFrame, MessageLogQuery, MessageTypeName
+from voltline.domain.redaction import redact_frame
 from voltline.storage.ports import Storage, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -246,6 +247,7 @@ def _record(entry: _Entry, limit: int) -> FrameRecord:
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     if "\x00" in text:  # no database text column takes NUL; JSON could only carry it escaped anyway
         text = text.replace("\x00", "\ufffd")
+    text = redact_frame(text)  # an AuthorizationKey or BasicAuthPassword must not be readable in the log
     if type(message_id) is not str or len(message_id) > _MAX_ID_CHARS:
         message_id = None if message_id is None else str(message_id)[:_MAX_ID_CHARS]
     if action is not None and len(action) > _MAX_ID_CHARS:
