@@ -13,7 +13,7 @@ from typing import Any
 from voltline.domain.account_records import AuditEntry, AuditQuery, NewAuditEntry
 from voltline.domain.actors import current_actor
 from voltline.domain.clock import utcnow
-from voltline.domain.redaction import REDACTED, SENSITIVE
+from voltline.domain.redaction import REDACTED, mentions_credential
 from voltline.storage.ports import Storage, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ def redact(detail: dict[str, Any]) -> dict[str, Any]:
     """
     cleaned: dict[str, Any] = {}
     for name, value in detail.items():
-        if SENSITIVE.search(str(name)) or SENSITIVE.search(repr(value)):
+        if mentions_credential(str(name)) or mentions_credential(repr(value)):
             cleaned[name] = REDACTED
         elif isinstance(value, str) and len(value) > MAX_DETAIL_TEXT:
             cleaned[name] = value[:MAX_DETAIL_TEXT] + "..."
