@@ -13,9 +13,6 @@ from typing import Any, Final
 
 import orjson
 
-# Lower-case words that give a credential away. Checked with `in` on lower-cased text: a case-insensitive
-# regular expression costs 15 times more, and every logged frame passes here.
-_WORDS: Final = ("password", "secret", "authorizationkey", "privatekey", "private_key", "passphrase")
 REDACTED: Final = "[redacted]"
 # The fields that hold a setting's value (1.6 "value", 2.0.1 "attributeValue") or a vendor's payload.
 _VALUE_FIELDS: Final = frozenset({"value", "attributeValue", "data"})
@@ -23,8 +20,18 @@ _UNREADABLE: Final = '"[redacted: a frame that mentions a credential and cannot 
 
 
 def mentions_credential(text: str) -> bool:
+    """Whether `text` names a password, secret, authorization key, private key or passphrase, in any case.
+    Lower-casing and `in` cost a fifteenth of a case-insensitive regular expression."""
     lowered = text.lower()
-    return any(word in lowered for word in _WORDS)
+    # Spelled out rather than any(... for ...): this runs for every logged frame.
+    return (
+        "password" in lowered
+        or "secret" in lowered
+        or "authorizationkey" in lowered
+        or "privatekey" in lowered
+        or "private_key" in lowered
+        or "passphrase" in lowered
+    )
 
 
 def redact_frame(text: str) -> str:
