@@ -9,6 +9,7 @@ import httpx
 EXPECTED = {
     ("get", "/health"),
     ("get", "/api/v1/stations"),
+    ("get", "/api/v1/review-items"),
     ("get", "/api/v1/stations/{station_id}"),
     ("put", "/api/v1/stations/{station_id}"),
     ("delete", "/api/v1/stations/{station_id}"),

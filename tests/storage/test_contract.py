@@ -474,6 +474,17 @@ async def test_reviews(storage: SqlStorage) -> None:
     assert mine[0].created_at.tzinfo == UTC and mine[0].id > 0
 
 
+async def test_review_pages_are_newest_first_and_filtered(storage: SqlStorage) -> None:
+    for n in range(5):
+        kind = ReviewKind.UNKNOWN_TRANSACTION if n % 2 else ReviewKind.FOREIGN_TRANSACTION
+        await storage.write(lambda uow, n=n, kind=kind: uow.reviews.add(f"CP-{n % 2}", kind, {"n": n}))
+    page = await storage.read(lambda uow: uow.reviews.page(None, None, 2, 1))
+    assert [r.detail["n"] for r in page] == [3, 2]
+    unknown = await storage.read(lambda uow: uow.reviews.page("CP-1", ReviewKind.UNKNOWN_TRANSACTION, 10, 0))
+    assert [r.detail["n"] for r in unknown] == [3, 1]
+    assert await storage.read(lambda uow: uow.reviews.page("CP-0", ReviewKind.UNKNOWN_TRANSACTION, 10, 0)) == []
+
+
 async def test_events_are_stored_once(storage: SqlStorage) -> None:
     events = [
         an_event(cleared=True, tech_code="E1", tech_info="hot"),

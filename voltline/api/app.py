@@ -21,6 +21,7 @@ from voltline.api import (
     local_lists,
     messages,
     mfa,
+    reviews,
     sessions,
     stations,
     transactions,
@@ -78,6 +79,7 @@ def create_api(services: Services) -> FastAPI:
     v1.include_router(commands.router)
     v1.include_router(id_tokens.router)
     v1.include_router(transactions.router)
+    v1.include_router(reviews.router)
     v1.include_router(configuration.stations_router)
     v1.include_router(configuration.templates_router)
     v1.include_router(local_lists.router)

@@ -22,6 +22,7 @@ from voltline.domain.mfa import MfaService
 from voltline.domain.passwords import PasswordHashing
 from voltline.domain.remote_control import RemoteControlService
 from voltline.domain.report_requests import PendingRequests
+from voltline.domain.reviews import ReviewService
 from voltline.domain.stations import StationService
 from voltline.domain.transactions import TransactionService
 from voltline.storage.ports import Storage
@@ -49,6 +50,7 @@ class Services:
     config_templates: TemplateService
     message_log: MessageLog
     local_lists: LocalListService
+    reviews: ReviewService
 
     @classmethod
     def build(
@@ -101,4 +103,5 @@ class Services:
             config_templates=config_templates,
             message_log=MessageLog(message_log_storage or storage, message_log, registry=storage),
             local_lists=local_lists,
+            reviews=ReviewService(storage),
         )

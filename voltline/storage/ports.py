@@ -183,6 +183,11 @@ class TransactionRepository(Protocol):
 class ReviewRepository(Protocol):
     async def add(self, station_id: str, kind: ReviewKind, detail: dict[str, Any]) -> None: ...
     async def list(self, station_id: str | None = None) -> list[ReviewItem]: ...
+    async def page(
+        self, station_id: str | None, kind: ReviewKind | None, limit: int, offset: int
+    ) -> builtins.list[ReviewItem]:
+        """Newest first."""
+        ...
 
 
 class EventRepository(Protocol):

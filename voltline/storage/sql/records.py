@@ -30,16 +30,23 @@ class SqlReviewRepository:
         query = select(review_items).order_by(review_items.c.id)
         if station_id is not None:
             query = query.where(review_items.c.station_id == station_id)
-        return [
-            ReviewItem(
-                id=row.id,
-                station_id=row.station_id,
-                kind=ReviewKind(row.kind),
-                detail=row.detail,
-                created_at=row.created_at,
-            )
-            for row in await self._session.execute(query)
-        ]
+        return [_review(row) for row in await self._session.execute(query)]
+
+    async def page(
+        self, station_id: str | None, kind: ReviewKind | None, limit: int, offset: int
+    ) -> builtins.list[ReviewItem]:
+        query = select(review_items).order_by(review_items.c.id.desc()).limit(limit).offset(offset)
+        if station_id is not None:
+            query = query.where(review_items.c.station_id == station_id)
+        if kind is not None:
+            query = query.where(review_items.c.kind == ReviewKind(kind).value)
+        return [_review(row) for row in await self._session.execute(query)]
+
+
+def _review(row: Row[Any]) -> ReviewItem:
+    return ReviewItem(
+        id=row.id, station_id=row.station_id, kind=ReviewKind(row.kind), detail=row.detail, created_at=row.created_at
+    )
 
 
 def _event(row: Row[Any]) -> StationEvent:
