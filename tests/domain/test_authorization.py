@@ -105,6 +105,16 @@ async def test_authorize_verdicts(authorization: AuthorizationService) -> None:
     assert await authorization.authorize("NOBODY") == TokenVerdict(AuthorizationStatus.INVALID)
 
 
+async def test_a_2_0_1_token_is_named_by_value_and_type(authorization: AuthorizationService) -> None:
+    await authorization.create(a_token(id_token="1234", type=TokenType.KEY_CODE))
+    assert (await authorization.authorize("1234", "KeyCode")).status is AuthorizationStatus.ACCEPTED
+    # the RFID card "1234" is another token
+    assert (await authorization.authorize("1234", "ISO14443")) == TokenVerdict(AuthorizationStatus.INVALID)
+    # Central: a token the CSMS handed out itself (remote start) stands for the registered one
+    assert (await authorization.authorize("1234", "Central")).status is AuthorizationStatus.ACCEPTED
+    assert (await authorization.authorize("1234")).status is AuthorizationStatus.ACCEPTED  # 1.6: no type
+
+
 async def test_authorize_follows_updates(authorization: AuthorizationService) -> None:
     await authorization.create(a_token())
     assert (await authorization.authorize(TAG)).status is AuthorizationStatus.ACCEPTED

@@ -182,3 +182,36 @@ async def test_remote_stop_by_the_stations_own_transaction_id(
 async def _online(api: httpx.AsyncClient, station_id: str) -> bool:
     view = (await api.get(f"/api/v1/stations/{station_id}")).json()
     return bool(view["online"]) and bool(view["connectors"])
+
+
+async def test_a_2_0_1_token_must_be_presented_as_the_kind_it_is(server: RunningServer, api: httpx.AsyncClient) -> None:
+    await register(api, "CP-KINDS")
+    created = await api.post("/api/v1/id-tokens", json={"id_token": "4711", "type": "KeyCode"})
+    assert created.status_code == 201, created.text
+    station = SimulatedStation(server.ocpp_url, "CP-KINDS", "2.0.1", password=STATION_PASSWORD)
+    await station.connect()
+    try:
+        await station.boot()
+
+        async def authorize(kind: str) -> str:
+            answer = await station.call("Authorize", {"idToken": {"idToken": "4711", "type": kind}})
+            return str(answer["idTokenInfo"]["status"])
+
+        assert await authorize("KeyCode") == "Accepted"
+        assert await authorize("ISO14443") == "Invalid"  # an RFID card "4711" is another token
+        started = await station.call(
+            "TransactionEvent",
+            {
+                "eventType": "Started",
+                "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+                "triggerReason": "Authorized",
+                "seqNo": 0,
+                "transactionInfo": {"transactionId": "tx-kinds"},
+                "idToken": {"idToken": "4711", "type": "ISO14443"},
+                "evse": {"id": 1, "connectorId": 1},
+            },
+        )
+        assert started["idTokenInfo"]["status"] == "Invalid"
+    finally:
+        await station.close()
+    assert_server_frames_valid("2.0.1", station.transcript)

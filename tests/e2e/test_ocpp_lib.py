@@ -148,7 +148,8 @@ async def test_remote_start_and_stop_through_the_api(
             assert set(request) == {"id_token", "evse_id", "remote_start_id"}
 
         # The ocpp-lib station only answers; starting the session is up to it, as a real station would.
-        status, station_tx_id = await station.start(1, "APP-USER-7", meter_start=500)
+        # ...with the idToken it was given (2.0.1: type Central, the kind the token is registered as).
+        status, station_tx_id = await station.start(1, "APP-USER-7", meter_start=500, token_type="Central")
         assert status == "Accepted"
 
         async def active_transaction() -> dict[str, Any] | None:

@@ -221,8 +221,11 @@ class OcppLibStation:
         r = await self._call(call201.Authorize(id_token={"id_token": token, "type": "ISO14443"}))
         return str(r.id_token_info["status"])
 
-    async def start(self, connector_id: int, token: str, meter_start: int = 0) -> tuple[str, int | str]:
-        """Start a transaction; returns (authorization status, station-facing transaction id)."""
+    async def start(
+        self, connector_id: int, token: str, meter_start: int = 0, token_type: str = "ISO14443"
+    ) -> tuple[str, int | str]:
+        """Start a transaction; returns (authorization status, station-facing transaction id). `token_type`
+        (2.0.1): a remotely started session carries the idToken it was given, type and all."""
         if self.is_v16:
             r = await self._call(
                 call16.StartTransaction(
@@ -240,7 +243,7 @@ class OcppLibStation:
                 trigger_reason="Authorized",
                 seq_no=0,
                 transaction_info={"transaction_id": tx_id, "charging_state": "Charging"},
-                id_token={"id_token": token, "type": "ISO14443"},
+                id_token={"id_token": token, "type": token_type},
                 evse={"id": connector_id, "connector_id": 1},
                 meter_value=[self._meter_value(meter_start, "Transaction.Begin")],
             )

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from voltline.domain.clock import utcnow
 from voltline.domain.errors import Conflict, NotFound
-from voltline.domain.models import AuthorizationStatus, IdToken, TokenVerdict
+from voltline.domain.models import AuthorizationStatus, IdToken, TokenType, TokenVerdict
 from voltline.storage.ports import IdTokenRepository, Storage, UnitOfWork
 
 UNKNOWN = TokenVerdict(AuthorizationStatus.INVALID)
@@ -25,9 +25,21 @@ class TokenWatcher(Protocol):
     ) -> AfterCommit | None: ...
 
 
-def verdict_for(token: IdToken | None) -> TokenVerdict:
-    """The rule: unknown tokens are Invalid; an Accepted token past its expiry is Expired."""
+# OCPP 2.0.1 names a token by its value and its type: a KeyCode "1234" is not the RFID card "1234". A
+# Central token is one the CSMS handed out itself (RequestStartTransaction), so it stands for the registered
+# token of that value whatever its kind.
+_ANY_KIND = frozenset({TokenType.CENTRAL.value})
+
+# A token as a station presents it: its value, and (OCPP 2.0.1 only) its type.
+TokenRef = tuple[str, str | None]
+
+
+def verdict_for(token: IdToken | None, presented_type: str | None = None) -> TokenVerdict:
+    """The rule: unknown tokens are Invalid, and so is a token presented as another kind than registered;
+    an Accepted token past its expiry is Expired."""
     if token is None:
+        return UNKNOWN
+    if presented_type is not None and presented_type not in _ANY_KIND and presented_type != token.type:
         return UNKNOWN
     status = token.status
     if status is AuthorizationStatus.ACCEPTED and token.expiry is not None and token.expiry <= utcnow():
@@ -46,12 +58,18 @@ async def decide_many(tokens: IdTokenRepository, id_tokens: Sequence[str]) -> di
     return {id_token: verdict_for(known.get(id_token)) for id_token in id_tokens}
 
 
+async def decide_refs(tokens: IdTokenRepository, refs: Sequence[TokenRef]) -> dict[TokenRef, TokenVerdict]:
+    """Verdicts for many tokens as stations presented them (value and type), with one query."""
+    known = await tokens.get_many(list({value for value, _ in refs}))
+    return {ref: verdict_for(known.get(ref[0]), ref[1]) for ref in refs}
+
+
 class _AuthorizeMany:
     """Bulk operation: the Authorize requests of one commit group, answered with one query."""
 
-    async def apply(self, uow: UnitOfWork, id_tokens: Sequence[str]) -> Sequence[TokenVerdict]:
-        verdicts = await decide_many(uow.id_tokens, id_tokens)
-        return [verdicts[id_token] for id_token in id_tokens]
+    async def apply(self, uow: UnitOfWork, refs: Sequence[TokenRef]) -> Sequence[TokenVerdict]:
+        verdicts = await decide_refs(uow.id_tokens, refs)
+        return [verdicts[ref] for ref in refs]
 
 
 AUTHORIZE_MANY = _AuthorizeMany()
@@ -74,9 +92,10 @@ class AuthorizationService:
         for follow_up in follow_ups:
             follow_up()
 
-    async def authorize(self, id_token: str) -> TokenVerdict:
+    async def authorize(self, id_token: str, token_type: str | None = None) -> TokenVerdict:
+        """`token_type`: the type a 2.0.1 station gave (None for 1.6, whose tokens have none)."""
         # Through the commit group: one query answers every station authorizing at the same moment.
-        return await self._storage.submit(AUTHORIZE_MANY, id_token)
+        return await self._storage.submit(AUTHORIZE_MANY, (id_token, token_type))
 
     async def list(self, limit: int = 100, offset: int = 0) -> list[IdToken]:
         async def op(uow: UnitOfWork) -> list[IdToken]:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from voltline.domain.authorization import decide_many
+from voltline.domain.authorization import decide_many, decide_refs
 from voltline.domain.errors import NotFound
 from voltline.domain.events import (
     METER_VALUES,
@@ -77,6 +77,7 @@ class TransactionEvent:
     evse_id: int | None = None
     connector_id: int | None = None
     id_token: str | None = None
+    id_token_type: str | None = None  # 2.0.1 names a token by value and type
     charging_state: str | None = None
     stopped_reason: str | None = None
     remote_start_id: int | None = None
@@ -348,15 +349,15 @@ class _ApplyTransactionEvents:
     """
 
     async def apply(self, uow: UnitOfWork, events: Sequence[TransactionEvent]) -> Sequence[_EventOutcome]:
-        tokens = [e.id_token for e in events if e.id_token]
-        verdicts = await decide_many(uow.id_tokens, tokens) if tokens else {}
+        refs = [(e.id_token, e.id_token_type) for e in events if e.id_token]
+        verdicts = await decide_refs(uow.id_tokens, refs) if refs else {}
         known = await uow.transactions.by_station_tx_ids([(e.station_id, e.station_tx_id) for e in events])
         # New transactions first, all with one insert: a Started, or the first event we see of one.
         news: dict[tuple[str, str], NewTransaction] = {}
         for event in events:
             key = (event.station_id, event.station_tx_id)
             if key not in known and key not in news:
-                verdict = verdicts[event.id_token] if event.id_token else None
+                verdict = verdicts[(event.id_token, event.id_token_type)] if event.id_token else None
                 news[key] = _new_transaction(event, _first_register(event.meter_values), verdict)
         for key, tx in zip(news, await uow.transactions.create_many(list(news.values())), strict=True):
             known[key] = tx
@@ -365,7 +366,7 @@ class _ApplyTransactionEvents:
         batches: list[MeterRows] = []
         results: list[_EventOutcome] = []
         for event in events:
-            verdict = verdicts[event.id_token] if event.id_token else None
+            verdict = verdicts[(event.id_token, event.id_token_type)] if event.id_token else None
             register = _first_register(event.meter_values)
             key = (event.station_id, event.station_tx_id)
             tx = known[key]

@@ -53,7 +53,8 @@ async def status_notification(ctx: StationContext, payload: dict[str, Any]) -> d
 
 
 async def authorize(ctx: StationContext, payload: dict[str, Any]) -> dict[str, Any]:
-    verdict = await ctx.services.authorization.authorize(payload["idToken"]["idToken"])
+    token = payload["idToken"]
+    verdict = await ctx.services.authorization.authorize(token["idToken"], token["type"])
     return {"idTokenInfo": id_token_info(verdict)}
 
 

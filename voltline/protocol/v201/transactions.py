@@ -26,6 +26,7 @@ async def transaction_event(ctx: StationContext, payload: dict[str, Any]) -> dic
             evse_id=evse.get("id"),
             connector_id=evse.get("connectorId"),
             id_token=id_token["idToken"] if id_token else None,
+            id_token_type=id_token["type"] if id_token else None,
             charging_state=info.get("chargingState"),
             stopped_reason=info.get("stoppedReason"),
             remote_start_id=info.get("remoteStartId"),
