@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import contextlib
 import copy
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import fastjsonschema
+import orjson
 import pytest
 
 from voltline.ocppj import ErrorKind, InvalidPayload, OcppError, OcppVersion, SchemaRegistry
+from voltline.ocppj.schemas import _compile_validator
 
 V16 = OcppVersion.V16
 V201 = OcppVersion.V201
@@ -138,13 +141,13 @@ def test_unknown_action_is_not_implemented(schemas: SchemaRegistry) -> None:
 def test_validators_are_compiled_once_and_cached(monkeypatch: pytest.MonkeyPatch) -> None:
     registry = SchemaRegistry()
     compiled: list[object] = []
-    real_compile = fastjsonschema.compile
+    real_compile = fastjsonschema.compile_to_code
 
     def counting_compile(definition: Any, **kwargs: Any) -> Any:
         compiled.append(definition)
         return real_compile(definition, **kwargs)
 
-    monkeypatch.setattr(fastjsonschema, "compile", counting_compile)
+    monkeypatch.setattr(fastjsonschema, "compile_to_code", counting_compile)
     for _ in range(3):
         registry.validate_request(V16, "Heartbeat", {})
         registry.validate_response(V16, "Heartbeat", {"currentTime": NOW})
@@ -159,7 +162,7 @@ def test_warm_compiles_every_validator_of_a_version(monkeypatch: pytest.MonkeyPa
     def no_more_compiling(definition: Any, **kwargs: Any) -> Any:
         raise AssertionError("compiled after warm()")
 
-    monkeypatch.setattr(fastjsonschema, "compile", no_more_compiling)
+    monkeypatch.setattr(fastjsonschema, "compile_to_code", no_more_compiling)
     for action in registry.actions(V16):
         for validate in (registry.validate_request, registry.validate_response):
             with contextlib.suppress(InvalidPayload):
@@ -177,3 +180,49 @@ def test_schema_files_with_a_utf8_bom_load(tmp_path: Path) -> None:
     assert registry.actions(V201) == frozenset({"Ping"})
     registry.validate_request(V201, "Ping", {"n": 1})
     assert schema_error(registry.validate_response, V201, "Ping", {}).kind is ErrorKind.OCCURRENCE_CONSTRAINT
+
+
+@pytest.mark.parametrize("version", [V16, V201])
+def test_compiled_validators_build_item_names_lazily_and_still_report_them(version: OcppVersion) -> None:
+    registry = SchemaRegistry()
+    generated: list[str] = []
+    real_compile = fastjsonschema.compile_to_code
+
+    def keeping(definition: Any, **kwargs: Any) -> str:
+        code: str = real_compile(definition, **kwargs)
+        generated.append(code)
+        return code
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fastjsonschema, "compile_to_code", keeping)
+        registry.warm(version)  # every schema of the version compiles after the rewrite
+    assert sum(".format(**locals())" in code for code in generated) > 0  # what the rewrite is for
+    action, payload, path = (
+        (
+            "MeterValues",
+            {"connectorId": 1, "meterValue": [{"timestamp": NOW, "sampledValue": [{"value": "1"}, {}]}]},
+            "meterValue[0].sampledValue[1]",
+        )
+        if version is V16
+        else (
+            "MeterValues",
+            {"evseId": 1, "meterValue": [{"timestamp": NOW, "sampledValue": [{"value": 1}, {}]}]},
+            "meterValue[0].sampledValue[1]",
+        )
+    )
+    with pytest.raises(InvalidPayload) as refused:
+        registry.validate_request(version, action, payload)
+    assert refused.value.kind is ErrorKind.OCCURRENCE_CONSTRAINT
+    assert refused.value.description.startswith(path)
+
+
+def test_the_rewritten_validators_are_the_root_validators_fastjsonschema_itself_picks() -> None:
+    checked = 0
+    for version in (V16, V201):
+        folder = Path(str(files("ocpp"))) / version.schema_folder / "schemas"
+        for path in sorted(folder.glob("*.json")):
+            schema = orjson.loads(path.read_bytes().removeprefix(b"\xef\xbb\xbf"))
+            ours = _compile_validator(schema, path.name)
+            assert ours.__name__ == fastjsonschema.compile(schema, use_default=False).__name__, path.name
+            checked += 1
+    assert checked > 200

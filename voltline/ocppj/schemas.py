@@ -8,6 +8,7 @@ validator is compiled once per (version, action, direction) and kept for the lif
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -135,10 +136,30 @@ class SchemaRegistry:
         # Some published 2.0.1 schema files start with a UTF-8 byte order mark, which orjson rejects.
         if raw.startswith(_UTF8_BOM):
             raw = raw[len(_UTF8_BOM) :]
-        # use_default=False: filling in schema defaults would mutate the payload under validation.
-        validator: Validator = fastjsonschema.compile(orjson.loads(raw), use_default=False)
+        validator = _compile_validator(orjson.loads(raw), f"{version.value}/{action}{suffix}")
         self._validators[(version, action, response)] = validator
         return validator
+
+
+# fastjsonschema builds the name of every array item it visits with "...[{i}]".format(**locals()), even when
+# the item is valid and the name is never used: a dictionary of all locals per item. The same text as an
+# f-string reads only the variables it names; for a 2.0.1 TransactionEvent with three sampled values the
+# validator takes 9.8 instead of 13.4 µs.
+_FIRST_FUNCTION = re.compile(r"^def (\w+)\(", re.MULTILINE)
+_EAGER_NAME = re.compile(r'"((?:[^"\\]|\\.)*)"\.format\(\*\*locals\(\)\)')
+
+
+def _compile_validator(schema: dict[str, Any], name: str) -> Validator:
+    # use_default=False: filling in schema defaults would mutate the payload under validation.
+    code = _EAGER_NAME.sub(r'f"\1"', fastjsonschema.compile_to_code(schema, use_default=False))
+    namespace: dict[str, Any] = {}
+    exec(compile(code, f"<schema {name}>", "exec"), namespace)
+    # The root schema's function comes first ("validate", or "validate_<id>" for a schema with an $id).
+    root = _FIRST_FUNCTION.search(code)
+    if root is None:
+        raise RuntimeError(f"no validator generated for {name}")
+    validator: Validator = namespace[root.group(1)]
+    return validator
 
 
 def _invalid_payload(exc: JsonSchemaValueException) -> InvalidPayload:
