@@ -30,12 +30,11 @@ def redact(detail: dict[str, Any]) -> dict[str, Any]:
     """
     cleaned: dict[str, Any] = {}
     for name, value in detail.items():
-        if mentions_credential(str(name)) or mentions_credential(repr(value)):
+        text = value if isinstance(value, str) else repr(value)
+        if mentions_credential(str(name)) or mentions_credential(text):
             cleaned[name] = REDACTED
-        elif isinstance(value, str) and len(value) > MAX_DETAIL_TEXT:
-            cleaned[name] = value[:MAX_DETAIL_TEXT] + "..."
-        elif not isinstance(value, str) and len(repr(value)) > MAX_DETAIL_TEXT:
-            cleaned[name] = repr(value)[:MAX_DETAIL_TEXT] + "..."  # a huge payload: its start is enough
+        elif len(text) > MAX_DETAIL_TEXT:
+            cleaned[name] = text[:MAX_DETAIL_TEXT] + "..."  # a huge payload: its start is enough
         else:
             cleaned[name] = value
     return cleaned

@@ -26,7 +26,6 @@ from voltline.domain.device_model import (
     SettingAddress,
     SettingValue,
     VariableRef,
-    bare_version,
 )
 from voltline.domain.errors import InvalidRequest, NotFound, StationTimeout
 from voltline.domain.report_requests import PendingRequests
@@ -158,7 +157,7 @@ class ConfigurationService:
         """How many settings one request may carry, as the station's stored device model says (1.6
         GetConfigurationMaxKeys; 2.0.1 DeviceDataCtrlr.ItemsPerMessage[GetVariables|SetVariables]), else
         `default_items_per_message`. Stations refuse a request over their limit as a whole."""
-        if bare_version(version) == V16:
+        if version == V16:
             if operation != "GetVariables":
                 return 1  # ChangeConfiguration carries one key anyway
             address = SettingAddress.key("GetConfigurationMaxKeys")
@@ -185,7 +184,7 @@ class ConfigurationService:
         version = self._commands.require_online(station_id)
         results: list[SettingWriteResult] = []
         try:
-            if bare_version(version) == V16:
+            if version == V16:
                 # ChangeConfiguration sets one key; in order, so a later key may depend on an earlier one.
                 for value in values:
                     result = await self._commands.send(station_id, WriteSettings((value,)))
@@ -215,7 +214,7 @@ class ConfigurationService:
     async def refresh(self, station_id: str) -> ReportOutcome:
         """Replace the stored device model with the station's full inventory."""
         version = self._commands.require_online(station_id)
-        if bare_version(version) == V16:
+        if version == V16:
             return await self._refresh_keys(station_id)
         return await self._request_report(station_id, lambda request_id: RequestBaseReport(request_id), full=True)
 

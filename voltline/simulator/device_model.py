@@ -303,14 +303,7 @@ class DeviceModel:
         if self.version is OcppVersion.V16:
             key = self.keys.get(name.casefold())
             return key.value if key is not None else None
-        variable = self._find(
-            component or "",
-            where.get("component_instance"),
-            where.get("evse"),
-            where.get("connector"),
-            name,
-            where.get("instance"),
-        )
+        variable = self._find(name, component, where)
         if variable is None:
             return None
         attribute = variable.attributes.get(where.get("attribute", "Actual"))
@@ -321,7 +314,14 @@ class DeviceModel:
         if self.version is OcppVersion.V16:
             self.keys[name.casefold()].value = value
             return
-        variable = self._find(
+        variable = self._find(name, component, where)
+        if variable is None:
+            raise KeyError(f"no variable {component}.{name}")
+        variable.attributes[where.get("attribute", "Actual")].value = value
+
+    def _find(self, name: str, component: str | None, where: dict[str, Any]) -> Variable | None:
+        """`where`: component_instance, evse, connector, instance (each None when not given)."""
+        key = (
             component or "",
             where.get("component_instance"),
             where.get("evse"),
@@ -329,20 +329,7 @@ class DeviceModel:
             name,
             where.get("instance"),
         )
-        if variable is None:
-            raise KeyError(f"no variable {component}.{name}")
-        variable.attributes[where.get("attribute", "Actual")].value = value
-
-    def _find(
-        self,
-        component: str,
-        component_instance: str | None,
-        evse: int | None,
-        connector: int | None,
-        name: str,
-        instance: str | None,
-    ) -> Variable | None:
-        return self.variables.get((component, component_instance, evse, connector, name, instance))
+        return self.variables.get(key)
 
 
 def _valid(
