@@ -12,22 +12,23 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.support.databases import sqlite_url
+from tests.support.wiring import open_storage
+from voltline.areas.stations.model import Registration, Station
+from voltline.areas.stations.ports import STATIONS
 from voltline.cli import app
-from voltline.domain.credentials import verify_secret
-from voltline.domain.models import Registration, Station
-from voltline.storage.ports import UnitOfWork
-from voltline.storage.sql import SqlStorage
+from voltline.kernel.credentials import verify_secret
+from voltline.kernel.storage import UnitOfWork
 
 runner = CliRunner()
 
 
 def stored_stations(url: str) -> dict[str, Station]:
     async def load() -> list[Station]:
-        storage = await SqlStorage.open(url)
+        storage = await open_storage(url)
         try:
 
             async def op(uow: UnitOfWork) -> list[Station]:
-                return await uow.stations.list()
+                return await uow[STATIONS].list()
 
             return await storage.read(op)
         finally:

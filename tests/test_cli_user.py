@@ -9,11 +9,12 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.support.databases import sqlite_url
+from tests.support.wiring import open_storage
+from voltline.areas.access.model import Role, UserSecrets
+from voltline.areas.access.passwords import PasswordHashing
+from voltline.areas.access.ports import USERS
 from voltline.cli import app
-from voltline.domain.account_records import Role, UserSecrets
-from voltline.domain.passwords import PasswordHashing
-from voltline.storage.ports import UnitOfWork
-from voltline.storage.sql import SqlStorage
+from voltline.kernel.storage import UnitOfWork
 
 runner = CliRunner()
 PASSWORD = "correct horse battery staple"
@@ -21,11 +22,11 @@ PASSWORD = "correct horse battery staple"
 
 def stored_user(url: str, username: str) -> UserSecrets | None:
     async def load() -> UserSecrets | None:
-        storage = await SqlStorage.open(url)
+        storage = await open_storage(url)
         try:
 
             async def op(uow: UnitOfWork) -> UserSecrets | None:
-                return await uow.users.secrets_by_username(username)
+                return await uow[USERS].secrets_by_username(username)
 
             return await storage.read(op)
         finally:

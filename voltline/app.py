@@ -1,4 +1,9 @@
-"""Composition root: storage -> services -> protocol adapters -> servers, and their lifecycle."""
+"""The process: storage -> the areas' services -> the station gateway and the HTTP API, and their lifecycle.
+
+Everything started is registered on one AsyncExitStack as it starts, so a failed start-up undoes exactly
+what was done and a stop runs the same steps in reverse. The parts themselves come from
+`voltline.composition`, which walks the area list.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +17,26 @@ from collections.abc import Iterator
 import uvicorn
 
 from voltline.api.app import create_api
-from voltline.domain.admission import AdmissionService, UnknownStationPolicy
-from voltline.domain.login import LoginPolicy
-from voltline.domain.message_log import MessageLogConfig
-from voltline.domain.services import Services
+from voltline.areas.access.api_access import ApiAccessService
+from voltline.areas.message_log.service import MessageLog
+from voltline.areas.stations.admission import AdmissionService, UnknownStationPolicy
+from voltline.areas.stations.service import StationService
+from voltline.composition import (
+    api_routers,
+    build_services,
+    encoders,
+    flush_areas,
+    route_tables,
+    sql_repositories,
+    start_areas,
+    stop_areas,
+)
 from voltline.gateway.registry import ConnectionRegistry
 from voltline.gateway.server import GatewayConfig, StationGateway
 from voltline.gc_tuning import tune_for_server
+from voltline.kernel.after_boot import AfterBoot
+from voltline.kernel.live_events import EventHub
+from voltline.kernel.services import ServiceRegistry
 from voltline.ocppj import shared_registry
 from voltline.protocol.binding import DispatcherFactory
 from voltline.protocol.outbound import SessionLink
@@ -32,16 +50,6 @@ from voltline.storage.sql.message_store import (
 from voltline.storage.sql.storage import SqlStorage
 
 log = logging.getLogger("voltline")
-
-
-def login_policy(settings: Settings) -> LoginPolicy:
-    return LoginPolicy(
-        session_ttl=settings.session_ttl,
-        failures_per_account=settings.login_failures_per_account,
-        failures_per_address=settings.login_failures_per_address,
-        failure_window=settings.login_failure_window,
-        lockout=settings.login_lockout,
-    )
 
 
 class DatabaseNotMigrated(RuntimeError):
@@ -71,19 +79,20 @@ class _EmbeddedUvicorn(uvicorn.Server):
 
 
 class Voltline:
-    """The whole CSMS in one process: the station gateway and the HTTP API over shared services."""
+    """The whole CSMS in one process: the station gateway and the HTTP API over the areas' services."""
 
     def __init__(self, settings: Settings, *, serve_http: bool = True) -> None:
         self.settings = settings
         self._serve_http = serve_http
         self.storage: SqlStorage | None = None
         self.message_storage: SqlStorage | None = None
-        self.services: Services | None = None
+        self.services: ServiceRegistry | None = None
         self.gateway: StationGateway | None = None
         self.registry = ConnectionRegistry()
         self.generated_admin_token: str | None = None
         self._http: _EmbeddedUvicorn | None = None
         self._http_task: asyncio.Task[None] | None = None
+        self._stack = contextlib.AsyncExitStack()
         self._stopped = False
 
     @property
@@ -97,43 +106,53 @@ class Voltline:
         return int(self._http.servers[0].sockets[0].getsockname()[1])
 
     async def start(self) -> None:
-        settings = self.settings
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
+        settings, stack = self.settings, self._stack
         await asyncio.to_thread(prepare_database, settings.database_url)
         self.storage = await SqlStorage.open(
             settings.database_url,
+            sql_repositories(),
             max_batch=settings.write_batch_max,
             sqlite_synchronous=settings.sqlite_synchronous,
         )
+        stack.push_async_callback(self.storage.close)
         if settings.message_log:
             log_url = settings.message_log_database_url or default_message_log_url(settings.database_url)
             await asyncio.to_thread(prepare_message_log_database, log_url, settings.database_url)
             self.message_storage = await open_message_store(
-                log_url, settings.database_url, max_batch=settings.write_batch_max
+                log_url, settings.database_url, sql_repositories(), max_batch=settings.write_batch_max
             )
+            if self.message_storage is not None:
+                stack.push_async_callback(self.message_storage.close)
         schemas = shared_registry()
-        services = Services.build(
+        services = build_services(
             self.storage,
-            SessionLink(self.registry, schemas),
-            settings.heartbeat_interval,
-            call_timeout=settings.call_timeout,
-            message_log=MessageLogConfig(
-                enabled=settings.message_log, retention_days=settings.message_log_retention_days
-            ),
+            SessionLink(self.registry, schemas, encoders()),
+            settings,
             message_log_storage=self.message_storage,
-            login_policy=login_policy(settings),
         )
         self.services = services
-        services.message_log.start()
-        services.local_lists.max_entries = settings.local_list_max_entries
+        stations = services[StationService]
+        stack.push_async_callback(self._mark_all_offline, stations)
+        stack.push_async_callback(flush_areas, services)  # after the gateway closed: e.g. the frames still queued
+        await start_areas(services)
         configured = settings.admin_token.get_secret_value() if settings.admin_token else None
-        self.generated_admin_token = await services.api_access.ensure_admin_token(configured)
-        await services.stations.mark_all_offline()  # whatever was online before a crash is not now
+        self.generated_admin_token = await services[ApiAccessService].ensure_admin_token(configured)
+        await stations.mark_all_offline()  # whatever was online before a crash is not now
 
         if settings.unknown_stations is UnknownStationPolicy.ACCEPT:
             log.warning(
                 "VOLTLINE_UNKNOWN_STATIONS=accept: any station id is registered and accepted without "
                 "credentials. Use this only for labs, test benches and load tests."
             )
+        message_log = services[MessageLog]
+        after_boot = services[AfterBoot]
         self.gateway = StationGateway(
             GatewayConfig(
                 host=settings.ocpp_host,
@@ -151,16 +170,22 @@ class Voltline:
                 backlog=settings.backlog,
                 last_seen_flush_interval=settings.last_seen_flush_interval,
             ),
-            AdmissionService(services.stations, settings.unknown_stations),
-            services.stations,
+            services[AdmissionService],
+            stations,
             schemas,
             self.registry,
-            DispatcherFactory(services),
-            services.message_log.observer if services.message_log.capturing else None,
+            DispatcherFactory(route_tables(services), after_boot.spawn),
+            message_log.observer if message_log.capturing else None,
         )
         await self.gateway.start()
+        stack.push_async_callback(self.gateway.stop)
+        # Before the gateway closes the stations' connections: the work that talks to stations.
+        stack.push_async_callback(stop_areas, services)
+        stack.push_async_callback(after_boot.close)
         if self._serve_http:
             await self._start_http(services)
+        # First of all on stop: end the live event streams, which uvicorn's graceful stop would wait for.
+        stack.callback(services[EventHub].close)
         log.info(
             "Voltline serving OCPP on ws://%s:%d%s/{stationId} (%s)",
             settings.ocpp_host,
@@ -169,9 +194,9 @@ class Voltline:
             ", ".join(v.value for v in settings.ocpp_versions),
         )
 
-    async def _start_http(self, services: Services) -> None:
+    async def _start_http(self, services: ServiceRegistry) -> None:
         config = uvicorn.Config(
-            create_api(services),
+            create_api(services, api_routers()),
             host=self.settings.http_host,
             port=self.settings.http_port,
             log_level=self.settings.log_level.lower(),
@@ -181,6 +206,7 @@ class Voltline:
         )
         self._http = _EmbeddedUvicorn(config)
         self._http_task = asyncio.create_task(self._http.serve(), name="http-api")
+        self._stack.push_async_callback(self._stop_http)
         while not self._http.started:
             if self._http_task.done():
                 self._http_task.result()  # raises what made it fail (e.g. port in use)
@@ -188,30 +214,23 @@ class Voltline:
             await asyncio.sleep(0.01)
         log.info("Voltline API on http://%s:%d (docs at /docs)", self.settings.http_host, self.http_port)
 
+    async def _stop_http(self) -> None:
+        if self._http is not None and self._http_task is not None:
+            self._http.should_exit = True
+            with contextlib.suppress(Exception):
+                await self._http_task
+
+    @staticmethod
+    async def _mark_all_offline(stations: StationService) -> None:
+        with contextlib.suppress(Exception):
+            await stations.mark_all_offline()
+
     async def stop(self) -> None:
         """Graceful: stop accepting, close stations with 1001, finish commits in flight, close storage."""
         if self._stopped:
             return
         self._stopped = True
-        if self.services is not None:
-            self.services.events.close()  # ends the live event streams, which uvicorn would wait for
-        if self._http is not None and self._http_task is not None:
-            self._http.should_exit = True
-            with contextlib.suppress(Exception):
-                await self._http_task
-        if self.services is not None:
-            await self.services.after_boot.close()
-            await self.services.local_lists.close()
-        if self.gateway is not None:
-            await self.gateway.stop()
-        if self.services is not None:
-            await self.services.message_log.close()  # writes the frames still queued
-            with contextlib.suppress(Exception):
-                await self.services.stations.mark_all_offline()
-        if self.message_storage is not None:
-            await self.message_storage.close()
-        if self.storage is not None:
-            await self.storage.close()
+        await self._stack.aclose()
         log.info("Voltline stopped")
 
 

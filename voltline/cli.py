@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 import uvloop
 
-from voltline.domain.account_records import Role
+from voltline.areas.access.model import Role
 from voltline.logs import configure_logging
 from voltline.settings import load_settings
 from voltline.simulator.cli import simulate
 
 if TYPE_CHECKING:
-    from voltline.domain.stations import ImportResult, StationImport
+    from voltline.areas.stations.service import ImportResult, StationImport
 
 app = typer.Typer(
     help="Voltline: an open charging station management system (OCPP 1.6J and 2.0.1).", no_args_is_help=True
@@ -118,8 +118,8 @@ def _json_records(text: str) -> list[tuple[int, object]]:
 
 def read_station_imports(path: Path, file_format: ImportFormat) -> tuple[list[StationImport], list[str]]:
     """Every row of an import file, or the problems of the bad ones ("line N: ...")."""
-    from voltline.domain.errors import InvalidRequest
-    from voltline.domain.stations import StationImport
+    from voltline.areas.stations.service import StationImport
+    from voltline.kernel.errors import InvalidRequest
 
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -149,10 +149,11 @@ def read_station_imports(path: Path, file_format: ImportFormat) -> tuple[list[St
 
 
 async def _import_stations(url: str, synchronous: str, rows: list[StationImport], skip: bool) -> ImportResult:
-    from voltline.domain.stations import StationService
+    from voltline.areas.stations.service import StationService
+    from voltline.composition import sql_repositories
     from voltline.storage.sql.storage import SqlStorage
 
-    storage = await SqlStorage.open(url, sqlite_synchronous=synchronous)
+    storage = await SqlStorage.open(url, sql_repositories(), sqlite_synchronous=synchronous)
     try:
         return await StationService(storage, heartbeat_interval=0).import_many(rows, skip_existing=skip)
     finally:
@@ -206,13 +207,14 @@ def stations_import(
 
 
 async def _create_user(url: str, synchronous: str, username: str, password: str, role: Role) -> str:
-    from voltline.domain.accounts import AccountService
-    from voltline.domain.actors import current_actor
-    from voltline.domain.passwords import PasswordHashing
+    from voltline.areas.access.accounts import AccountService
+    from voltline.areas.access.passwords import PasswordHashing
+    from voltline.composition import sql_repositories
+    from voltline.kernel.actors import current_actor
     from voltline.storage.sql.storage import SqlStorage
 
     current_actor.set("cli")
-    storage = await SqlStorage.open(url, sqlite_synchronous=synchronous)
+    storage = await SqlStorage.open(url, sql_repositories(), sqlite_synchronous=synchronous)
     try:
         user = await AccountService(storage, PasswordHashing()).create_user(username, password, role)
         return user.username
@@ -233,7 +235,7 @@ def user_create(
     import sys
 
     from voltline.app import DatabaseNotMigrated, prepare_database
-    from voltline.domain.errors import Conflict, InvalidRequest
+    from voltline.kernel.errors import Conflict, InvalidRequest
 
     settings = load_settings()
     configure_logging(settings.log_level)

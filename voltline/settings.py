@@ -18,7 +18,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from voltline.domain.admission import UnknownStationPolicy
+from voltline.areas.stations.admission import UnknownStationPolicy
 from voltline.ocppj import OcppVersion
 
 

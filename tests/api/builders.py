@@ -5,10 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from voltline.domain.models import SampledValue, Transaction
-from voltline.domain.services import Services
-from voltline.domain.stations import BootInfo
-from voltline.domain.transactions import MeterReport, StartRequest, StopRequest, TransactionEvent
+from voltline.areas.stations.service import BootInfo, StationService
+from voltline.areas.transactions.model import SampledValue, Transaction
+from voltline.areas.transactions.service import (
+    MeterReport,
+    StartRequest,
+    StopRequest,
+    TransactionEvent,
+    TransactionService,
+)
+from voltline.kernel.services import ServiceRegistry
 
 STATION_PASSWORD = "correct-horse-battery-staple"
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
@@ -31,13 +37,13 @@ def token_body(**overrides: Any) -> dict[str, Any]:
     return {k: v for k, v in body.items() if v is not ...}
 
 
-async def a_booted_station(services: Services, station_id: str, ocpp_version: str = "ocpp1.6") -> None:
+async def a_booted_station(services: ServiceRegistry, station_id: str, ocpp_version: str = "ocpp1.6") -> None:
     """A station that was registered, connected and sent a BootNotification."""
-    from voltline.domain.stations import StationRegistration
+    from voltline.areas.stations.service import StationRegistration
 
-    await services.stations.register(station_id, StationRegistration())
-    await services.stations.connected(station_id, ocpp_version)
-    await services.stations.boot(
+    await services[StationService].register(station_id, StationRegistration())
+    await services[StationService].connected(station_id, ocpp_version)
+    await services[StationService].boot(
         station_id,
         BootInfo(
             vendor="Acme",
@@ -55,7 +61,7 @@ def energy(at: datetime, wh: float) -> SampledValue:
 
 
 async def a_v16_transaction(
-    services: Services,
+    services: ServiceRegistry,
     station_id: str = "CP-16",
     *,
     connector_id: int = 1,
@@ -65,13 +71,13 @@ async def a_v16_transaction(
     meter_stop_wh: float | None = None,
 ) -> Transaction:
     """An OCPP 1.6 transaction (integer station id), optionally stopped with one meter sample."""
-    outcome = await services.transactions.start(
+    outcome = await services[TransactionService].start(
         StartRequest(station_id, connector_id, id_token, meter_start_wh, started_at)
     )
     tx = outcome.transaction
     if meter_stop_wh is not None:
         middle = started_at + timedelta(minutes=10)
-        await services.transactions.record_meter_values(
+        await services[TransactionService].record_meter_values(
             MeterReport(
                 station_id,
                 connector_id,
@@ -79,14 +85,14 @@ async def a_v16_transaction(
                 [energy(middle, (meter_start_wh + meter_stop_wh) / 2)],
             )
         )
-        await services.transactions.stop(
+        await services[TransactionService].stop(
             StopRequest(station_id, tx.station_tx_id, meter_stop_wh, started_at + timedelta(minutes=20), "Local")
         )
-    return await services.transactions.get(tx.id)
+    return await services[TransactionService].get(tx.id)
 
 
 async def a_v201_transaction(
-    services: Services,
+    services: ServiceRegistry,
     station_id: str = "CP-201",
     station_tx_id: str = "1234",
     *,
@@ -94,7 +100,7 @@ async def a_v201_transaction(
     started_at: datetime = T0,
 ) -> Transaction:
     """An OCPP 2.0.1 transaction, still running; its station id is a string even when all digits."""
-    await services.transactions.apply_event(
+    await services[TransactionService].apply_event(
         TransactionEvent(
             station_id=station_id,
             event_type="Started",
@@ -109,5 +115,5 @@ async def a_v201_transaction(
             meter_values=[energy(started_at, 500.0)],
         )
     )
-    found = await services.transactions.find(station_id, station_tx_id)
+    found = await services[TransactionService].find(station_id, station_tx_id)
     return found

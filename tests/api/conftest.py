@@ -16,9 +16,10 @@ import httpx
 import pytest
 
 from tests.support.databases import fresh_database
-from voltline.api import create_api
-from voltline.domain.commands import Command, CommandResult
-from voltline.domain.services import Services
+from tests.support.wiring import api_app, open_storage, wired_services
+from voltline.areas.access.api_access import ApiAccessService
+from voltline.kernel.commands import Command, CommandResult
+from voltline.kernel.services import ServiceRegistry
 from voltline.storage.sql.storage import SqlStorage
 
 ADMIN_TOKEN = "vl_test-admin-token-0123456789"
@@ -57,7 +58,7 @@ class ScriptedLink:
 @pytest.fixture
 async def storage(tmp_path: Path) -> AsyncIterator[SqlStorage]:
     async with fresh_database("sqlite", tmp_path) as url:
-        storage = await SqlStorage.open(url)
+        storage = await open_storage(url)
         try:
             yield storage
         finally:
@@ -70,24 +71,24 @@ def link() -> ScriptedLink:
 
 
 @pytest.fixture
-async def services(storage: SqlStorage, link: ScriptedLink) -> Services:
-    services = Services.build(storage, link, heartbeat_interval=60)
-    await services.api_access.ensure_admin_token(ADMIN_TOKEN)
+async def services(storage: SqlStorage, link: ScriptedLink) -> ServiceRegistry:
+    services = wired_services(storage, link, heartbeat_interval=60)
+    await services[ApiAccessService].ensure_admin_token(ADMIN_TOKEN)
     return services
 
 
 @pytest.fixture
-async def anonymous(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+async def anonymous(services: ServiceRegistry) -> AsyncIterator[httpx.AsyncClient]:
     """A client that sends no credentials."""
-    transport = httpx.ASGITransport(app=create_api(services))
+    transport = httpx.ASGITransport(app=api_app(services))
     async with httpx.AsyncClient(transport=transport, base_url="http://voltline.test") as client:
         yield client
 
 
 @pytest.fixture
-async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+async def client(services: ServiceRegistry) -> AsyncIterator[httpx.AsyncClient]:
     """A client authenticated with the admin token."""
-    transport = httpx.ASGITransport(app=create_api(services))
+    transport = httpx.ASGITransport(app=api_app(services))
     async with httpx.AsyncClient(
         transport=transport,
         base_url="http://voltline.test",

@@ -7,9 +7,10 @@ import pytest
 
 from tests.api.builders import a_v16_transaction, a_v201_transaction
 from tests.api.conftest import ScriptedLink
-from voltline.domain.commands import CommandResult, RemoteStart, RemoteStop
-from voltline.domain.errors import InvalidRequest, StationRejectedCall, StationTimeout
-from voltline.domain.services import Services
+from voltline.areas.remote_control.commands import RemoteStart, RemoteStop
+from voltline.kernel.commands import CommandResult
+from voltline.kernel.errors import InvalidRequest, StationRejectedCall, StationTimeout
+from voltline.kernel.services import ServiceRegistry
 
 
 async def test_remote_start_to_an_offline_station_is_409(client: httpx.AsyncClient, link: ScriptedLink) -> None:
@@ -96,7 +97,7 @@ async def test_a_callerror_is_502_with_its_code_and_description(client: httpx.As
 
 
 async def test_remote_stop_accepts_the_api_id_or_the_stations_id(
-    client: httpx.AsyncClient, services: Services, link: ScriptedLink
+    client: httpx.AsyncClient, services: ServiceRegistry, link: ScriptedLink
 ) -> None:
     v16 = await a_v16_transaction(services, "CP-1")
     v201 = await a_v201_transaction(services, "CP-2", "tx-7f3a")
@@ -122,7 +123,7 @@ async def test_remote_stop_accepts_the_api_id_or_the_stations_id(
 
 
 async def test_remote_stop_of_an_unknown_or_foreign_transaction_is_404(
-    client: httpx.AsyncClient, services: Services, link: ScriptedLink
+    client: httpx.AsyncClient, services: ServiceRegistry, link: ScriptedLink
 ) -> None:
     foreign = await a_v16_transaction(services, "CP-OTHER")
     link.online.add("CP-1")
@@ -134,7 +135,7 @@ async def test_remote_stop_of_an_unknown_or_foreign_transaction_is_404(
 
 
 async def test_remote_stop_to_an_offline_station_is_409(
-    client: httpx.AsyncClient, services: Services, link: ScriptedLink
+    client: httpx.AsyncClient, services: ServiceRegistry, link: ScriptedLink
 ) -> None:
     tx = await a_v16_transaction(services, "CP-1")
     response = await client.post("/api/v1/stations/CP-1/remote-stop", json={"transaction_id": tx.id})

@@ -6,11 +6,12 @@ import httpx
 import pytest
 
 from tests.api.builders import token_body
-from voltline.domain.models import AuthorizationStatus
-from voltline.domain.services import Services
+from voltline.areas.authorization.model import AuthorizationStatus
+from voltline.areas.authorization.service import AuthorizationService
+from voltline.kernel.services import ServiceRegistry
 
 
-async def test_post_creates_a_token_with_defaults(client: httpx.AsyncClient, services: Services) -> None:
+async def test_post_creates_a_token_with_defaults(client: httpx.AsyncClient, services: ServiceRegistry) -> None:
     response = await client.post("/api/v1/id-tokens", json={"id_token": "CARD-1"})
     assert response.status_code == 201
     token = response.json()
@@ -20,7 +21,7 @@ async def test_post_creates_a_token_with_defaults(client: httpx.AsyncClient, ser
     assert token["expiry"] is None
     assert token["group_id"] is None
     assert token["created_at"] is not None
-    assert (await services.authorization.authorize("CARD-1")).status is AuthorizationStatus.ACCEPTED
+    assert (await services[AuthorizationService].authorize("CARD-1")).status is AuthorizationStatus.ACCEPTED
 
 
 async def test_get_returns_what_was_posted(client: httpx.AsyncClient) -> None:
@@ -40,9 +41,11 @@ async def test_an_expiry_without_offset_is_read_as_utc(client: httpx.AsyncClient
     assert (await client.post("/api/v1/id-tokens", json=body)).json()["expiry"] == "2030-06-01T12:00:00Z"
 
 
-async def test_a_past_expiry_makes_an_accepted_token_expired(client: httpx.AsyncClient, services: Services) -> None:
+async def test_a_past_expiry_makes_an_accepted_token_expired(
+    client: httpx.AsyncClient, services: ServiceRegistry
+) -> None:
     await client.post("/api/v1/id-tokens", json=token_body(id_token="OLD", expiry="2001-01-01T00:00:00Z"))
-    assert (await services.authorization.authorize("OLD")).status is AuthorizationStatus.EXPIRED
+    assert (await services[AuthorizationService].authorize("OLD")).status is AuthorizationStatus.EXPIRED
 
 
 async def test_a_duplicate_is_409_and_keeps_the_original(client: httpx.AsyncClient) -> None:
@@ -72,7 +75,7 @@ async def test_bad_paging_is_422(client: httpx.AsyncClient, params: dict[str, st
     assert response.json()["detail"]
 
 
-async def test_patch_changes_only_the_given_fields(client: httpx.AsyncClient, services: Services) -> None:
+async def test_patch_changes_only_the_given_fields(client: httpx.AsyncClient, services: ServiceRegistry) -> None:
     created = (await client.post("/api/v1/id-tokens", json=token_body(id_token="CARD-1", group_id="G"))).json()
     response = await client.patch("/api/v1/id-tokens/CARD-1", json={"status": "Blocked"})
     assert response.status_code == 200
@@ -82,7 +85,7 @@ async def test_patch_changes_only_the_given_fields(client: httpx.AsyncClient, se
     assert patched["type"] == created["type"]
     assert patched["created_at"] == created["created_at"]
     assert patched["updated_at"] >= created["updated_at"]
-    assert (await services.authorization.authorize("CARD-1")).status is AuthorizationStatus.BLOCKED
+    assert (await services[AuthorizationService].authorize("CARD-1")).status is AuthorizationStatus.BLOCKED
 
 
 async def test_patch_with_null_clears_expiry_and_group(client: httpx.AsyncClient) -> None:
@@ -120,12 +123,12 @@ async def test_unknown_tokens_are_404(client: httpx.AsyncClient) -> None:
         assert "NOPE" in response.json()["detail"]
 
 
-async def test_delete_removes_the_token(client: httpx.AsyncClient, services: Services) -> None:
+async def test_delete_removes_the_token(client: httpx.AsyncClient, services: ServiceRegistry) -> None:
     await client.post("/api/v1/id-tokens", json=token_body(id_token="CARD-1"))
     response = await client.delete("/api/v1/id-tokens/CARD-1")
     assert response.status_code == 204
     assert (await client.get("/api/v1/id-tokens/CARD-1")).status_code == 404
-    assert (await services.authorization.authorize("CARD-1")).status is AuthorizationStatus.INVALID
+    assert (await services[AuthorizationService].authorize("CARD-1")).status is AuthorizationStatus.INVALID
 
 
 async def test_a_36_character_token_is_the_longest(client: httpx.AsyncClient) -> None:

@@ -11,18 +11,26 @@ import pytest
 from tests.api.accounts_support import PASSWORD, create_user, login
 from tests.api.conftest import ADMIN_TOKEN, ScriptedLink
 from tests.support.waiting import eventually
-from voltline.domain.login import LoginPolicy
-from voltline.domain.services import Services
+from tests.support.wiring import wired_services
+from voltline.areas.access.api_access import ApiAccessService
+from voltline.kernel.services import ServiceRegistry
 from voltline.storage.sql.storage import SqlStorage
 
 LOCKOUT = 1.0
 
 
 @pytest.fixture
-async def services(storage: SqlStorage, link: ScriptedLink) -> Services:
-    policy = LoginPolicy(failures_per_account=5, failures_per_address=8, failure_window=900.0, lockout=LOCKOUT)
-    services = Services.build(storage, link, heartbeat_interval=60, login_policy=policy)
-    await services.api_access.ensure_admin_token(ADMIN_TOKEN)
+async def services(storage: SqlStorage, link: ScriptedLink) -> ServiceRegistry:
+    services = wired_services(
+        storage,
+        link,
+        heartbeat_interval=60,
+        login_failures_per_account=5,
+        login_failures_per_address=8,
+        login_failure_window=900.0,
+        login_lockout=LOCKOUT,
+    )
+    await services[ApiAccessService].ensure_admin_token(ADMIN_TOKEN)
     return services
 
 

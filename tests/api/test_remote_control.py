@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from tests.api.conftest import ADMIN_TOKEN, ScriptedLink
-from voltline.domain.commands import Command, CommandResult
-from voltline.domain.errors import StationRejectedCall, StationTimeout
-from voltline.domain.remote_commands import (
+from tests.support.wiring import wired_services
+from voltline.areas.access.api_access import ApiAccessService
+from voltline.areas.remote_control.commands import (
     ChangeAvailability,
     ClearCache,
     ClearDisplayMessage,
@@ -33,9 +33,11 @@ from voltline.domain.remote_commands import (
     TriggerMessage,
     UnlockConnector,
 )
-from voltline.domain.remote_control import DISPLAY_MESSAGES
-from voltline.domain.report_requests import PendingRequests
-from voltline.domain.services import Services
+from voltline.areas.remote_control.service import DISPLAY_MESSAGES
+from voltline.kernel.commands import Command, CommandResult
+from voltline.kernel.errors import StationRejectedCall, StationTimeout
+from voltline.kernel.pending_requests import PendingRequests
+from voltline.kernel.services import ServiceRegistry
 from voltline.storage.sql.storage import SqlStorage
 
 PARTS_TIMEOUT = 0.2
@@ -64,10 +66,10 @@ def link() -> ReportingLink:
 
 
 @pytest.fixture
-async def services(storage: SqlStorage, link: ReportingLink) -> Services:
-    services = Services.build(storage, link, heartbeat_interval=60, call_timeout=PARTS_TIMEOUT)
-    await services.api_access.ensure_admin_token(ADMIN_TOKEN)
-    link.pending = services.pending_requests
+async def services(storage: SqlStorage, link: ReportingLink) -> ServiceRegistry:
+    services = wired_services(storage, link, heartbeat_interval=60, call_timeout=PARTS_TIMEOUT)
+    await services[ApiAccessService].ensure_admin_token(ADMIN_TOKEN)
+    link.pending = services[PendingRequests]
     return services
 
 
@@ -203,7 +205,7 @@ async def test_unknown_means_no_messages(client: httpx.AsyncClient, link: Report
 
 
 async def test_a_listing_whose_parts_never_complete_is_504(
-    client: httpx.AsyncClient, link: ReportingLink, services: Services
+    client: httpx.AsyncClient, link: ReportingLink, services: ServiceRegistry
 ) -> None:
     link.online.add("CP-1")
     link.parts = [([a_message(1)], True)]  # the last part never comes
@@ -213,7 +215,7 @@ async def test_a_listing_whose_parts_never_complete_is_504(
     [(_, sent)] = link.sent
     assert isinstance(sent, GetDisplayMessages)
     # Nobody waits for a late part any more.
-    assert not services.pending_requests.feed("CP-1", DISPLAY_MESSAGES, sent.request_id, [], False)
+    assert not services[PendingRequests].feed("CP-1", DISPLAY_MESSAGES, sent.request_id, [], False)
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,10 @@ import pytest
 
 from tests.api.builders import STATION_PASSWORD, a_booted_station, station_body
 from tests.api.conftest import ScriptedLink
-from voltline.domain.credentials import verify_secret
-from voltline.domain.models import ConnectorStatus, Registration
-from voltline.domain.services import Services
+from voltline.areas.stations.model import ConnectorStatus, Registration
+from voltline.areas.stations.service import StationService
+from voltline.kernel.credentials import verify_secret
+from voltline.kernel.services import ServiceRegistry
 
 
 async def test_put_creates_an_accepted_station_with_profile_1_by_default(client: httpx.AsyncClient) -> None:
@@ -27,7 +28,7 @@ async def test_put_creates_an_accepted_station_with_profile_1_by_default(client:
     assert station["created_at"] is not None
 
 
-async def test_put_again_updates_and_answers_200(client: httpx.AsyncClient, services: Services) -> None:
+async def test_put_again_updates_and_answers_200(client: httpx.AsyncClient, services: ServiceRegistry) -> None:
     assert (await client.put("/api/v1/stations/CP-1", json=station_body())).status_code == 201
     response = await client.put(
         "/api/v1/stations/CP-1",
@@ -39,23 +40,23 @@ async def test_put_again_updates_and_answers_200(client: httpx.AsyncClient, serv
     assert response.json()["description"] == "moved"
     # No password in the update: the station keeps the one it had.
     assert response.json()["has_password"] is True
-    stored = await services.stations.get("CP-1")
+    stored = await services[StationService].get("CP-1")
     assert stored is not None
     assert stored.registration is Registration.PENDING
     assert verify_secret(STATION_PASSWORD, stored.password_hash)
 
 
-async def test_a_new_password_replaces_the_old_one(client: httpx.AsyncClient, services: Services) -> None:
+async def test_a_new_password_replaces_the_old_one(client: httpx.AsyncClient, services: ServiceRegistry) -> None:
     await client.put("/api/v1/stations/CP-1", json=station_body())
     await client.put("/api/v1/stations/CP-1", json=station_body(password="another-secret-of-24-chars"))
-    stored = await services.stations.get("CP-1")
+    stored = await services[StationService].get("CP-1")
     assert stored is not None
     assert verify_secret("another-secret-of-24-chars", stored.password_hash)
     assert not verify_secret(STATION_PASSWORD, stored.password_hash)
 
 
 async def test_the_password_and_its_hash_never_appear_in_any_response(
-    client: httpx.AsyncClient, services: Services
+    client: httpx.AsyncClient, services: ServiceRegistry
 ) -> None:
     responses = [
         await client.put("/api/v1/stations/CP-1", json=station_body()),
@@ -65,7 +66,7 @@ async def test_the_password_and_its_hash_never_appear_in_any_response(
         await client.put("/api/v1/stations/CP-2", json=station_body(password="Secret-15-chars")),
         await client.get("/openapi.json"),
     ]
-    stored = await services.stations.get("CP-1")
+    stored = await services[StationService].get("CP-1")
     assert stored is not None and stored.password_hash
     salt_and_digest = stored.password_hash.split("$", 1)[1]
     for response in responses:
@@ -88,15 +89,15 @@ async def test_list_and_view_show_the_registered_stations(client: httpx.AsyncCli
 
 
 async def test_view_shows_boot_data_and_connector_statuses(
-    client: httpx.AsyncClient, services: Services, link: ScriptedLink
+    client: httpx.AsyncClient, services: ServiceRegistry, link: ScriptedLink
 ) -> None:
     await a_booted_station(services, "CP-1")
     link.online.add("CP-1")
     at = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
-    await services.stations.report_status(
+    await services[StationService].report_status(
         ConnectorStatus("CP-1", 2, 1, "Faulted", "GroundFailure", "relay stuck", "Acme", "E-17", at)
     )
-    await services.stations.report_status(ConnectorStatus("CP-1", 1, 1, "Available", "NoError", timestamp=at))
+    await services[StationService].report_status(ConnectorStatus("CP-1", 1, 1, "Available", "NoError", timestamp=at))
     view = (await client.get("/api/v1/stations/CP-1")).json()
     assert view["vendor"] == "Acme"
     assert view["model"] == "Volt 22"
@@ -131,7 +132,7 @@ async def test_view_shows_boot_data_and_connector_statuses(
 
 
 async def test_online_follows_the_live_link_not_the_stored_flag(
-    client: httpx.AsyncClient, services: Services, link: ScriptedLink
+    client: httpx.AsyncClient, services: ServiceRegistry, link: ScriptedLink
 ) -> None:
     # Stored as connected (say, by a node that crashed), but no link reaches it now.
     await a_booted_station(services, "CP-1")

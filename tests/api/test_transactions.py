@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.api.builders import T0, a_v16_transaction, a_v201_transaction
-from voltline.domain.services import Services
+from voltline.kernel.services import ServiceRegistry
 
 
 async def ids(client: httpx.AsyncClient, **params: str) -> set[int]:
@@ -18,7 +18,7 @@ async def ids(client: httpx.AsyncClient, **params: str) -> set[int]:
 
 
 async def test_a_16_transaction_shows_its_integer_station_id_and_energy(
-    client: httpx.AsyncClient, services: Services
+    client: httpx.AsyncClient, services: ServiceRegistry
 ) -> None:
     tx = await a_v16_transaction(services, meter_start_wh=1000.0, meter_stop_wh=8500.0)
     response = await client.get(f"/api/v1/transactions/{tx.id}")
@@ -51,7 +51,7 @@ async def test_a_16_transaction_shows_its_integer_station_id_and_energy(
 
 
 async def test_a_201_transaction_id_stays_a_string_even_when_all_digits(
-    client: httpx.AsyncClient, services: Services
+    client: httpx.AsyncClient, services: ServiceRegistry
 ) -> None:
     tx = await a_v201_transaction(services, station_tx_id="1234")
     body = (await client.get(f"/api/v1/transactions/{tx.id}")).json()
@@ -64,7 +64,9 @@ async def test_a_201_transaction_id_stays_a_string_even_when_all_digits(
     assert [t["station_transaction_id"] for t in listed] == ["1234"]
 
 
-async def test_the_list_leaves_meter_values_to_the_detail_view(client: httpx.AsyncClient, services: Services) -> None:
+async def test_the_list_leaves_meter_values_to_the_detail_view(
+    client: httpx.AsyncClient, services: ServiceRegistry
+) -> None:
     await a_v16_transaction(services, meter_stop_wh=2000.0)
     listed = (await client.get("/api/v1/transactions")).json()
     assert len(listed) == 1
@@ -73,7 +75,7 @@ async def test_the_list_leaves_meter_values_to_the_detail_view(client: httpx.Asy
 
 
 async def test_filters_select_by_station_state_token_and_start_time(
-    client: httpx.AsyncClient, services: Services
+    client: httpx.AsyncClient, services: ServiceRegistry
 ) -> None:
     done = await a_v16_transaction(services, "CP-16", id_token="TOKEN-A", started_at=T0, meter_stop_wh=2000.0)
     later = await a_v16_transaction(
@@ -101,7 +103,7 @@ async def test_filters_select_by_station_state_token_and_start_time(
     assert await ids(client, **window) == {later.id}
 
 
-async def test_limit_and_offset_page_through_the_list(client: httpx.AsyncClient, services: Services) -> None:
+async def test_limit_and_offset_page_through_the_list(client: httpx.AsyncClient, services: ServiceRegistry) -> None:
     for n in range(5):
         await a_v16_transaction(services, connector_id=n + 1, started_at=T0 + timedelta(minutes=n))
     first = (await client.get("/api/v1/transactions", params={"limit": 2})).json()

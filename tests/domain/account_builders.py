@@ -10,14 +10,14 @@ from datetime import datetime
 import pyotp
 from argon2 import PasswordHasher
 
-from voltline.domain.accounts import AccountService
-from voltline.domain.api_access import ApiAccessService
-from voltline.domain.audit import AuditService
-from voltline.domain.clock import utcnow
-from voltline.domain.login import LoginPolicy, LoginService
-from voltline.domain.mfa import MfaService
-from voltline.domain.passwords import PasswordHashing
-from voltline.storage.ports import Storage
+from voltline.areas.access.accounts import AccountService
+from voltline.areas.access.api_access import ApiAccessService
+from voltline.areas.access.login import LoginPolicy, LoginService
+from voltline.areas.access.mfa import MfaService
+from voltline.areas.access.passwords import PasswordHashing
+from voltline.areas.audit.service import AuditService
+from voltline.kernel.clock import utcnow
+from voltline.kernel.storage import Storage
 
 PASSWORD = "correct horse battery staple"
 ADDRESS = "192.0.2.10"

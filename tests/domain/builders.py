@@ -6,10 +6,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from voltline.domain.models import IdToken, ReviewItem, SampledValue
-from voltline.domain.stations import BootInfo, StationRegistration
-from voltline.domain.transactions import MeterReport, StartRequest, StopRequest, TransactionEvent
-from voltline.storage.ports import Storage, UnitOfWork
+from voltline.areas.authorization.model import IdToken
+from voltline.areas.stations.service import BootInfo, StationRegistration
+from voltline.areas.transactions.model import ReviewItem, SampledValue
+from voltline.areas.transactions.ports import REVIEW_ITEMS
+from voltline.areas.transactions.service import MeterReport, StartRequest, StopRequest, TransactionEvent
+from voltline.kernel.storage import Storage, UnitOfWork
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 STATION = "CP-1"
@@ -86,6 +88,6 @@ def a_boot(**overrides: Any) -> BootInfo:
 
 async def reviews(storage: Storage, station_id: str | None = None) -> list[ReviewItem]:
     async def op(uow: UnitOfWork) -> list[ReviewItem]:
-        return await uow.reviews.list(station_id)
+        return await uow[REVIEW_ITEMS].list(station_id)
 
     return await storage.read(op)

@@ -24,13 +24,14 @@ from tests.support.databases import (
     skip_or_fail,
     with_search_path,
 )
-from voltline.domain.authorization import AuthorizationService
-from voltline.domain.stations import StationService
-from voltline.domain.transactions import TransactionService
+from tests.support.wiring import open_storage
+from voltline.areas.authorization.service import AuthorizationService
+from voltline.areas.stations.service import StationService
+from voltline.areas.transactions.service import TransactionService
 from voltline.storage.sql import SqlStorage
+from voltline.storage.sql.base import Base
 from voltline.storage.sql.engine import make_engine
 from voltline.storage.sql.migrate import upgrade
-from voltline.storage.sql.tables import Base
 
 HEARTBEAT_INTERVAL = 300
 
@@ -86,7 +87,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 @pytest.fixture
 async def storage(database_url: str) -> AsyncIterator[SqlStorage]:
-    opened = await SqlStorage.open(database_url)
+    opened = await open_storage(database_url)
     try:
         yield opened
     finally:

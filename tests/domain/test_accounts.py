@@ -5,18 +5,19 @@ from __future__ import annotations
 import pytest
 
 from tests.domain.account_builders import ADDRESS, PASSWORD, account_kit
-from voltline.domain.account_records import Role
-from voltline.domain.accounts import UserChanges
-from voltline.domain.errors import Conflict, InvalidRequest, NotFound
-from voltline.domain.login import LoginRefused
-from voltline.domain.passwords import PasswordHashing
-from voltline.storage.ports import UnitOfWork
+from voltline.areas.access.accounts import UserChanges
+from voltline.areas.access.login import LoginRefused
+from voltline.areas.access.model import Role
+from voltline.areas.access.passwords import PasswordHashing
+from voltline.areas.access.ports import USERS
+from voltline.kernel.errors import Conflict, InvalidRequest, NotFound
+from voltline.kernel.storage import UnitOfWork
 from voltline.storage.sql import SqlStorage
 
 
 async def stored_password_hash(storage: SqlStorage, username: str) -> str:
     async def op(uow: UnitOfWork) -> str:
-        found = await uow.users.secrets_by_username(username)
+        found = await uow[USERS].secrets_by_username(username)
         assert found is not None
         return found.password_hash
 

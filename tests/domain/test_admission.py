@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.domain.builders import STATION, a_boot, a_registration
-from voltline.domain.admission import AdmissionService, Admitted, Refusal, UnknownStationPolicy
-from voltline.domain.models import Registration
-from voltline.domain.stations import StationService
+from voltline.areas.stations.admission import AdmissionService, Admitted, Refusal, UnknownStationPolicy
+from voltline.areas.stations.model import Registration
+from voltline.areas.stations.service import StationService
 
 PASSWORD = "correct-horse-battery-staple"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voltline.domain.api_access import ADMIN_ROLE, ApiAccessService
+from voltline.areas.access.api_access import ADMIN_ROLE, ApiAccessService
 from voltline.storage.sql import SqlStorage
 
 CONFIGURED = "vl_configured-admin-token-0123456789"

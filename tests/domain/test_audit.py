@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from voltline.domain.account_records import AuditQuery
-from voltline.domain.actors import current_actor
-from voltline.domain.audit import REDACTED, AuditService, redact
+from voltline.areas.audit.model import AuditQuery
+from voltline.areas.audit.service import AuditService, redact
+from voltline.kernel.actors import current_actor
+from voltline.kernel.redaction import REDACTED
 from voltline.storage.sql import SqlStorage
 
 

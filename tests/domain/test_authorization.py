@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.domain.builders import TAG, a_token
-from voltline.domain.authorization import AuthorizationService
-from voltline.domain.errors import Conflict, NotFound
-from voltline.domain.models import AuthorizationStatus, TokenType, TokenVerdict
+from voltline.areas.authorization.model import AuthorizationStatus, TokenType, TokenVerdict
+from voltline.areas.authorization.service import AuthorizationService
+from voltline.kernel.errors import Conflict, NotFound
 
 
 async def test_create_stamps_and_stores_the_token(authorization: AuthorizationService) -> None:

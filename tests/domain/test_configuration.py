@@ -8,9 +8,7 @@ import asyncio
 import pytest
 
 from tests.support.simulated_link import SimulatedLink
-from voltline.domain.commands import CommandService
-from voltline.domain.configuration import ConfigurationService, ReportSelection
-from voltline.domain.device_model import (
+from voltline.areas.configuration.model import (
     AttributeType,
     ComponentRef,
     DeviceModelQuery,
@@ -21,11 +19,13 @@ from voltline.domain.device_model import (
     SettingValue,
     VariableRef,
 )
-from voltline.domain.errors import InvalidRequest, NotFound, StationOffline, StationRejectedCall, StationTimeout
-from voltline.domain.events import EventHub
-from voltline.domain.models import Registration
-from voltline.domain.report_requests import PendingRequests
-from voltline.domain.stations import StationRegistration, StationService
+from voltline.areas.configuration.service import ConfigurationService, ReportSelection
+from voltline.areas.stations.model import Registration
+from voltline.areas.stations.service import StationRegistration, StationService
+from voltline.kernel.commands import CommandService
+from voltline.kernel.errors import InvalidRequest, NotFound, StationOffline, StationRejectedCall, StationTimeout
+from voltline.kernel.live_events import EventHub
+from voltline.kernel.pending_requests import PendingRequests
 from voltline.storage.sql import SqlStorage
 
 STATION = "CP-1"

@@ -8,10 +8,7 @@ from dataclasses import replace
 import pytest
 
 from tests.support.simulated_link import SimulatedLink
-from voltline.domain.commands import CommandService
-from voltline.domain.config_templates import TemplateService, same_value
-from voltline.domain.configuration import ConfigurationService
-from voltline.domain.device_model import (
+from voltline.areas.configuration.model import (
     ComponentRef,
     ConfigurationTemplate,
     SettingAddress,
@@ -19,11 +16,14 @@ from voltline.domain.device_model import (
     TemplateSelector,
     VariableRef,
 )
-from voltline.domain.errors import Conflict, InvalidRequest, NotFound
-from voltline.domain.events import EventHub
-from voltline.domain.models import Registration
-from voltline.domain.report_requests import PendingRequests
-from voltline.domain.stations import BootInfo, StationRegistration, StationService
+from voltline.areas.configuration.service import ConfigurationService
+from voltline.areas.configuration.templates import TemplateService, same_value
+from voltline.areas.stations.model import Registration
+from voltline.areas.stations.service import BootInfo, StationRegistration, StationService
+from voltline.kernel.commands import CommandService
+from voltline.kernel.errors import Conflict, InvalidRequest, NotFound
+from voltline.kernel.live_events import EventHub
+from voltline.kernel.pending_requests import PendingRequests
 from voltline.storage.sql import SqlStorage
 
 # Named alike by both versions: a 1.6 station takes the variable name as its key.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voltline.domain.credentials import hash_secret, new_api_token, token_digest, verify_secret
+from voltline.kernel.credentials import hash_secret, new_api_token, token_digest, verify_secret
 
 SECRET = "a-long-station-secret"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from tests.domain.builders import STATION, a_boot, a_meter_report, a_start, a_stop, an_event, at, energy
-from voltline.domain.events import EventHub, LiveEvent, Subscription
-from voltline.domain.models import ConnectorStatus
-from voltline.domain.stations import StationRegistration, StationService
-from voltline.domain.transactions import TransactionService
+from voltline.areas.stations.model import ConnectorStatus
+from voltline.areas.stations.service import StationRegistration, StationService
+from voltline.areas.transactions.service import TransactionService
+from voltline.kernel.live_events import EventHub, LiveEvent, Subscription
 from voltline.storage.sql import SqlStorage
 
 

@@ -16,24 +16,19 @@ import pytest
 
 from tests.domain.builders import a_token
 from tests.support.schema_check import validator
-from voltline.domain.authorization import AuthorizationService
-from voltline.domain.commands import Command, CommandResult, CommandService
-from voltline.domain.device_model import SettingAddress
-from voltline.domain.errors import NotFound, StationOffline, StationRejectedCall, StationTimeout
-from voltline.domain.events import EventHub
-from voltline.domain.local_list_models import LocalListEntry, Selection, SyncState
-from voltline.domain.local_lists import (
-    ListDiff,
-    LocalListService,
-    diff_entries,
-    entries_for,
-    plan_differential,
-    plan_full,
-)
-from voltline.domain.models import AuthorizationStatus, Registration, TokenType
-from voltline.domain.stations import StationRegistration, StationService
+from tests.support.wiring import ENCODERS
+from voltline.areas.authorization.model import AuthorizationStatus, TokenType
+from voltline.areas.authorization.service import AuthorizationService
+from voltline.areas.configuration.model import SettingAddress
+from voltline.areas.local_lists.model import LocalListEntry, Selection, SyncState
+from voltline.areas.local_lists.plan import ListDiff, diff_entries, entries_for, plan_differential, plan_full
+from voltline.areas.local_lists.service import LocalListService
+from voltline.areas.stations.model import Registration
+from voltline.areas.stations.service import StationRegistration, StationService
+from voltline.kernel.commands import Command, CommandResult, CommandService
+from voltline.kernel.errors import NotFound, StationOffline, StationRejectedCall, StationTimeout
+from voltline.kernel.live_events import EventHub
 from voltline.ocppj import OcppError, OcppVersion
-from voltline.protocol.versions import ADAPTERS
 from voltline.simulator import SimulatedStation
 from voltline.simulator.local_list import LocalListHandler
 from voltline.storage.sql import SqlStorage
@@ -73,7 +68,7 @@ class SimulatedLink:
         if not self.is_online(station_id):
             raise StationOffline(station_id)
         station = self.stations[station_id]
-        call = ADAPTERS[OcppVersion(station.version)].encode(command)
+        call = ENCODERS[OcppVersion(station.version)].encode(command)
         errors = list(validator(station.version, call.action, "request").iter_errors(call.payload))
         assert not errors, f"{call.action}: {errors[0].message}"
         self.calls.append(Call(station_id, call.action, call.payload))

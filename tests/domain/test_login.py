@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.domain.account_builders import ADDRESS, PASSWORD, FakeClock, account_kit, code_at
-from voltline.domain.account_records import AuditQuery, Role
-from voltline.domain.login import LoginPolicy, LoginRefused, LoginThrottled
+from voltline.areas.access.login import LoginPolicy, LoginRefused, LoginThrottled
+from voltline.areas.access.model import Role
+from voltline.areas.audit.model import AuditQuery
 from voltline.storage.sql import SqlStorage
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)

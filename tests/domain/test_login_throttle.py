@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.domain.account_builders import FakeClock
-from voltline.domain.login_throttle import LoginThrottle
+from voltline.areas.access.login_throttle import LoginThrottle
 
 
 def a_throttle(clock: FakeClock, **overrides: int) -> LoginThrottle:

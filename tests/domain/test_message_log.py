@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.domain.builders import STATION, a_registration
-from voltline.domain.errors import NotFound
-from voltline.domain.message_log import MessageLog, MessageLogConfig
-from voltline.domain.message_records import FrameRecord, MessageLogQuery, to_epoch_us
-from voltline.domain.stations import StationService
-from voltline.storage.ports import UnitOfWork
+from voltline.areas.message_log.model import FrameRecord, MessageLogQuery, to_epoch_us
+from voltline.areas.message_log.ports import MESSAGE_LOG
+from voltline.areas.message_log.service import MessageLog, MessageLogConfig
+from voltline.areas.stations.service import StationService
+from voltline.kernel.errors import NotFound
+from voltline.kernel.storage import UnitOfWork
 from voltline.storage.sql import SqlStorage
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
@@ -137,7 +138,7 @@ async def test_retention_purges_old_frames_in_batches_and_keeps_the_rest(storage
     young = [_a_record(now - timedelta(days=6), "young"), _a_record(now, "new")]
 
     async def insert(uow: UnitOfWork) -> None:
-        await uow.message_log.add_many([*reversed(old), *young])  # oldest first, as captured
+        await uow[MESSAGE_LOG].add_many([*reversed(old), *young])  # oldest first, as captured
 
     await storage.write(insert)
     log = MessageLog(storage, MessageLogConfig(enabled=True, retention_days=7, purge_batch=3))
@@ -146,7 +147,7 @@ async def test_retention_purges_old_frames_in_batches_and_keeps_the_rest(storage
     assert await log.purge() == 0
 
     async def remaining(uow: UnitOfWork) -> list[str | None]:
-        frames = await uow.message_log.page(MessageLogQuery(STATION, order="asc"))
+        frames = await uow[MESSAGE_LOG].page(MessageLogQuery(STATION, order="asc"))
         return [f.message_id for f in frames]
 
     assert await storage.read(remaining) == ["young", "new"]

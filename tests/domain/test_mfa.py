@@ -9,10 +9,10 @@ import pyotp
 import pytest
 
 from tests.domain.account_builders import PASSWORD, account_kit, code_at
-from voltline.domain import totp
-from voltline.domain.account_records import Role
-from voltline.domain.accounts import UserChanges
-from voltline.domain.errors import Conflict, InvalidRequest
+from voltline.areas.access import totp
+from voltline.areas.access.accounts import UserChanges
+from voltline.areas.access.model import Role
+from voltline.kernel.errors import Conflict, InvalidRequest
 from voltline.storage.sql import SqlStorage
 
 NOW = datetime(2026, 3, 1, 12, 0, 10, tzinfo=UTC)

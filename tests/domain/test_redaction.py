@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import orjson
 
-from voltline.domain.redaction import REDACTED, redact_frame
+from voltline.kernel.redaction import REDACTED, redact_frame
 
 
 def frame(*parts: object) -> str:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 
-from voltline.domain.report_requests import PendingRequests
+from voltline.kernel.pending_requests import PendingRequests
 
 
 async def test_parts_are_collected_until_the_last_one() -> None:

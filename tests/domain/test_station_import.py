@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from voltline.domain.credentials import verify_secret
-from voltline.domain.errors import InvalidRequest
-from voltline.domain.models import Registration
-from voltline.domain.stations import ImportResult, StationImport, StationRegistration, StationService
+from voltline.areas.stations.model import Registration
+from voltline.areas.stations.service import ImportResult, StationImport, StationRegistration, StationService
+from voltline.kernel.credentials import verify_secret
+from voltline.kernel.errors import InvalidRequest
 
 PASSWORD = "a-long-station-secret-1"
 

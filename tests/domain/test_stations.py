@@ -10,13 +10,13 @@ from sqlalchemy import select
 
 from tests.domain.builders import OTHER_STATION, STATION, T0, a_boot, a_registration, a_start, at
 from tests.domain.conftest import HEARTBEAT_INTERVAL
-from voltline.domain.credentials import verify_secret
-from voltline.domain.errors import NotFound
-from voltline.domain.models import ConnectorStatus, Registration
-from voltline.domain.stations import StationService
-from voltline.domain.transactions import TransactionService
+from voltline.areas.stations.model import ConnectorStatus, Registration
+from voltline.areas.stations.service import StationService
+from voltline.areas.stations.tables import stations as stations_table
+from voltline.areas.transactions.service import TransactionService
+from voltline.kernel.credentials import verify_secret
+from voltline.kernel.errors import NotFound
 from voltline.storage.sql import SqlStorage
-from voltline.storage.sql.tables import stations as stations_table
 
 PASSWORD = "correct-horse-battery-staple"
 

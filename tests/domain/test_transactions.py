@@ -23,13 +23,14 @@ from tests.domain.builders import (
     energy,
     reviews,
 )
-from voltline.domain.authorization import AuthorizationService
-from voltline.domain.errors import NotFound
-from voltline.domain.models import AuthorizationStatus, ReviewKind, TokenVerdict, Transaction
-from voltline.domain.transactions import TransactionService
-from voltline.storage.ports import TransactionFilter
+from voltline.areas.authorization.model import AuthorizationStatus, TokenVerdict
+from voltline.areas.authorization.service import AuthorizationService
+from voltline.areas.transactions.model import ReviewKind, Transaction
+from voltline.areas.transactions.ports import TransactionFilter
+from voltline.areas.transactions.service import TransactionService
+from voltline.areas.transactions.tables import meter_values
+from voltline.kernel.errors import NotFound
 from voltline.storage.sql import SqlStorage
-from voltline.storage.sql.tables import meter_values
 
 # Station-facing ids no transaction of ours can have: beyond any id column, not ASCII digits, not digits.
 IMPOSSIBLE_IDS = ["999999", "3000000000", "9" * 30, "1" * 5000, "²", "-1", "abc"]

@@ -9,7 +9,9 @@ import pytest
 from tests.e2e.conftest import STATION_PASSWORD, RunningServer
 from tests.support.schema_check import assert_server_frames_valid
 from tests.support.waiting import eventually
-from voltline.domain.commands import RemoteStart
+from voltline.areas.remote_control.commands import RemoteStart
+from voltline.kernel.after_boot import AfterBoot
+from voltline.kernel.commands import CommandService
 from voltline.simulator import SimulatedStation
 
 
@@ -24,14 +26,14 @@ async def test_after_boot_hooks_run_after_the_boot_answer(
     answers: list[str] = []
 
     async def hook(sid: str) -> None:
-        result = await services.commands.send(sid, RemoteStart("TAG-AFTER", 1, remote_start_id=5))
+        result = await services[CommandService].send(sid, RemoteStart("TAG-AFTER", 1, remote_start_id=5))
         answers.append(result.status)
 
     async def failing(sid: str) -> None:
         raise RuntimeError("this step fails; the next still runs")
 
-    services.after_boot.register("failing", failing)
-    services.after_boot.register("probe", hook)
+    services[AfterBoot].register("failing", failing)
+    services[AfterBoot].register("probe", hook)
     station = SimulatedStation(server.ocpp_url, station_id, version, password=STATION_PASSWORD)
     await station.connect()
     try:
@@ -41,7 +43,7 @@ async def test_after_boot_hooks_run_after_the_boot_answer(
             return answers == ["Accepted"]
 
         await eventually(answered, within=5)
-        await services.after_boot.wait_idle()
+        await services[AfterBoot].wait_idle()
     finally:
         await station.close()
     assert_server_frames_valid(version, station.transcript)

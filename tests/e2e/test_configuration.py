@@ -13,6 +13,7 @@ import pytest
 from tests.e2e.conftest import STATION_PASSWORD, RunningServer
 from tests.support.schema_check import assert_server_frames_valid, assert_station_frames_valid
 from tests.support.waiting import eventually
+from voltline.kernel.after_boot import AfterBoot
 from voltline.simulator import SimulatedStation
 
 VERSIONS = ["1.6", "2.0.1"]
@@ -68,7 +69,7 @@ async def booted(
     await station.connect()
     try:
         assert (await station.boot())["status"] == "Accepted"
-        await server.app.services.after_boot.wait_idle()  # type: ignore[union-attr]
+        await server.app.services[AfterBoot].wait_idle()  # type: ignore[union-attr]
         yield station
     finally:
         await station.close()
@@ -327,7 +328,7 @@ async def test_template_drift_apply_and_apply_on_boot(
             return sim_value(station, SAMPLE_INTERVAL) == "30"
 
         await eventually(put_back)  # the after-boot step starts once the boot answer is out
-        await server.app.services.after_boot.wait_idle()  # type: ignore[union-attr]
+        await server.app.services[AfterBoot].wait_idle()  # type: ignore[union-attr]
         corrected = by_station((await api.get(drift_url)).json())[station_id]
         assert corrected["in_sync"] is True
         assert corrected["last_run"]["trigger"] == "boot" and corrected["last_run"]["outcome"] == "Applied"

@@ -25,9 +25,10 @@ from tests.e2e.conftest import ADMIN_TOKEN, STATION_PASSWORD
 from tests.support.ports import free_port
 from tests.support.schema_check import assert_server_frames_valid
 from tests.support.waiting import eventually
-from voltline.domain.models import Transaction
-from voltline.storage.ports import TransactionFilter, UnitOfWork
-from voltline.storage.sql.storage import SqlStorage
+from tests.support.wiring import open_storage
+from voltline.areas.transactions.model import Transaction
+from voltline.areas.transactions.ports import TRANSACTIONS, TransactionFilter
+from voltline.kernel.storage import UnitOfWork
 
 
 class ServerProcess:
@@ -303,11 +304,11 @@ async def test_repeated_kill_9_under_a_charging_fleet_loses_and_doubles_nothing(
         server.kill()
 
     assert sum(1 for _, action, _, _ in ledger if action == "StopTransaction") >= 20  # the fleet did charge
-    storage = await SqlStorage.open(server.env["VOLTLINE_DATABASE_URL"])
+    storage = await open_storage(server.env["VOLTLINE_DATABASE_URL"])
 
     async def everything(uow: UnitOfWork) -> tuple[list[Transaction], dict[int, list[float]]]:
-        txs = await uow.transactions.list(TransactionFilter(limit=1_000_000))
-        readings = {tx.id: [v.value for v in await uow.transactions.meter_values(tx.id)] for tx in txs}
+        txs = await uow[TRANSACTIONS].list(TransactionFilter(limit=1_000_000))
+        readings = {tx.id: [v.value for v in await uow[TRANSACTIONS].meter_values(tx.id)] for tx in txs}
         return txs, readings
 
     try:

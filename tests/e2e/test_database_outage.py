@@ -17,7 +17,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from tests.e2e.conftest import ServerFactory
 from tests.support.databases import fresh_database
 from tests.support.waiting import eventually
-from voltline.storage.ports import TransactionFilter
+from voltline.areas.transactions.ports import TransactionFilter
+from voltline.areas.transactions.service import TransactionService
 
 # As the robustness issue asks: half a minute without a database, the station retrying all along.
 OUTAGE_SECONDS = 30
@@ -129,10 +130,10 @@ async def test_outage_answers_internal_error_loses_nothing_and_recovers(
     await ws.close()
 
     assert server.app.services is not None
-    detail = await server.app.services.transactions.get(tx)
+    detail = await server.app.services[TransactionService].get(tx)
     registers = sorted(v.value for v in detail.meter_values if v.measurand == "Energy.Active.Import.Register")
     assert registers == [100.0, 200.0]  # the acknowledged reading and the retried one, each once
     assert detail.meter_stop_wh == 300 and detail.energy_wh == 300
-    on_station = await server.app.services.transactions.list(TransactionFilter(station_id="DB-OUT-1"))
+    on_station = await server.app.services[TransactionService].list(TransactionFilter(station_id="DB-OUT-1"))
     on_connector_2 = [t for t in on_station if t.evse_id == 2]
     assert [t.station_tx_id for t in on_connector_2] == [str(restarted[2]["transactionId"])]  # once, not per retry

@@ -15,6 +15,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.e2e.conftest import ADMIN_TOKEN, RunningServer, ServerFactory
+from voltline.areas.stations.service import StationService
 
 V16, V201 = "ocpp1.6", "ocpp2.0.1"
 ENVELOPE = {V16: "FormationViolation", V201: "RpcFrameworkError"}
@@ -147,7 +148,7 @@ async def test_schema_violations_are_answered_before_anything_is_stored(
     await ws.send(orjson.dumps([2, "bad", "BootNotification", payload]).decode())
     assert orjson.loads(await ws.recv())[:3] == [4, "bad", code], field
     assert accepting.app.services is not None
-    view = await accepting.app.services.stations.view("SCHEMA-1")
+    view = await accepting.app.services[StationService].view("SCHEMA-1")
     assert view.station.vendor == "Acme"  # the first, valid boot is what is stored
     await ws.close()
 

@@ -17,6 +17,7 @@ import pytest
 from tests.e2e.conftest import ADMIN_TOKEN, STATION_PASSWORD, RunningServer, ServerFactory
 from tests.support.schema_check import assert_server_frames_valid
 from tests.support.waiting import eventually
+from voltline.kernel.after_boot import AfterBoot
 from voltline.simulator import SimulatedStation
 
 VERSIONS = ["1.6", "2.0.1"]
@@ -192,7 +193,7 @@ async def test_offline_timeout_and_refusal_answers(start_server: ServerFactory, 
             assert (await station.boot())["status"] == "Accepted"
             services = server.app.services
             assert services is not None
-            await services.after_boot.wait_idle()  # its version check timed out
+            await services[AfterBoot].wait_idle()  # its version check timed out
 
             timed_out = await api.post(f"/api/v1/stations/{station_id}/local-list/sync")
             assert timed_out.status_code == 504, timed_out.text

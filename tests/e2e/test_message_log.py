@@ -10,10 +10,12 @@ import pytest
 from tests.e2e.conftest import ADMIN_TOKEN, STATION_PASSWORD, RunningServer, ServerFactory
 from tests.support.schema_check import assert_server_frames_valid
 from tests.support.waiting import eventually
-from voltline.domain.message_records import MessageLogQuery
+from tests.support.wiring import open_storage
+from voltline.areas.message_log.model import MessageLogQuery
+from voltline.areas.message_log.ports import MESSAGE_LOG
+from voltline.areas.message_log.service import MessageLog
 from voltline.simulator import SimulatedStation
 from voltline.storage.sql.message_store import default_message_log_url
-from voltline.storage.sql.storage import SqlStorage
 
 VERSIONS = ["1.6", "2.0.1"]
 
@@ -136,7 +138,7 @@ async def test_with_the_message_log_off_nothing_is_stored(start_server: ServerFa
         station = await a_short_life(server, api, "CP-LOG-OFF", "2.0.1")
         page = (await api.get("/api/v1/stations/CP-LOG-OFF/messages")).json()
         assert page["capture"] is False and page["items"] == [] and page["queued"] == 0
-    assert server.app.services is not None and server.app.services.message_log.queued == 0
+    assert server.app.services is not None and server.app.services[MessageLog].queued == 0
     assert_server_frames_valid("2.0.1", station.transcript)
 
 
@@ -176,10 +178,10 @@ async def test_on_sqlite_frames_go_to_a_file_of_their_own_and_stations_to_the_ma
     await server.app.stop()  # writes what is still queued
 
     async def frames_in(url: str) -> int:
-        storage = await SqlStorage.open(url)
+        storage = await open_storage(url)
         try:
             page = await storage.read(
-                lambda uow: uow.message_log.page(MessageLogQuery(station_id="CP-FILES", limit=1000))
+                lambda uow: uow[MESSAGE_LOG].page(MessageLogQuery(station_id="CP-FILES", limit=1000))
             )
         finally:
             await storage.close()

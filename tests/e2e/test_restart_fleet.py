@@ -21,9 +21,10 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus
 
 from tests.e2e.test_crash_recovery import ServerProcess
-from voltline.domain.models import Transaction
-from voltline.storage.ports import TransactionFilter, UnitOfWork
-from voltline.storage.sql.storage import SqlStorage
+from tests.support.wiring import open_storage
+from voltline.areas.transactions.model import Transaction
+from voltline.areas.transactions.ports import TRANSACTIONS, TransactionFilter
+from voltline.kernel.storage import UnitOfWork
 
 FLEET = 2000  # half 1.6, half 2.0.1
 CHARGING_EVERY = 10  # every tenth station charges across the restarts
@@ -211,11 +212,11 @@ async def test_a_fleet_reconnects_after_a_graceful_restart_and_after_a_crash(tmp
     assert all(s.attachments == 3 for s in stations)
     assert online == set(ids)  # the server sees every station as connected again
 
-    storage = await SqlStorage.open(server.env["VOLTLINE_DATABASE_URL"])
+    storage = await open_storage(server.env["VOLTLINE_DATABASE_URL"])
 
     async def everything(uow: UnitOfWork) -> tuple[list[Transaction], dict[int, list[float]]]:
-        txs = await uow.transactions.list(TransactionFilter(limit=1_000_000))
-        readings = {tx.id: sorted(v.value for v in await uow.transactions.meter_values(tx.id)) for tx in txs}
+        txs = await uow[TRANSACTIONS].list(TransactionFilter(limit=1_000_000))
+        readings = {tx.id: sorted(v.value for v in await uow[TRANSACTIONS].meter_values(tx.id)) for tx in txs}
         return txs, readings
 
     try:

@@ -18,14 +18,13 @@ import orjson
 
 from tests.support.databases import fresh_database
 from tests.support.links import NoStations
-from voltline.domain.models import Registration
-from voltline.domain.services import Services
-from voltline.domain.stations import StationRegistration
+from tests.support.wiring import open_storage, route_tables, wired_services
+from voltline.areas.stations.model import Registration
+from voltline.areas.stations.service import StationRegistration, StationService
+from voltline.kernel.services import ServiceRegistry
 from voltline.ocppj import OcppVersion, RpcSession, shared_registry
 from voltline.protocol.context import StationContext
 from voltline.protocol.dispatcher import StationDispatcher
-from voltline.protocol.versions import ADAPTERS
-from voltline.storage.sql.storage import SqlStorage
 
 STATION_ID = "CP-PROP"
 # Per frame: generous for a slow CI machine (a group commit on SQLite takes milliseconds).
@@ -36,11 +35,11 @@ T = TypeVar("T")
 class StationChannel:
     """An accepted station's session: feed raw frames, read back what the server sent."""
 
-    def __init__(self, version: OcppVersion, services: Services, runner: asyncio.Runner) -> None:
+    def __init__(self, version: OcppVersion, services: ServiceRegistry, runner: asyncio.Runner) -> None:
         self.version = version
         self.sent: list[bytes] = []
-        self.context = StationContext(STATION_ID, version, services, accepted=True)
-        dispatcher = StationDispatcher(self.context, ADAPTERS[version].routes)
+        self.context = StationContext(STATION_ID, version, accepted=True)
+        dispatcher = StationDispatcher(self.context, route_tables(services)[version])
         self.session = RpcSession(version, self._send, dispatcher, shared_registry())
         self._runner = runner
         self._ids = itertools.count(1)
@@ -69,10 +68,10 @@ def station_channel(version: OcppVersion, directory: Path) -> Iterator[StationCh
     with asyncio.Runner() as runner:
         database = fresh_database("sqlite", directory)
         url = runner.run(database.__aenter__())
-        storage = runner.run(SqlStorage.open(url))
+        storage = runner.run(open_storage(url))
         try:
-            services = Services.build(storage, NoStations(), heartbeat_interval=30)
-            runner.run(services.stations.register(STATION_ID, StationRegistration(Registration.ACCEPTED, 0)))
+            services = wired_services(storage, NoStations(), heartbeat_interval=30)
+            runner.run(services[StationService].register(STATION_ID, StationRegistration(Registration.ACCEPTED, 0)))
             yield StationChannel(version, services, runner)
         finally:
             runner.run(storage.close())

@@ -43,8 +43,8 @@ from tests.property.schema_strategies import (
     sites,
 )
 from tests.support.schema_check import ERROR_CODES, validator, version_key
+from tests.support.wiring import routed_actions
 from voltline.ocppj import OcppVersion
-from voltline.protocol.versions import ADAPTERS
 
 VERSIONS = [OcppVersion.V16, OcppVersion.V201]
 # Budget: the whole tests/property suite in well under a minute on a slow two-core CI machine.
@@ -96,7 +96,7 @@ MARKER = "@@raw-value@@"
 
 
 def routed(version: OcppVersion) -> list[str]:
-    return sorted(ADAPTERS[version].routes)
+    return routed_actions(version)
 
 
 def all_actions(version: OcppVersion) -> list[str]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from tests.protocol.configuration_samples import CONFIGURATION_SAMPLES
 from tests.protocol.local_list_samples import LOCAL_LIST_SAMPLES
 from tests.protocol.remote_control_samples import REMOTE_CONTROL_SAMPLES
-from voltline.domain.commands import Command, RemoteStart, RemoteStop
+from voltline.areas.remote_control.commands import RemoteStart, RemoteStop
+from voltline.kernel.commands import Command
 
 COMMAND_SAMPLES: dict[type[Command], list[Command]] = {
     RemoteStart: [RemoteStart("TAG", 2, remote_start_id=7), RemoteStart("TAG")],

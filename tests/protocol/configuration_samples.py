@@ -6,16 +6,7 @@ Some are beyond one version: OCPP 1.6 changes one key per call and has no report
 
 from __future__ import annotations
 
-from voltline.domain.commands import Command
-from voltline.domain.configuration import (
-    ReadSettings,
-    ReportBase,
-    ReportSelection,
-    RequestBaseReport,
-    RequestReport,
-    WriteSettings,
-)
-from voltline.domain.device_model import (
+from voltline.areas.configuration.model import (
     AttributeType,
     ComponentRef,
     EvseRef,
@@ -23,6 +14,15 @@ from voltline.domain.device_model import (
     SettingValue,
     VariableRef,
 )
+from voltline.areas.configuration.service import (
+    ReadSettings,
+    ReportBase,
+    ReportSelection,
+    RequestBaseReport,
+    RequestReport,
+    WriteSettings,
+)
+from voltline.kernel.commands import Command
 
 HEARTBEAT = SettingAddress(ComponentRef("OCPPCommCtrlr"), VariableRef("HeartbeatInterval"))
 EVSE_POWER = SettingAddress(ComponentRef("EVSE", evse=EvseRef(1)), VariableRef("Power"), AttributeType.MAX_SET)

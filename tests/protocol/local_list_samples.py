@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from voltline.domain.commands import Command
-from voltline.domain.local_lists import GetLocalListVersion, LocalListEntry, SendLocalList
-from voltline.domain.models import AuthorizationStatus, TokenType
+from voltline.areas.authorization.model import AuthorizationStatus, TokenType
+from voltline.areas.local_lists.commands import GetLocalListVersion, SendLocalList
+from voltline.areas.local_lists.model import LocalListEntry
+from voltline.kernel.commands import Command
 
 _ACCEPTED = LocalListEntry("TAG-1", TokenType.ISO14443, AuthorizationStatus.ACCEPTED)
 _FULL_INFO = LocalListEntry(

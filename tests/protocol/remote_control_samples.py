@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from voltline.domain.commands import Command
-from voltline.domain.remote_commands import (
+from voltline.areas.remote_control.commands import (
     ChangeAvailability,
     ClearCache,
     ClearDisplayMessage,
@@ -26,6 +25,7 @@ from voltline.domain.remote_commands import (
     TriggerMessage,
     UnlockConnector,
 )
+from voltline.kernel.commands import Command
 
 A_FULL_MESSAGE = DisplayMessage(
     id=12,

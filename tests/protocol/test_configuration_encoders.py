@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from tests.protocol.configuration_samples import CONFIGURATION_SAMPLES, EVSE_POWER, HEARTBEAT
-from voltline.domain.configuration import ReadSettings, RequestBaseReport, RequestReport, WriteSettings
-from voltline.domain.device_model import SettingAddress, SettingValue
-from voltline.domain.errors import InvalidRequest
+from tests.support.wiring import ENCODERS
+from voltline.areas.configuration.model import SettingAddress, SettingValue
+from voltline.areas.configuration.service import ReadSettings, RequestBaseReport, RequestReport, WriteSettings
+from voltline.kernel.errors import InvalidRequest
 from voltline.ocppj import OcppVersion
-from voltline.protocol.versions import ADAPTERS
 
-V16, V201 = ADAPTERS[OcppVersion.V16], ADAPTERS[OcppVersion.V201]
+V16, V201 = ENCODERS[OcppVersion.V16], ENCODERS[OcppVersion.V201]
 
 
 def test_each_version_refuses_what_it_cannot_express() -> None:
@@ -22,7 +22,7 @@ def test_each_version_refuses_what_it_cannot_express() -> None:
             for i, c in enumerate(samples)
             if not _encodes(version, c)
         ]
-        for version in ADAPTERS
+        for version in ENCODERS
     }
     assert refused[OcppVersion.V16] == [
         "ReadSettings#2",  # a MaxSet attribute (or an instance) has no 1.6 key
@@ -37,7 +37,7 @@ def test_each_version_refuses_what_it_cannot_express() -> None:
 
 def _encodes(version: OcppVersion, command: object) -> bool:
     try:
-        ADAPTERS[version].encode(command)  # type: ignore[arg-type]
+        ENCODERS[version].encode(command)  # type: ignore[arg-type]
     except InvalidRequest:
         return False
     return True

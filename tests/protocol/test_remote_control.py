@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.protocol.remote_control_samples import A_FULL_MESSAGE
-from voltline.domain.errors import InvalidRequest
-from voltline.domain.remote_commands import (
+from tests.support.wiring import ENCODERS
+from voltline.areas.remote_control.commands import (
     ChangeAvailability,
     ClearDisplayMessage,
     DataTransfer,
@@ -20,12 +20,12 @@ from voltline.domain.remote_commands import (
     TriggerMessage,
     UnlockConnector,
 )
+from voltline.areas.remote_control.ocpp.v201_display import display_message, message_info
+from voltline.kernel.errors import InvalidRequest
 from voltline.ocppj import OcppVersion
-from voltline.protocol.v201.display import display_message, message_info
-from voltline.protocol.versions import ADAPTERS
 
-V16 = ADAPTERS[OcppVersion.V16]
-V201 = ADAPTERS[OcppVersion.V201]
+V16 = ENCODERS[OcppVersion.V16]
+V201 = ENCODERS[OcppVersion.V201]
 
 
 @pytest.mark.parametrize(
@@ -83,7 +83,7 @@ def test_a_trigger_the_version_lacks_is_refused_naming_those_it_has(
     version: OcppVersion, missing: TriggerableMessage, named: str
 ) -> None:
     with pytest.raises(InvalidRequest) as refused:
-        ADAPTERS[version].encode(TriggerMessage(missing))
+        ENCODERS[version].encode(TriggerMessage(missing))
     assert missing.value in str(refused.value)
     assert named in str(refused.value)
 

@@ -13,15 +13,14 @@ from tests.protocol.command_samples import COMMAND_SAMPLES
 from tests.support.databases import fresh_database
 from tests.support.links import NoStations
 from tests.support.schema_check import validator
-from voltline.domain.errors import InvalidRequest
-from voltline.domain.models import Registration
-from voltline.domain.services import Services
-from voltline.domain.stations import StationRegistration
+from tests.support.wiring import ENCODERS, open_storage, route_tables, wired_services
+from voltline.areas.stations.model import Registration
+from voltline.areas.stations.service import StationRegistration, StationService
+from voltline.kernel.errors import InvalidRequest
+from voltline.kernel.services import ServiceRegistry
 from voltline.ocppj import ErrorKind, OcppError, OcppVersion, shared_registry
 from voltline.protocol.context import StationContext
 from voltline.protocol.dispatcher import StationDispatcher
-from voltline.protocol.versions import ADAPTERS
-from voltline.storage.sql.storage import SqlStorage
 
 NOW = "2026-11-23T10:00:00Z"
 V201_METER = [{"timestamp": NOW, "sampledValue": [{"value": 1234.5, "measurand": "Energy.Active.Import.Register"}]}]
@@ -96,26 +95,28 @@ SAMPLES: dict[OcppVersion, dict[str, dict[str, Any]]] = {
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
+async def services(tmp_path: Path) -> AsyncIterator[ServiceRegistry]:
     async with fresh_database("sqlite", tmp_path) as url:
-        storage = await SqlStorage.open(url)
-        services = Services.build(storage, NoStations(), heartbeat_interval=30)
-        await services.stations.register("CP", StationRegistration(Registration.ACCEPTED, 0))
+        storage = await open_storage(url)
+        services = wired_services(storage, NoStations(), heartbeat_interval=30)
+        await services[StationService].register("CP", StationRegistration(Registration.ACCEPTED, 0))
         yield services
         await storage.close()
 
 
-@pytest.mark.parametrize("version", list(ADAPTERS))
-def test_every_route_has_a_schema_and_a_sample(version: OcppVersion) -> None:
-    routes = ADAPTERS[version].routes
+@pytest.mark.parametrize("version", list(OcppVersion))
+def test_every_route_has_a_schema_and_a_sample(version: OcppVersion, services: ServiceRegistry) -> None:
+    routes = route_tables(services)[version]
     assert set(routes) == set(SAMPLES[version]), "add a sample for each new route (and a route per sample)"
     for action in routes:
         assert shared_registry().knows(version, action)
 
 
-@pytest.mark.parametrize("version", list(ADAPTERS))
-async def test_every_handler_answers_its_sample_with_a_valid_response(version: OcppVersion, services: Services) -> None:
-    dispatcher = StationDispatcher(StationContext("CP", version, services, accepted=True), ADAPTERS[version].routes)
+@pytest.mark.parametrize("version", list(OcppVersion))
+async def test_every_handler_answers_its_sample_with_a_valid_response(
+    version: OcppVersion, services: ServiceRegistry
+) -> None:
+    dispatcher = StationDispatcher(StationContext("CP", version, accepted=True), route_tables(services)[version])
     for action, payload in SAMPLES[version].items():
         shared_registry().validate_request(version, action, payload)  # the sample itself is valid
         response = await dispatcher.handle(action, payload)
@@ -125,10 +126,10 @@ async def test_every_handler_answers_its_sample_with_a_valid_response(version: O
             assert response["status"] == "UnknownVendorId"  # nothing registered for com.example
 
 
-@pytest.mark.parametrize("version", list(ADAPTERS))
-async def test_only_boot_is_served_before_an_accepted_boot(version: OcppVersion, services: Services) -> None:
-    context = StationContext("CP", version, services, accepted=False)
-    dispatcher = StationDispatcher(context, ADAPTERS[version].routes)
+@pytest.mark.parametrize("version", list(OcppVersion))
+async def test_only_boot_is_served_before_an_accepted_boot(version: OcppVersion, services: ServiceRegistry) -> None:
+    context = StationContext("CP", version, accepted=False)
+    dispatcher = StationDispatcher(context, route_tables(services)[version])
     with pytest.raises(OcppError) as refused:
         await dispatcher.handle("Heartbeat", {})
     assert refused.value.kind is ErrorKind.SECURITY
@@ -138,15 +139,15 @@ async def test_only_boot_is_served_before_an_accepted_boot(version: OcppVersion,
     assert "currentTime" in await dispatcher.handle("Heartbeat", {})
 
 
-@pytest.mark.parametrize("version", list(ADAPTERS))
+@pytest.mark.parametrize("version", list(OcppVersion))
 def test_every_encoder_has_sample_commands(version: OcppVersion) -> None:
-    missing = [t.__name__ for t in ADAPTERS[version].encoders if not COMMAND_SAMPLES.get(t)]
+    missing = [t.__name__ for t in ENCODERS[version].encoders if not COMMAND_SAMPLES.get(t)]
     assert not missing, f"add samples to tests/protocol/command_samples.py for {missing}"
 
 
-@pytest.mark.parametrize("version", list(ADAPTERS))
+@pytest.mark.parametrize("version", list(OcppVersion))
 def test_commands_encode_to_valid_calls(version: OcppVersion) -> None:
-    adapter = ADAPTERS[version]
+    adapter = ENCODERS[version]
     for command_type in adapter.encoders:
         for command in COMMAND_SAMPLES.get(command_type, []):
             try:

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from tests.support.schema_check import validator
-from voltline.domain.models import AuthorizationStatus, TokenVerdict
-from voltline.protocol.v16.convert import id_tag_info
+from voltline.areas.authorization.model import AuthorizationStatus, TokenVerdict
+from voltline.areas.authorization.ocpp.v16 import id_tag_info
 
 
 def test_a_group_that_fits_a_1_6_id_tag_is_the_parent_id_tag() -> None:

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.support.databases import database_url
+from tests.support.wiring import open_storage
 from voltline.storage.sql import SqlStorage
 
 __all__ = ["database_url"]
@@ -12,7 +13,7 @@ __all__ = ["database_url"]
 
 @pytest.fixture
 async def storage(database_url: str) -> AsyncIterator[SqlStorage]:
-    opened = await SqlStorage.open(database_url)
+    opened = await open_storage(database_url)
     try:
         yield opened
     finally:

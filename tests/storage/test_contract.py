@@ -13,27 +13,15 @@ import pytest
 from sqlalchemy import text
 
 from tests.support.databases import BACKENDS, empty_database
-from voltline.domain.models import (
-    AuthorizationStatus,
-    ConnectorStatus,
-    IdToken,
-    Registration,
-    ReviewKind,
-    SampledValue,
-    Station,
-    StationEvent,
-    TokenType,
-    Transaction,
-)
-from voltline.storage.ports import (
-    ApiKey,
-    BootRecord,
-    NewTransaction,
-    Operation,
-    Storage,
-    TransactionFilter,
-    UnitOfWork,
-)
+from tests.support.wiring import open_storage
+from voltline.areas.access.ports import API_KEYS, ApiKey
+from voltline.areas.authorization.model import AuthorizationStatus, IdToken, TokenType
+from voltline.areas.authorization.ports import ID_TOKENS
+from voltline.areas.stations.model import ConnectorStatus, Registration, Station, StationEvent
+from voltline.areas.stations.ports import STATION_EVENTS, STATIONS, BootRecord
+from voltline.areas.transactions.model import ReviewKind, SampledValue, Transaction
+from voltline.areas.transactions.ports import REVIEW_ITEMS, TRANSACTIONS, NewTransaction, TransactionFilter
+from voltline.kernel.storage import Operation, Storage, UnitOfWork
 from voltline.storage.sql import SqlStorage
 from voltline.storage.sql.engine import make_engine
 from voltline.storage.sql.migrate import current_revision, head_revision, is_empty, upgrade
@@ -83,27 +71,27 @@ def an_event(**overrides: Any) -> StationEvent:
 
 
 def creating(new: NewTransaction) -> Operation[Transaction]:
-    return lambda uow: uow.transactions.create(new)
+    return lambda uow: uow[TRANSACTIONS].create(new)
 
 
 def updating(tx: Transaction) -> Operation[None]:
-    return lambda uow: uow.transactions.update(tx)
+    return lambda uow: uow[TRANSACTIONS].update(tx)
 
 
 def adding_token(id_token: str) -> Operation[IdToken]:
-    return lambda uow: uow.id_tokens.add(IdToken(id_token))
+    return lambda uow: uow[ID_TOKENS].add(IdToken(id_token))
 
 
 def getting_token(id_token: str) -> Operation[IdToken | None]:
-    return lambda uow: uow.id_tokens.get(id_token)
+    return lambda uow: uow[ID_TOKENS].get(id_token)
 
 
 def adding_key(name: str, key_hash: str) -> Operation[ApiKey]:
-    return lambda uow: uow.api_keys.add(name, "admin", key_hash)
+    return lambda uow: uow[API_KEYS].add(name, "admin", key_hash)
 
 
 async def add_station(storage: Storage, station_id: str = "CP-1") -> None:
-    await storage.write(lambda uow: uow.stations.save(a_station(id=station_id)))
+    await storage.write(lambda uow: uow[STATIONS].save(a_station(id=station_id)))
 
 
 # -- stations -------------------------------------------------------------------------------------
@@ -111,7 +99,7 @@ async def add_station(storage: Storage, station_id: str = "CP-1") -> None:
 
 async def test_station_save_get_list(storage: SqlStorage) -> None:
     saved = await storage.write(
-        lambda uow: uow.stations.save(
+        lambda uow: uow[STATIONS].save(
             a_station(registration=Registration.PENDING, security_profile=2, password_hash="h1")
         )
     )
@@ -124,19 +112,19 @@ async def test_station_save_get_list(storage: SqlStorage) -> None:
     assert saved.created_at is not None and saved.created_at.tzinfo is not None
 
     await add_station(storage, "CP-0")
-    got = await storage.read(lambda uow: uow.stations.get("CP-1"))
+    got = await storage.read(lambda uow: uow[STATIONS].get("CP-1"))
     assert got == saved
-    assert await storage.read(lambda uow: uow.stations.get("nope")) is None
-    listed = await storage.read(lambda uow: uow.stations.list())
+    assert await storage.read(lambda uow: uow[STATIONS].get("nope")) is None
+    listed = await storage.read(lambda uow: uow[STATIONS].list())
     assert [s.id for s in listed] == ["CP-0", "CP-1"]
 
 
 async def test_station_save_updates_only_operator_fields(storage: SqlStorage) -> None:
     await add_station(storage)
     boot = BootRecord("ACME", "X1", "SN1", "1.0", "PowerUp", "1.6", T0)
-    await storage.write(lambda uow: uow.stations.record_boot("CP-1", boot))
+    await storage.write(lambda uow: uow[STATIONS].record_boot("CP-1", boot))
     updated = await storage.write(
-        lambda uow: uow.stations.save(
+        lambda uow: uow[STATIONS].save(
             a_station(
                 registration=Registration.REJECTED,
                 security_profile=1,
@@ -155,10 +143,10 @@ async def test_station_save_updates_only_operator_fields(storage: SqlStorage) ->
 
 
 async def test_create_if_absent_keeps_an_existing_station(storage: SqlStorage) -> None:
-    created = await storage.write(lambda uow: uow.stations.create_if_absent("CP-9", Registration.PENDING))
+    created = await storage.write(lambda uow: uow[STATIONS].create_if_absent("CP-9", Registration.PENDING))
     assert created.id == "CP-9" and created.registration is Registration.PENDING
-    await storage.write(lambda uow: uow.stations.save(a_station(id="CP-9", registration=Registration.ACCEPTED)))
-    again = await storage.write(lambda uow: uow.stations.create_if_absent("CP-9", Registration.REJECTED))
+    await storage.write(lambda uow: uow[STATIONS].save(a_station(id="CP-9", registration=Registration.ACCEPTED)))
+    again = await storage.write(lambda uow: uow[STATIONS].create_if_absent("CP-9", Registration.REJECTED))
     assert again.registration is Registration.ACCEPTED
     assert again.created_at == created.created_at
 
@@ -167,8 +155,8 @@ async def test_record_boot(storage: SqlStorage) -> None:
     await add_station(storage)
     at = datetime(2025, 3, 1, 14, 0, tzinfo=timezone(timedelta(hours=2)))
     boot = BootRecord("ACME", "X1", "SN1", "1.2.3", "PowerUp", "2.0.1", at)
-    await storage.write(lambda uow: uow.stations.record_boot("CP-1", boot))
-    station = await storage.read(lambda uow: uow.stations.get("CP-1"))
+    await storage.write(lambda uow: uow[STATIONS].record_boot("CP-1", boot))
+    station = await storage.read(lambda uow: uow[STATIONS].get("CP-1"))
     assert station is not None
     assert (station.vendor, station.model, station.serial_number, station.firmware_version) == (
         "ACME",
@@ -184,21 +172,21 @@ async def test_record_boot(storage: SqlStorage) -> None:
 async def test_online_touch_and_mark_all_offline(storage: SqlStorage) -> None:
     for sid in ("A", "B", "C"):
         await add_station(storage, sid)
-    await storage.write(lambda uow: uow.stations.set_online("A", True, T0, "1.6"))
-    await storage.write(lambda uow: uow.stations.set_online("B", True, T0, None))
-    a = await storage.read(lambda uow: uow.stations.get("A"))
+    await storage.write(lambda uow: uow[STATIONS].set_online("A", True, T0, "1.6"))
+    await storage.write(lambda uow: uow[STATIONS].set_online("B", True, T0, None))
+    a = await storage.read(lambda uow: uow[STATIONS].get("A"))
     assert a is not None and a.online and a.last_seen == T0 and a.ocpp_version == "1.6"
 
     later = T0 + timedelta(minutes=5)
-    await storage.write(lambda uow: uow.stations.touch({"A": later, "B": later + timedelta(seconds=1)}))
-    await storage.write(lambda uow: uow.stations.touch({}))
-    stations = {s.id: s for s in await storage.read(lambda uow: uow.stations.list())}
+    await storage.write(lambda uow: uow[STATIONS].touch({"A": later, "B": later + timedelta(seconds=1)}))
+    await storage.write(lambda uow: uow[STATIONS].touch({}))
+    stations = {s.id: s for s in await storage.read(lambda uow: uow[STATIONS].list())}
     assert stations["A"].last_seen == later
     assert stations["B"].last_seen == later + timedelta(seconds=1)
     assert stations["C"].last_seen is None
 
-    await storage.write(lambda uow: uow.stations.mark_all_offline())
-    stations = {s.id: s for s in await storage.read(lambda uow: uow.stations.list())}
+    await storage.write(lambda uow: uow[STATIONS].mark_all_offline())
+    stations = {s.id: s for s in await storage.read(lambda uow: uow[STATIONS].list())}
     assert not any(s.online for s in stations.values())
     assert stations["A"].last_seen == later
 
@@ -207,25 +195,25 @@ async def test_connector_status_upsert_and_delete_cascade(storage: SqlStorage) -
     await add_station(storage)
     await add_station(storage, "CP-2")
     status = ConnectorStatus("CP-1", 1, 1, "Available", timestamp=T0)
-    await storage.write(lambda uow: uow.stations.set_status(status))
-    await storage.write(lambda uow: uow.stations.set_status(ConnectorStatus("CP-1", 0, 0, "Available")))
-    await storage.write(lambda uow: uow.stations.set_status(ConnectorStatus("CP-2", 1, 1, "Charging")))
+    await storage.write(lambda uow: uow[STATIONS].set_status(status))
+    await storage.write(lambda uow: uow[STATIONS].set_status(ConnectorStatus("CP-1", 0, 0, "Available")))
+    await storage.write(lambda uow: uow[STATIONS].set_status(ConnectorStatus("CP-2", 1, 1, "Charging")))
     faulted = ConnectorStatus(
         "CP-1", 1, 1, "Faulted", "GroundFailure", "info", "ACME", "E42", T0 + timedelta(seconds=1)
     )
-    await storage.write(lambda uow: uow.stations.set_status(faulted))
+    await storage.write(lambda uow: uow[STATIONS].set_status(faulted))
 
-    statuses = await storage.read(lambda uow: uow.stations.statuses("CP-1"))
+    statuses = await storage.read(lambda uow: uow[STATIONS].statuses("CP-1"))
     assert [(s.evse_id, s.connector_id, s.status) for s in statuses] == [
         (0, 0, "Available"),
         (1, 1, "Faulted"),
     ]
     assert statuses[1] == faulted
 
-    assert await storage.write(lambda uow: uow.stations.delete("CP-1")) is True
-    assert await storage.write(lambda uow: uow.stations.delete("CP-1")) is False
-    assert await storage.read(lambda uow: uow.stations.statuses("CP-1")) == []
-    assert len(await storage.read(lambda uow: uow.stations.statuses("CP-2"))) == 1
+    assert await storage.write(lambda uow: uow[STATIONS].delete("CP-1")) is True
+    assert await storage.write(lambda uow: uow[STATIONS].delete("CP-1")) is False
+    assert await storage.read(lambda uow: uow[STATIONS].statuses("CP-1")) == []
+    assert len(await storage.read(lambda uow: uow[STATIONS].statuses("CP-2"))) == 1
 
 
 # -- id tokens ------------------------------------------------------------------------------------
@@ -233,56 +221,56 @@ async def test_connector_status_upsert_and_delete_cascade(storage: SqlStorage) -
 
 async def test_id_token_crud(storage: SqlStorage) -> None:
     token = IdToken("TAG-1", TokenType.ISO14443, AuthorizationStatus.ACCEPTED, T0 + timedelta(days=30), "G1")
-    added = await storage.write(lambda uow: uow.id_tokens.add(token))
+    added = await storage.write(lambda uow: uow[ID_TOKENS].add(token))
     assert added.id_token == "TAG-1" and added.expiry == token.expiry and added.group_id == "G1"
     assert added.created_at is not None and added.updated_at is not None
-    await storage.write(lambda uow: uow.id_tokens.add(IdToken("TAG-0", TokenType.CENTRAL)))
+    await storage.write(lambda uow: uow[ID_TOKENS].add(IdToken("TAG-0", TokenType.CENTRAL)))
 
-    assert await storage.read(lambda uow: uow.id_tokens.get("TAG-1")) == added
-    assert await storage.read(lambda uow: uow.id_tokens.get("nope")) is None
-    assert [t.id_token for t in await storage.read(lambda uow: uow.id_tokens.list())] == ["TAG-0", "TAG-1"]
-    assert [t.id_token for t in await storage.read(lambda uow: uow.id_tokens.list(1, 1))] == ["TAG-1"]
+    assert await storage.read(lambda uow: uow[ID_TOKENS].get("TAG-1")) == added
+    assert await storage.read(lambda uow: uow[ID_TOKENS].get("nope")) is None
+    assert [t.id_token for t in await storage.read(lambda uow: uow[ID_TOKENS].list())] == ["TAG-0", "TAG-1"]
+    assert [t.id_token for t in await storage.read(lambda uow: uow[ID_TOKENS].list(1, 1))] == ["TAG-1"]
 
     changed = replace(added, status=AuthorizationStatus.BLOCKED, expiry=None, type=TokenType.KEY_CODE)
-    updated = await storage.write(lambda uow: uow.id_tokens.update(changed))
+    updated = await storage.write(lambda uow: uow[ID_TOKENS].update(changed))
     assert (updated.status, updated.expiry, updated.type) == (
         AuthorizationStatus.BLOCKED,
         None,
         TokenType.KEY_CODE,
     )
-    assert await storage.read(lambda uow: uow.id_tokens.get("TAG-1")) == updated
+    assert await storage.read(lambda uow: uow[ID_TOKENS].get("TAG-1")) == updated
 
-    assert await storage.write(lambda uow: uow.id_tokens.delete("TAG-1")) is True
-    assert await storage.write(lambda uow: uow.id_tokens.delete("TAG-1")) is False
+    assert await storage.write(lambda uow: uow[ID_TOKENS].delete("TAG-1")) is True
+    assert await storage.write(lambda uow: uow[ID_TOKENS].delete("TAG-1")) is False
     with pytest.raises(LookupError):
-        await storage.write(lambda uow: uow.id_tokens.update(changed))
+        await storage.write(lambda uow: uow[ID_TOKENS].update(changed))
 
 
 async def test_duplicate_id_token_fails(storage: SqlStorage) -> None:
-    await storage.write(lambda uow: uow.id_tokens.add(IdToken("TAG-1")))
+    await storage.write(lambda uow: uow[ID_TOKENS].add(IdToken("TAG-1")))
     with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
-        await storage.write(lambda uow: uow.id_tokens.add(IdToken("TAG-1")))
+        await storage.write(lambda uow: uow[ID_TOKENS].add(IdToken("TAG-1")))
 
 
 # -- transactions ---------------------------------------------------------------------------------
 
 
 async def test_create_allocates_ocpp16_ids_from_the_row_id(storage: SqlStorage) -> None:
-    first = await storage.write(lambda uow: uow.transactions.create(a_new_transaction()))
+    first = await storage.write(lambda uow: uow[TRANSACTIONS].create(a_new_transaction()))
     second = await storage.write(
-        lambda uow: uow.transactions.create(a_new_transaction(started_at=T0 + timedelta(minutes=1)))
+        lambda uow: uow[TRANSACTIONS].create(a_new_transaction(started_at=T0 + timedelta(minutes=1)))
     )
     assert first.id > 0 and first.station_tx_id == str(first.id)
     assert second.id > first.id and second.station_tx_id == str(second.id)
     assert first.active and first.meter_start_wh == 1000.0 and first.started_at == T0
-    assert await storage.read(lambda uow: uow.transactions.get(first.id)) == first
-    assert await storage.read(lambda uow: uow.transactions.by_station_tx_id("CP-1", str(second.id))) == second
-    assert await storage.read(lambda uow: uow.transactions.by_station_tx_id("CP-2", str(second.id))) is None
-    assert await storage.read(lambda uow: uow.transactions.get(10_000)) is None
+    assert await storage.read(lambda uow: uow[TRANSACTIONS].get(first.id)) == first
+    assert await storage.read(lambda uow: uow[TRANSACTIONS].by_station_tx_id("CP-1", str(second.id))) == second
+    assert await storage.read(lambda uow: uow[TRANSACTIONS].by_station_tx_id("CP-2", str(second.id))) is None
+    assert await storage.read(lambda uow: uow[TRANSACTIONS].get(10_000)) is None
 
 
 async def test_transaction_ids_are_never_reused(database_url: str) -> None:
-    storage = await SqlStorage.open(database_url)
+    storage = await open_storage(database_url)
     try:
         ids = [(await storage.write(creating(a_new_transaction(evse_id=i)))).id for i in range(3)]
     finally:
@@ -295,9 +283,9 @@ async def test_transaction_ids_are_never_reused(database_url: str) -> None:
     finally:
         await engine.dispose()
 
-    reopened = await SqlStorage.open(database_url)
+    reopened = await open_storage(database_url)
     try:
-        fresh = await reopened.write(lambda uow: uow.transactions.create(a_new_transaction(evse_id=9)))
+        fresh = await reopened.write(lambda uow: uow[TRANSACTIONS].create(a_new_transaction(evse_id=9)))
     finally:
         await reopened.close()
     assert fresh.id > max(ids)
@@ -306,27 +294,27 @@ async def test_transaction_ids_are_never_reused(database_url: str) -> None:
 
 async def test_station_tx_id_is_unique_per_station(storage: SqlStorage) -> None:
     created = await storage.write(
-        lambda uow: uow.transactions.create(a_new_transaction(station_tx_id="abc-1", last_seq_no=0))
+        lambda uow: uow[TRANSACTIONS].create(a_new_transaction(station_tx_id="abc-1", last_seq_no=0))
     )
     assert created.station_tx_id == "abc-1" and created.last_seq_no == 0
     other = await storage.write(
-        lambda uow: uow.transactions.create(a_new_transaction(station_id="CP-2", station_tx_id="abc-1"))
+        lambda uow: uow[TRANSACTIONS].create(a_new_transaction(station_id="CP-2", station_tx_id="abc-1"))
     )
     assert other.id != created.id
     with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
-        await storage.write(lambda uow: uow.transactions.create(a_new_transaction(station_tx_id="abc-1")))
-    found = await storage.read(lambda uow: uow.transactions.by_station_tx_id("CP-1", "abc-1"))
+        await storage.write(lambda uow: uow[TRANSACTIONS].create(a_new_transaction(station_tx_id="abc-1")))
+    found = await storage.read(lambda uow: uow[TRANSACTIONS].by_station_tx_id("CP-1", "abc-1"))
     assert found == created
 
 
 async def test_find_start_matches_a_retried_start(storage: SqlStorage) -> None:
-    tx = await storage.write(lambda uow: uow.transactions.create(a_new_transaction(evse_id=2, connector_id=1)))
+    tx = await storage.write(lambda uow: uow[TRANSACTIONS].create(a_new_transaction(evse_id=2, connector_id=1)))
     anonymous = await storage.write(
-        lambda uow: uow.transactions.create(a_new_transaction(id_token=None, meter_start_wh=None, evse_id=3))
+        lambda uow: uow[TRANSACTIONS].create(a_new_transaction(id_token=None, meter_start_wh=None, evse_id=3))
     )
 
     async def find(station: str, connector: int, token: str | None, meter: float | None, at: datetime) -> Any:
-        return await storage.read(lambda uow: uow.transactions.find_start(station, connector, token, meter, at))
+        return await storage.read(lambda uow: uow[TRANSACTIONS].find_start(station, connector, token, meter, at))
 
     # The 1.6 connectorId is the EVSE id.
     assert await find("CP-1", 2, "TAG-1", 1000.0, T0) == tx
@@ -341,7 +329,7 @@ async def test_find_start_matches_a_retried_start(storage: SqlStorage) -> None:
 
 
 async def test_update_transaction(storage: SqlStorage) -> None:
-    tx = await storage.write(lambda uow: uow.transactions.create(a_new_transaction(remote_start_id=7)))
+    tx = await storage.write(lambda uow: uow[TRANSACTIONS].create(a_new_transaction(remote_start_id=7)))
     tx.stopped_at = T0 + timedelta(hours=1)
     tx.meter_stop_wh = 5000.0
     tx.stop_reason = "EVDisconnected"
@@ -349,12 +337,12 @@ async def test_update_transaction(storage: SqlStorage) -> None:
     tx.last_seq_no = 3
     tx.charging_state = "Idle"
     tx.auth_status = "Accepted"
-    await storage.write(lambda uow: uow.transactions.update(tx))
-    stored = await storage.read(lambda uow: uow.transactions.get(tx.id))
+    await storage.write(lambda uow: uow[TRANSACTIONS].update(tx))
+    stored = await storage.read(lambda uow: uow[TRANSACTIONS].get(tx.id))
     assert stored == tx
     assert stored is not None and not stored.active and stored.remote_start_id == 7
     with pytest.raises(LookupError):
-        await storage.write(lambda uow: uow.transactions.update(replace(tx, id=tx.id + 1000)))
+        await storage.write(lambda uow: uow[TRANSACTIONS].update(replace(tx, id=tx.id + 1000)))
 
 
 async def test_transaction_list_filters(storage: SqlStorage) -> None:
@@ -376,7 +364,7 @@ async def test_transaction_list_filters(storage: SqlStorage) -> None:
         made.append(tx)
 
     async def ids(**kw: Any) -> list[int]:
-        txs = await storage.read(lambda uow: uow.transactions.list(TransactionFilter(**kw)))
+        txs = await storage.read(lambda uow: uow[TRANSACTIONS].list(TransactionFilter(**kw)))
         return [t.id for t in txs]
 
     by_hour = [t.id for t in made]
@@ -392,7 +380,7 @@ async def test_transaction_list_filters(storage: SqlStorage) -> None:
     assert await ids(limit=2) == [by_hour[4], by_hour[3]]
     assert await ids(limit=2, offset=2) == [by_hour[2], by_hour[1]]
     assert await ids(station_id="CP-2", active=True, id_token="TAG-1") == [by_hour[2]]
-    listed = await storage.read(lambda uow: uow.transactions.list(TransactionFilter(station_id="CP-2")))
+    listed = await storage.read(lambda uow: uow[TRANSACTIONS].list(TransactionFilter(station_id="CP-2")))
     assert listed[0] == made[3]
 
 
@@ -400,7 +388,7 @@ async def test_transaction_list_filters(storage: SqlStorage) -> None:
 
 
 async def test_meter_values_round_trip_and_idempotency(storage: SqlStorage) -> None:
-    tx = await storage.write(lambda uow: uow.transactions.create(a_new_transaction()))
+    tx = await storage.write(lambda uow: uow[TRANSACTIONS].create(a_new_transaction()))
     samples = [
         a_sample(context="Transaction.Begin", location="Outlet"),
         a_sample(
@@ -417,42 +405,42 @@ async def test_meter_values_round_trip_and_idempotency(storage: SqlStorage) -> N
         a_sample(timestamp=T0 + timedelta(minutes=2), value=1.75, unit="kWh"),
         a_sample(timestamp=T0 + timedelta(minutes=2), value=11.0, measurand="Power.Active.Import", unit=None),
     ]
-    added = await storage.write(lambda uow: uow.transactions.add_meter_values("CP-1", 1, tx.id, samples))
+    added = await storage.write(lambda uow: uow[TRANSACTIONS].add_meter_values("CP-1", 1, tx.id, samples))
     assert added == len(samples)
-    again = await storage.write(lambda uow: uow.transactions.add_meter_values("CP-1", 1, tx.id, samples))
+    again = await storage.write(lambda uow: uow[TRANSACTIONS].add_meter_values("CP-1", 1, tx.id, samples))
     assert again == 0
     doubled = await storage.write(
-        lambda uow: uow.transactions.add_meter_values("CP-1", 1, tx.id, [samples[0], samples[0]])
+        lambda uow: uow[TRANSACTIONS].add_meter_values("CP-1", 1, tx.id, [samples[0], samples[0]])
     )
     assert doubled == 0
-    assert await storage.write(lambda uow: uow.transactions.add_meter_values("CP-1", 1, tx.id, [])) == 0
+    assert await storage.write(lambda uow: uow[TRANSACTIONS].add_meter_values("CP-1", 1, tx.id, [])) == 0
 
-    stored = await storage.read(lambda uow: uow.transactions.meter_values(tx.id))
+    stored = await storage.read(lambda uow: uow[TRANSACTIONS].meter_values(tx.id))
     key = lambda v: (v.timestamp, v.measurand, v.phase or "")  # noqa: E731
     assert sorted(stored, key=key) == sorted(samples, key=key)
     assert all(v.timestamp.tzinfo == UTC for v in stored)
 
     # Without a transaction, and on another EVSE, the same samples are new rows.
-    assert await storage.write(lambda uow: uow.transactions.add_meter_values("CP-1", 2, None, samples)) == 5
-    assert len(await storage.read(lambda uow: uow.transactions.meter_values(tx.id))) == len(samples)
+    assert await storage.write(lambda uow: uow[TRANSACTIONS].add_meter_values("CP-1", 2, None, samples)) == 5
+    assert len(await storage.read(lambda uow: uow[TRANSACTIONS].meter_values(tx.id))) == len(samples)
 
 
 async def test_energy_register_bounds_in_wh(storage: SqlStorage) -> None:
-    tx = await storage.write(lambda uow: uow.transactions.create(a_new_transaction()))
-    other = await storage.write(lambda uow: uow.transactions.create(a_new_transaction(evse_id=2)))
-    assert await storage.read(lambda uow: uow.transactions.energy_register_bounds(tx.id)) is None
+    tx = await storage.write(lambda uow: uow[TRANSACTIONS].create(a_new_transaction()))
+    other = await storage.write(lambda uow: uow[TRANSACTIONS].create(a_new_transaction(evse_id=2)))
+    assert await storage.read(lambda uow: uow[TRANSACTIONS].energy_register_bounds(tx.id)) is None
     samples = [
         a_sample(value=1200.0, unit="Wh"),
         a_sample(timestamp=T0 + timedelta(minutes=1), value=2.5, unit="kWh"),
         a_sample(timestamp=T0 + timedelta(minutes=2), value=1900.0, unit=None),
         a_sample(timestamp=T0 + timedelta(minutes=3), value=99.0, measurand="Power.Active.Import", unit="kW"),
     ]
-    await storage.write(lambda uow: uow.transactions.add_meter_values("CP-1", 1, tx.id, samples))
+    await storage.write(lambda uow: uow[TRANSACTIONS].add_meter_values("CP-1", 1, tx.id, samples))
     await storage.write(
-        lambda uow: uow.transactions.add_meter_values("CP-1", 2, other.id, [a_sample(value=9.0, unit="kWh")])
+        lambda uow: uow[TRANSACTIONS].add_meter_values("CP-1", 2, other.id, [a_sample(value=9.0, unit="kWh")])
     )
-    assert await storage.read(lambda uow: uow.transactions.energy_register_bounds(tx.id)) == (1200.0, 2500.0)
-    assert await storage.read(lambda uow: uow.transactions.energy_register_bounds(other.id)) == (
+    assert await storage.read(lambda uow: uow[TRANSACTIONS].energy_register_bounds(tx.id)) == (1200.0, 2500.0)
+    assert await storage.read(lambda uow: uow[TRANSACTIONS].energy_register_bounds(other.id)) == (
         9000.0,
         9000.0,
     )
@@ -462,14 +450,14 @@ async def test_energy_register_bounds_in_wh(storage: SqlStorage) -> None:
 
 
 async def test_reviews(storage: SqlStorage) -> None:
-    await storage.write(lambda uow: uow.reviews.add("CP-1", ReviewKind.UNKNOWN_TRANSACTION, {"transactionId": 7}))
-    await storage.write(lambda uow: uow.reviews.add("CP-2", ReviewKind.FOREIGN_TRANSACTION, {"n": [1, "x"]}))
-    everything = await storage.read(lambda uow: uow.reviews.list())
+    await storage.write(lambda uow: uow[REVIEW_ITEMS].add("CP-1", ReviewKind.UNKNOWN_TRANSACTION, {"transactionId": 7}))
+    await storage.write(lambda uow: uow[REVIEW_ITEMS].add("CP-2", ReviewKind.FOREIGN_TRANSACTION, {"n": [1, "x"]}))
+    everything = await storage.read(lambda uow: uow[REVIEW_ITEMS].list())
     assert [(r.station_id, r.kind) for r in everything] == [
         ("CP-1", ReviewKind.UNKNOWN_TRANSACTION),
         ("CP-2", ReviewKind.FOREIGN_TRANSACTION),
     ]
-    mine = await storage.read(lambda uow: uow.reviews.list("CP-2"))
+    mine = await storage.read(lambda uow: uow[REVIEW_ITEMS].list("CP-2"))
     assert len(mine) == 1 and mine[0].detail == {"n": [1, "x"]}
     assert mine[0].created_at.tzinfo == UTC and mine[0].id > 0
 
@@ -477,12 +465,12 @@ async def test_reviews(storage: SqlStorage) -> None:
 async def test_review_pages_are_newest_first_and_filtered(storage: SqlStorage) -> None:
     for n in range(5):
         kind = ReviewKind.UNKNOWN_TRANSACTION if n % 2 else ReviewKind.FOREIGN_TRANSACTION
-        await storage.write(lambda uow, n=n, kind=kind: uow.reviews.add(f"CP-{n % 2}", kind, {"n": n}))
-    page = await storage.read(lambda uow: uow.reviews.page(None, None, 2, 1))
+        await storage.write(lambda uow, n=n, kind=kind: uow[REVIEW_ITEMS].add(f"CP-{n % 2}", kind, {"n": n}))
+    page = await storage.read(lambda uow: uow[REVIEW_ITEMS].page(None, None, 2, 1))
     assert [r.detail["n"] for r in page] == [3, 2]
-    unknown = await storage.read(lambda uow: uow.reviews.page("CP-1", ReviewKind.UNKNOWN_TRANSACTION, 10, 0))
+    unknown = await storage.read(lambda uow: uow[REVIEW_ITEMS].page("CP-1", ReviewKind.UNKNOWN_TRANSACTION, 10, 0))
     assert [r.detail["n"] for r in unknown] == [3, 1]
-    assert await storage.read(lambda uow: uow.reviews.page("CP-0", ReviewKind.UNKNOWN_TRANSACTION, 10, 0)) == []
+    assert await storage.read(lambda uow: uow[REVIEW_ITEMS].page("CP-0", ReviewKind.UNKNOWN_TRANSACTION, 10, 0)) == []
 
 
 async def test_events_are_stored_once(storage: SqlStorage) -> None:
@@ -490,70 +478,70 @@ async def test_events_are_stored_once(storage: SqlStorage) -> None:
         an_event(cleared=True, tech_code="E1", tech_info="hot"),
         an_event(event_id=2, timestamp=T0 + timedelta(seconds=5), raw={"eventId": 2, "x": {"y": 1}}),
     ]
-    await storage.write(lambda uow: uow.events.add(events))
-    await storage.write(lambda uow: uow.events.add(events))
-    await storage.write(lambda uow: uow.events.add([]))
-    await storage.write(lambda uow: uow.events.add([an_event(station_id="CP-2")]))
-    stored = await storage.read(lambda uow: uow.events.list("CP-1"))
+    await storage.write(lambda uow: uow[STATION_EVENTS].add(events))
+    await storage.write(lambda uow: uow[STATION_EVENTS].add(events))
+    await storage.write(lambda uow: uow[STATION_EVENTS].add([]))
+    await storage.write(lambda uow: uow[STATION_EVENTS].add([an_event(station_id="CP-2")]))
+    stored = await storage.read(lambda uow: uow[STATION_EVENTS].list("CP-1"))
     assert stored == events[::-1]  # newest first
-    assert await storage.read(lambda uow: uow.events.list("CP-1", limit=1)) == [events[1]]
+    assert await storage.read(lambda uow: uow[STATION_EVENTS].list("CP-1", limit=1)) == [events[1]]
 
 
 async def test_api_keys(storage: SqlStorage) -> None:
-    assert await storage.read(lambda uow: uow.api_keys.count()) == 0
-    key = await storage.write(lambda uow: uow.api_keys.add("ci", "admin", "hash-1"))
+    assert await storage.read(lambda uow: uow[API_KEYS].count()) == 0
+    key = await storage.write(lambda uow: uow[API_KEYS].add("ci", "admin", "hash-1"))
     assert (key.name, key.role) == ("ci", "admin") and key.created_at.tzinfo == UTC
-    assert await storage.read(lambda uow: uow.api_keys.find("hash-1")) == key
-    assert await storage.read(lambda uow: uow.api_keys.find("hash-2")) is None
-    await storage.write(lambda uow: uow.api_keys.add("ops", "operator", "hash-2"))
-    assert await storage.read(lambda uow: uow.api_keys.count()) == 2
+    assert await storage.read(lambda uow: uow[API_KEYS].find("hash-1")) == key
+    assert await storage.read(lambda uow: uow[API_KEYS].find("hash-2")) is None
+    await storage.write(lambda uow: uow[API_KEYS].add("ops", "operator", "hash-2"))
+    assert await storage.read(lambda uow: uow[API_KEYS].count()) == 2
     with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
-        await storage.write(lambda uow: uow.api_keys.add("again", "admin", "hash-1"))
+        await storage.write(lambda uow: uow[API_KEYS].add("again", "admin", "hash-1"))
 
 
 # -- group commit ---------------------------------------------------------------------------------
 
 
 async def test_many_concurrent_writes_all_commit(database_url: str) -> None:
-    storage = await SqlStorage.open(database_url, max_batch=64)
+    storage = await open_storage(database_url, max_batch=64)
     try:
         results = await asyncio.gather(*(storage.write(adding_token(f"TAG-{i:03d}")) for i in range(200)))
         assert [t.id_token for t in results] == [f"TAG-{i:03d}" for i in range(200)]
     finally:
         await storage.close()
-    reopened = await SqlStorage.open(database_url)
+    reopened = await open_storage(database_url)
     try:
-        tokens = await reopened.read(lambda uow: uow.id_tokens.list(limit=1000))
+        tokens = await reopened.read(lambda uow: uow[ID_TOKENS].list(limit=1000))
     finally:
         await reopened.close()
     assert len(tokens) == 200
 
 
 async def test_a_failing_operation_fails_alone(storage: SqlStorage) -> None:
-    await storage.write(lambda uow: uow.id_tokens.add(IdToken("TAKEN")))
+    await storage.write(lambda uow: uow[ID_TOKENS].add(IdToken("TAKEN")))
 
     async def boom(uow: UnitOfWork) -> None:
-        await uow.id_tokens.add(IdToken("ROLLED-BACK"))
+        await uow[ID_TOKENS].add(IdToken("ROLLED-BACK"))
         raise RuntimeError("domain says no")
 
     writes: list[Awaitable[Any]] = []
     for i in range(20):
         writes.append(storage.write(adding_token(f"OK-{i}")))
         if i == 5:
-            writes.append(storage.write(lambda uow: uow.id_tokens.add(IdToken("TAKEN"))))
+            writes.append(storage.write(lambda uow: uow[ID_TOKENS].add(IdToken("TAKEN"))))
         if i == 10:
             writes.append(storage.write(boom))
     outcomes = await asyncio.gather(*writes, return_exceptions=True)
     failures = [o for o in outcomes if isinstance(o, BaseException)]
     assert len(failures) == 2
     assert any(isinstance(f, RuntimeError) and "domain says no" in str(f) for f in failures)
-    tokens = {t.id_token for t in await storage.read(lambda uow: uow.id_tokens.list(limit=100))}
+    tokens = {t.id_token for t in await storage.read(lambda uow: uow[ID_TOKENS].list(limit=100))}
     assert tokens == {"TAKEN"} | {f"OK-{i}" for i in range(20)}
 
 
 async def test_write_returns_only_after_commit(database_url: str) -> None:
-    writer = await SqlStorage.open(database_url)
-    observer = await SqlStorage.open(database_url)
+    writer = await open_storage(database_url)
+    observer = await open_storage(database_url)
     try:
         for i in range(20):
             await writer.write(adding_token(f"TAG-{i}"))
@@ -565,14 +553,14 @@ async def test_write_returns_only_after_commit(database_url: str) -> None:
 
 
 async def test_close_finishes_queued_writes(database_url: str) -> None:
-    storage = await SqlStorage.open(database_url)
+    storage = await open_storage(database_url)
     pending = [asyncio.ensure_future(storage.write(adding_key(f"k{i}", f"h{i}"))) for i in range(30)]
     await asyncio.sleep(0)
     await storage.close()
     assert all(p.done() and p.exception() is None for p in pending)
-    reopened = await SqlStorage.open(database_url)
+    reopened = await open_storage(database_url)
     try:
-        assert await reopened.read(lambda uow: uow.api_keys.count()) == 30
+        assert await reopened.read(lambda uow: uow[API_KEYS].count()) == 30
     finally:
         await reopened.close()
 
@@ -589,21 +577,21 @@ async def test_upgrade_an_empty_database(backend: str, tmp_path: Path) -> None:
         assert not await asyncio.to_thread(is_empty, url)
         assert await asyncio.to_thread(current_revision, url) == head_revision()
         await asyncio.to_thread(upgrade, url)  # already at head: nothing to do
-        storage = await SqlStorage.open(url)
+        storage = await open_storage(url)
         try:
-            await storage.write(lambda uow: uow.stations.create_if_absent("CP-1", Registration.ACCEPTED))
-            assert [s.id for s in await storage.read(lambda uow: uow.stations.list())] == ["CP-1"]
+            await storage.write(lambda uow: uow[STATIONS].create_if_absent("CP-1", Registration.ACCEPTED))
+            assert [s.id for s in await storage.read(lambda uow: uow[STATIONS].list())] == ["CP-1"]
         finally:
             await storage.close()
 
 
 async def test_read_does_not_persist_writes(storage: SqlStorage) -> None:
     async def sneaky(uow: UnitOfWork) -> None:
-        await uow.api_keys.add("sneaky", "admin", "h")
+        await uow[API_KEYS].add("sneaky", "admin", "h")
 
     if storage.dialect_name == "postgresql":
         with pytest.raises(Exception, match="read-only"):
             await storage.read(sneaky)
     else:
         await storage.read(sneaky)  # SQLite: rolled back when the read ends
-    assert await storage.read(lambda uow: uow.api_keys.count()) == 0
+    assert await storage.read(lambda uow: uow[API_KEYS].count()) == 0

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from voltline.domain.models import Registration, Station
-from voltline.storage.ports import BootRecord, Storage, UnitOfWork
+from voltline.areas.stations.model import Registration, Station
+from voltline.areas.stations.ports import STATIONS, BootRecord
+from voltline.kernel.storage import Storage, UnitOfWork
 from voltline.storage.sql import SqlStorage
 
 BOOT = BootRecord("Acme", "X1", "SN-1", "1.0", "PowerUp", "ocpp1.6", datetime(2025, 3, 1, tzinfo=UTC))
@@ -13,14 +14,14 @@ BOOT = BootRecord("Acme", "X1", "SN-1", "1.0", "PowerUp", "ocpp1.6", datetime(20
 
 async def upsert(storage: Storage, stations: list[Station], *, update_existing: bool = True) -> int:
     async def op(uow: UnitOfWork) -> int:
-        return await uow.stations.upsert_many(stations, update_existing=update_existing)
+        return await uow[STATIONS].upsert_many(stations, update_existing=update_existing)
 
     return await storage.write(op)
 
 
 async def stored(storage: Storage) -> dict[str, Station]:
     async def op(uow: UnitOfWork) -> list[Station]:
-        return await uow.stations.list()
+        return await uow[STATIONS].list()
 
     return {station.id: station for station in await storage.read(op)}
 
@@ -42,7 +43,7 @@ async def test_updates_operator_fields_only_and_keeps_a_password_not_given(stora
     await upsert(storage, [Station(id="A", password_hash="old-a"), Station(id="B", password_hash="old-b")])
 
     async def boot(uow: UnitOfWork) -> None:
-        await uow.stations.record_boot("A", BOOT)
+        await uow[STATIONS].record_boot("A", BOOT)
 
     await storage.write(boot)
 

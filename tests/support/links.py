@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from voltline.domain.commands import CommandResult, RemoteStart, RemoteStop
+from voltline.areas.remote_control.commands import RemoteStart, RemoteStop
+from voltline.kernel.commands import CommandResult
 
 
 class NoStations:

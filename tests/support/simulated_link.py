@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from voltline.domain.commands import Command, CommandResult
-from voltline.domain.configuration import ConfigurationService
-from voltline.domain.errors import StationRejectedCall, StationTimeout
+from tests.support.wiring import ENCODERS
+from voltline.areas.configuration.ocpp.v201_reports import report_variables
+from voltline.areas.configuration.service import ConfigurationService
+from voltline.kernel.commands import Command, CommandResult
+from voltline.kernel.errors import StationRejectedCall, StationTimeout
 from voltline.ocppj import OcppError, OcppVersion, error_code, shared_registry
-from voltline.protocol.v201.reports import report_variables
-from voltline.protocol.versions import ADAPTERS
 from voltline.simulator import SimulatedStation
 from voltline.simulator.device_model import DeviceModelHandler
 
@@ -44,7 +44,7 @@ class SimulatedLink:
 
     async def send(self, station_id: str, command: Command) -> CommandResult:
         station, handler = self.stations[station_id]
-        call = ADAPTERS[station.version].encode(command)
+        call = ENCODERS[station.version].encode(command)
         shared_registry().validate_request(station.version, call.action, call.payload)
         if self.time_out_after is not None:
             if self.time_out_after <= 0:

@@ -1,5 +1,1 @@
-"""Operator REST API (FastAPI): `create_api(services)` builds the application."""
-
-from voltline.api.app import create_api
-
-__all__ = ["create_api"]
+"""Operator REST API (FastAPI): `voltline.api.app.create_api(services, routers)` builds the application."""

@@ -1,37 +1,24 @@
 """The operator REST API application.
 
-`create_api(services)` builds a FastAPI app around the domain services; it holds no other state, so the
+`create_api(services, routers)` builds a FastAPI app around the areas' services and API routers (the
+composition root collects both from the area list); it holds no other state, so the
 composition root (voltline/app.py) can mount it next to the station gateway or run it on its own.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from voltline.api import (
-    api_keys,
-    audit,
-    commands,
-    configuration,
-    events,
-    id_tokens,
-    local_lists,
-    messages,
-    mfa,
-    reviews,
-    sessions,
-    stations,
-    transactions,
-    users,
-)
-from voltline.api.audit_trail import AuditTrail
 from voltline.api.auth import ACCESS_RESPONSES, require_access
 from voltline.api.errors import error_responses, install_error_handlers
 from voltline.api.schemas import HealthBody
-from voltline.domain.services import Services
+from voltline.areas.audit.service import AuditService
+from voltline.areas.audit.trail import AuditTrail
+from voltline.kernel.services import ServiceRegistry
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +34,7 @@ Errors are JSON objects with a `detail` message.
 """
 
 
-def create_api(services: Services) -> FastAPI:
+def create_api(services: ServiceRegistry, routers: Sequence[APIRouter]) -> FastAPI:
     app = FastAPI(
         title="Voltline API",
         version="1",
@@ -59,7 +46,7 @@ def create_api(services: Services) -> FastAPI:
     app.state.services = services
     install_error_handlers(app)
     app.add_exception_handler(Exception, _internal_error)
-    app.add_middleware(AuditTrail, audit=services.audit, prefix=API_PREFIX)
+    app.add_middleware(AuditTrail, audit=services[AuditService], prefix=API_PREFIX)
 
     @app.get("/health", summary="Liveness check", tags=["health"], response_model=HealthBody)
     async def health() -> HealthBody:
@@ -70,21 +57,8 @@ def create_api(services: Services) -> FastAPI:
         dependencies=[Depends(require_access)],
         responses={**error_responses(401), **ACCESS_RESPONSES},
     )
-    v1.include_router(sessions.router)
-    v1.include_router(mfa.router)
-    v1.include_router(users.router)
-    v1.include_router(api_keys.router)
-    v1.include_router(audit.router)
-    v1.include_router(stations.router)
-    v1.include_router(commands.router)
-    v1.include_router(id_tokens.router)
-    v1.include_router(transactions.router)
-    v1.include_router(reviews.router)
-    v1.include_router(configuration.stations_router)
-    v1.include_router(configuration.templates_router)
-    v1.include_router(local_lists.router)
-    v1.include_router(events.router)
-    v1.include_router(messages.router)
+    for router in routers:
+        v1.include_router(router)
     app.include_router(v1)
     return app
 

@@ -20,11 +20,12 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from voltline.api.audit_trail import audit_note
+from voltline.api.deps import Provided
 from voltline.api.schemas import ErrorBody
-from voltline.domain.account_records import Principal, Role
-from voltline.domain.actors import current_actor
-from voltline.domain.services import Services
+from voltline.areas.access.login import LoginService
+from voltline.areas.access.model import Principal, Role
+from voltline.areas.audit.trail import audit_note
+from voltline.kernel.actors import current_actor
 
 V1_PREFIX = "/api/v1"
 
@@ -51,14 +52,6 @@ ACCESS_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def get_services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
-
-
-ServicesDep = Annotated[Services, Depends(get_services)]
-
-
 def route_template(request: Request) -> str:
     """The matched route's path template relative to /api/v1, e.g. "/stations/{station_id}"."""
     route = request.scope.get("route")
@@ -81,7 +74,7 @@ def _unauthorized(detail: str) -> HTTPException:
 
 async def require_access(
     request: Request,
-    services: ServicesDep,
+    login_service: Annotated[LoginService, Provided(LoginService)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal | None:
     template = route_template(request)
@@ -94,7 +87,7 @@ async def require_access(
     token = credentials.credentials.strip()
     if not token or len(token) > MAX_TOKEN_LENGTH:
         raise _unauthorized("invalid bearer token")
-    principal = await services.logins.authenticate(token)
+    principal = await login_service.authenticate(token)
     if principal is None:
         raise _unauthorized("invalid or expired bearer token")
     request.state.principal = principal

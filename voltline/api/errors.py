@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from voltline.api.schemas import ErrorBody, StationCallErrorBody
-from voltline.domain.errors import (
+from voltline.kernel.errors import (
     Conflict,
     DomainError,
     InvalidRequest,

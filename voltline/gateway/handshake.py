@@ -7,7 +7,7 @@ import base64
 import binascii
 from collections.abc import Sequence
 
-from voltline.domain.identifiers import is_valid_station_id
+from voltline.kernel.identifiers import is_valid_station_id
 from voltline.ocppj import OcppVersion
 
 MAX_AUTHORIZATION_HEADER = 512

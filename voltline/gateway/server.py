@@ -32,8 +32,8 @@ from picows import (
 )
 from picows.picows import WSProtocol  # type: ignore[attr-defined]  # public in picows, missing from its stub
 
-from voltline.domain.admission import AdmissionService, Admitted, Refusal
-from voltline.domain.stations import StationService
+from voltline.areas.stations.admission import AdmissionService, Admitted, Refusal
+from voltline.areas.stations.service import StationService
 from voltline.gateway.connection import SocketLimits, StationSocket
 from voltline.gateway.handshake import (
     MAX_REQUEST_HEAD,

@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from voltline.domain.commands import Command
-from voltline.domain.errors import InvalidRequest
+from voltline.kernel.commands import Command
+from voltline.kernel.errors import InvalidRequest
 
 Payload = dict[str, Any]
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
-from voltline.domain.commands import Command, CommandResult
-from voltline.domain.errors import InvalidRequest, StationOffline, StationRejectedCall, StationTimeout
+from voltline.kernel.commands import Command, CommandResult
+from voltline.kernel.errors import InvalidRequest, StationOffline, StationRejectedCall, StationTimeout
+from voltline.kernel.versions import OcppVersion
 from voltline.ocppj import (
     CallErrorReceived,
     CallQueueFull,
@@ -15,7 +17,7 @@ from voltline.ocppj import (
     SchemaRegistry,
     SessionClosed,
 )
-from voltline.protocol.versions import ADAPTERS
+from voltline.protocol.versions import VersionEncoders
 
 
 class SessionLookup(Protocol):
@@ -23,11 +25,14 @@ class SessionLookup(Protocol):
 
 
 class SessionLink:
-    """Implements `voltline.domain.commands.StationLink` for stations connected to this process."""
+    """Implements `voltline.kernel.commands.StationLink` for stations connected to this process."""
 
-    def __init__(self, sessions: SessionLookup, schemas: SchemaRegistry) -> None:
+    def __init__(
+        self, sessions: SessionLookup, schemas: SchemaRegistry, encoders: Mapping[OcppVersion, VersionEncoders]
+    ) -> None:
         self._sessions = sessions
         self._schemas = schemas
+        self._encoders = encoders
 
     def is_online(self, station_id: str) -> bool:
         return self._sessions.session(station_id) is not None
@@ -38,7 +43,7 @@ class SessionLink:
 
     async def send(self, station_id: str, command: Command) -> CommandResult:
         session = self._require(station_id)
-        call = ADAPTERS[session.version].encode(command)
+        call = self._encoders[session.version].encode(command)
         response = await self._call(session, station_id, call.action, call.payload)
         value = call.decode(response) if call.decode is not None else None
         return CommandResult(str(response.get("status", "")), response, value)

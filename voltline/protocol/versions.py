@@ -1,58 +1,39 @@
-"""Each supported OCPP version's route table and command encoders, in one place.
+"""One OCPP version's route table and command encoders, assembled from the areas' parts.
 
-A functional area adds its encoder table to the `merge_tables` call of each version it supports.
+The protocol layer does not know the areas: the composition root hands each version's parts over (every
+area's routes, bound to its services, and its encoder table), and this module merges them, refusing an
+action or a command type that two areas claim.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from voltline.domain.commands import Command
-from voltline.ocppj import OcppVersion
-from voltline.protocol.commands import Encoder, OutboundCall, encode_with, merge_tables
-from voltline.protocol.dispatcher import RouteTable
-from voltline.protocol.v16 import commands as v16_commands
-from voltline.protocol.v16 import configuration as v16_configuration
-from voltline.protocol.v16 import local_lists as v16_local_lists
-from voltline.protocol.v16 import remote_control as v16_remote_control
-from voltline.protocol.v16.routes import ROUTES as V16_ROUTES
-from voltline.protocol.v201 import commands as v201_commands
-from voltline.protocol.v201 import configuration as v201_configuration
-from voltline.protocol.v201 import local_lists as v201_local_lists
-from voltline.protocol.v201 import remote_control as v201_remote_control
-from voltline.protocol.v201.routes import ROUTES as V201_ROUTES
+from voltline.kernel.commands import Command
+from voltline.kernel.versions import OcppVersion
+from voltline.protocol.commands import Encoder, EncoderTable, OutboundCall, encode_with, merge_tables
+from voltline.protocol.dispatcher import Handler, RouteTable
 
 
 @dataclass(slots=True, frozen=True)
-class VersionAdapter:
+class VersionEncoders:
     version: OcppVersion
-    routes: RouteTable
     encoders: Mapping[type[Command], Encoder]
 
     def encode(self, command: Command) -> OutboundCall:
         return encode_with(self.encoders, command, self.version.value.removeprefix("ocpp"))
 
 
-ADAPTERS: dict[OcppVersion, VersionAdapter] = {
-    OcppVersion.V16: VersionAdapter(
-        OcppVersion.V16,
-        V16_ROUTES,
-        merge_tables(
-            v16_commands.ENCODERS,
-            v16_configuration.ENCODERS,
-            v16_local_lists.ENCODERS,
-            v16_remote_control.ENCODERS,
-        ),
-    ),
-    OcppVersion.V201: VersionAdapter(
-        OcppVersion.V201,
-        V201_ROUTES,
-        merge_tables(
-            v201_commands.ENCODERS,
-            v201_configuration.ENCODERS,
-            v201_local_lists.ENCODERS,
-            v201_remote_control.ENCODERS,
-        ),
-    ),
-}
+def merge_routes(tables: Iterable[RouteTable]) -> dict[str, Handler]:
+    merged: dict[str, Handler] = {}
+    for table in tables:
+        for action, handler in table.items():
+            if action in merged:
+                raise ValueError(f"two handlers for {action}")
+            merged[action] = handler
+    return merged
+
+
+def version_encoders(version: OcppVersion, tables: Iterable[EncoderTable]) -> VersionEncoders:
+    return VersionEncoders(version, merge_tables(*tables))

@@ -1,4 +1,4 @@
-"""SQL storage (SQLite, PostgreSQL) behind the ports of `voltline.storage.ports`."""
+"""SQL storage (SQLite, PostgreSQL) behind the ports of `voltline.kernel.storage`."""
 
 from voltline.storage.sql.storage import SqlStorage, StorageClosedError
 from voltline.storage.sql.unit_of_work import SqlUnitOfWork

@@ -14,6 +14,7 @@ from pathlib import PurePath
 from voltline.storage.sql import migrate
 from voltline.storage.sql.engine import normalize_url
 from voltline.storage.sql.storage import SqlStorage
+from voltline.storage.sql.unit_of_work import RepositoryFactories
 
 
 def default_message_log_url(database_url: str) -> str:
@@ -33,7 +34,9 @@ def prepare_message_log_database(url: str, database_url: str) -> None:
         migrate.upgrade(url)
 
 
-async def open_message_store(url: str, database_url: str, *, max_batch: int = 512) -> SqlStorage | None:
+async def open_message_store(
+    url: str, database_url: str, repositories: RepositoryFactories, *, max_batch: int = 512
+) -> SqlStorage | None:
     """The message log's own storage; None when it is the main SQLite file itself (then the main storage
     is used: a second writer on one SQLite file would only wait for the first)."""
     same = normalize_url(url) == normalize_url(database_url)
@@ -41,5 +44,5 @@ async def open_message_store(url: str, database_url: str, *, max_batch: int = 51
         if same:
             return None
         # A file that holds only diagnostics: NORMAL is durable enough and halves the fsyncs.
-        return await SqlStorage.open(url, max_batch=max_batch, sqlite_synchronous="NORMAL")
-    return await SqlStorage.open(url, max_batch=max_batch)
+        return await SqlStorage.open(url, repositories, max_batch=max_batch, sqlite_synchronous="NORMAL")
+    return await SqlStorage.open(url, repositories, max_batch=max_batch)

@@ -19,9 +19,9 @@ from typing import Any, Generic, Self, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from voltline.storage.ports import BulkOperation, Operation
+from voltline.kernel.storage import BulkOperation, Operation
 from voltline.storage.sql.engine import WRITE_TRANSACTION, make_engine
-from voltline.storage.sql.unit_of_work import SqlUnitOfWork
+from voltline.storage.sql.unit_of_work import RepositoryFactories, SqlUnitOfWork
 
 T = TypeVar("T")
 I = TypeVar("I")  # noqa: E741 - a bulk item
@@ -50,12 +50,13 @@ _Entry = _Write[Any] | _Bulk
 
 
 class SqlStorage:
-    """Implements `voltline.storage.ports.Storage`."""
+    """Implements `voltline.kernel.storage.Storage`."""
 
-    def __init__(self, engine: AsyncEngine, *, max_batch: int = 512) -> None:
+    def __init__(self, engine: AsyncEngine, repositories: RepositoryFactories, *, max_batch: int = 512) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self.engine = engine
+        self._repositories = repositories
         self.dialect_name: str = engine.dialect.name
         self._max_batch = max_batch
         self._sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
@@ -73,6 +74,7 @@ class SqlStorage:
     async def open(
         cls,
         url: str,
+        repositories: RepositoryFactories,
         *,
         max_batch: int = 512,
         sqlite_synchronous: str = "FULL",
@@ -80,9 +82,11 @@ class SqlStorage:
     ) -> Self:
         """Connect to `url` (see `voltline.storage.sql.engine` for the accepted URLs).
 
-        The schema must already be migrated (`voltline.storage.sql.migrate.upgrade`). `connect_args`
-        go to the driver as they are; a PostgreSQL schema is best chosen in the URL itself with
-        ``?options=-csearch_path%3D<schema>`` so that migrations see the same one.
+        `repositories` are the factories of the repositories units of work hand out (the areas' own, as the
+        composition root collects them). The schema must already be migrated
+        (`voltline.storage.sql.migrate.upgrade`). `connect_args` go to the driver as they are; a PostgreSQL
+        schema is best chosen in the URL itself with ``?options=-csearch_path%3D<schema>``
+        so that migrations see the same one.
         """
         engine = make_engine(url, connect_args=connect_args, sqlite_synchronous=sqlite_synchronous)
         try:
@@ -91,7 +95,7 @@ class SqlStorage:
         except BaseException:
             await engine.dispose()
             raise
-        return cls(engine, max_batch=max_batch)
+        return cls(engine, repositories, max_batch=max_batch)
 
     async def write(self, op: Operation[T]) -> T:
         if self._closing or self._writer.done():
@@ -111,7 +115,7 @@ class SqlStorage:
         async with self._sessions() as session:
             if self._read_options:
                 await session.connection(execution_options=self._read_options)
-            return await op(SqlUnitOfWork(session, self.dialect_name))
+            return await op(SqlUnitOfWork(session, self.dialect_name, self._repositories))
 
     async def close(self) -> None:
         if not self._closing:
@@ -174,7 +178,7 @@ class SqlStorage:
         async with self._sessions() as session:
             # SQLite: BEGIN IMMEDIATE, the write lock up front (see engine.py).
             await session.connection(execution_options={WRITE_TRANSACTION: True})
-            uow = SqlUnitOfWork(session, self.dialect_name)
+            uow = SqlUnitOfWork(session, self.dialect_name, self._repositories)
             results: list[Any] = [None] * len(entries)
             groups: dict[int, tuple[BulkOperation[Any, Any], list[int]]] = {}
             for index, entry in enumerate(entries):

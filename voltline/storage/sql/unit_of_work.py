@@ -1,115 +1,41 @@
-"""The repositories of one database transaction."""
+"""The repositories of one database transaction, made on first use from the factories the areas register."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from voltline.storage.sql.accounts import (
-    SqlApiKeyRepository,
-    SqlAuditRepository,
-    SqlRecoveryCodeRepository,
-    SqlSessionRepository,
-    SqlUserRepository,
-)
-from voltline.storage.sql.device_model import SqlDeviceModelRepository, SqlTemplateRepository
-from voltline.storage.sql.id_tokens import SqlIdTokenRepository
-from voltline.storage.sql.local_lists import SqlLocalListRepository
-from voltline.storage.sql.message_log import SqlMessageLogRepository
-from voltline.storage.sql.records import SqlEventRepository, SqlReviewRepository
-from voltline.storage.sql.stations import SqlStationRepository
-from voltline.storage.sql.transactions import SqlTransactionRepository
+from voltline.kernel.storage import RepositoryKey, UnknownRepositoryError
+
+R = TypeVar("R")
+
+# (session, dialect name) -> repository; an area's sql module provides one per repository it owns.
+RepositoryFactory = Callable[[AsyncSession, str], Any]
+RepositoryFactories = Mapping[RepositoryKey[Any], RepositoryFactory]
 
 
 class SqlUnitOfWork:
-    """Implements `voltline.storage.ports.UnitOfWork` over one `AsyncSession` (one transaction)."""
+    """Implements `voltline.kernel.storage.UnitOfWork` over one `AsyncSession` (one transaction).
 
-    __slots__ = (
-        "_api_keys",
-        "_audit",
-        "_config_templates",
-        "_device_model",
-        "_events",
-        "_id_tokens",
-        "_local_lists",
-        "_message_log",
-        "_recovery_codes",
-        "_reviews",
-        "_sessions",
-        "_stations",
-        "_transactions",
-        "_users",
-        "session",
-    )
+    A repository is built the first time the unit of work is asked for it: a commit group of heartbeats
+    builds the station repository and nothing else.
+    """
 
-    def __init__(self, session: AsyncSession, dialect_name: str) -> None:
+    __slots__ = ("_dialect_name", "_factories", "_made", "session")
+
+    def __init__(self, session: AsyncSession, dialect_name: str, factories: RepositoryFactories) -> None:
         self.session = session
-        self._stations = SqlStationRepository(session, dialect_name)
-        self._id_tokens = SqlIdTokenRepository(session)
-        self._transactions = SqlTransactionRepository(session, dialect_name)
-        self._reviews = SqlReviewRepository(session)
-        self._events = SqlEventRepository(session, dialect_name)
-        self._api_keys = SqlApiKeyRepository(session)
-        self._users = SqlUserRepository(session)
-        self._sessions = SqlSessionRepository(session)
-        self._recovery_codes = SqlRecoveryCodeRepository(session)
-        self._audit = SqlAuditRepository(session)
-        self._message_log = SqlMessageLogRepository(session, dialect_name)
-        self._device_model = SqlDeviceModelRepository(session, dialect_name)
-        self._config_templates = SqlTemplateRepository(session, dialect_name)
-        self._local_lists = SqlLocalListRepository(session, dialect_name)
+        self._dialect_name = dialect_name
+        self._factories = factories
+        self._made: dict[RepositoryKey[Any], Any] = {}
 
-    @property
-    def stations(self) -> SqlStationRepository:
-        return self._stations
-
-    @property
-    def id_tokens(self) -> SqlIdTokenRepository:
-        return self._id_tokens
-
-    @property
-    def transactions(self) -> SqlTransactionRepository:
-        return self._transactions
-
-    @property
-    def reviews(self) -> SqlReviewRepository:
-        return self._reviews
-
-    @property
-    def events(self) -> SqlEventRepository:
-        return self._events
-
-    @property
-    def api_keys(self) -> SqlApiKeyRepository:
-        return self._api_keys
-
-    @property
-    def users(self) -> SqlUserRepository:
-        return self._users
-
-    @property
-    def sessions(self) -> SqlSessionRepository:
-        return self._sessions
-
-    @property
-    def recovery_codes(self) -> SqlRecoveryCodeRepository:
-        return self._recovery_codes
-
-    @property
-    def audit(self) -> SqlAuditRepository:
-        return self._audit
-
-    @property
-    def device_model(self) -> SqlDeviceModelRepository:
-        return self._device_model
-
-    @property
-    def config_templates(self) -> SqlTemplateRepository:
-        return self._config_templates
-
-    @property
-    def local_lists(self) -> SqlLocalListRepository:
-        return self._local_lists
-
-    @property
-    def message_log(self) -> SqlMessageLogRepository:
-        return self._message_log
+    def __getitem__(self, key: RepositoryKey[R], /) -> R:
+        made = self._made.get(key)
+        if made is None:
+            factory = self._factories.get(key)
+            if factory is None:
+                raise UnknownRepositoryError(f"no area registered the {key.name!r} repository with this storage")
+            made = self._made[key] = factory(self.session, self._dialect_name)
+        return cast(R, made)

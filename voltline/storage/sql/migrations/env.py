@@ -15,9 +15,9 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
+from voltline.storage.sql.base import UtcDateTime
 from voltline.storage.sql.engine import make_engine
 from voltline.storage.sql.schema import metadata
-from voltline.storage.sql.tables import UtcDateTime
 
 config = context.config
 target_metadata = metadata

@@ -1,0 +1,1 @@
+"""The functional areas, one package each; `catalog.py` lists them in build order."""

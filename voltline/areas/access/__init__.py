@@ -1,0 +1,1 @@
+"""The access area: see `manifest.py` for what it contributes."""

@@ -1,0 +1,1 @@
+"""The access area's API routers: sessions, MFA, users, API keys."""

@@ -1,0 +1,57 @@
+"""/api/v1/api-keys: keys for integrations, each with a role (admins only)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response, status
+
+from voltline.api.deps import Provided
+from voltline.api.errors import error_responses
+from voltline.areas.access.api_access import ApiAccessService
+from voltline.areas.access.schemas import ApiKeyBody, ApiKeyCreate, NewApiKeyBody
+
+router = APIRouter(prefix="/api-keys", tags=["api-keys"])
+
+KeyId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The key's id.")]
+
+
+@router.post(
+    "",
+    summary="Create an API key",
+    description="Returns the key once, in `token`; only its SHA-256 digest is stored, so it cannot be shown "
+    "again. Names are unique among keys that are not revoked.",
+    status_code=status.HTTP_201_CREATED,
+    response_model=NewApiKeyBody,
+    responses=error_responses(409, 422),
+)
+async def create_api_key(
+    body: ApiKeyCreate, api_access: Annotated[ApiAccessService, Provided(ApiAccessService)]
+) -> NewApiKeyBody:
+    created = await api_access.create(body.name, body.role)
+    return NewApiKeyBody(**ApiKeyBody.fields_of(created.key), token=created.token)
+
+
+@router.get(
+    "",
+    summary="List API keys",
+    description="Every key, revoked ones included; never the key itself or its digest.",
+    response_model=list[ApiKeyBody],
+)
+async def list_api_keys(api_access: Annotated[ApiAccessService, Provided(ApiAccessService)]) -> list[ApiKeyBody]:
+    return [ApiKeyBody.of(key) for key in await api_access.list()]
+
+
+@router.delete(
+    "/{key_id}",
+    summary="Revoke an API key",
+    description="The key is refused from the very next request. Revoking a revoked key changes nothing.",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=error_responses(404),
+)
+async def revoke_api_key(
+    key_id: KeyId, api_access: Annotated[ApiAccessService, Provided(ApiAccessService)]
+) -> Response:
+    await api_access.revoke(key_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

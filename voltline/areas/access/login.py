@@ -1,0 +1,257 @@
+"""Logins of people and the authentication of every API request.
+
+A login checks the password (argon2), then the second factor when the user has MFA (a TOTP code or an
+unused recovery code), and opens a session: a random token, returned once and stored as its SHA-256
+digest with an expiry. Failures are throttled per account and per client address (login_throttle.py);
+lockouts and their ends are logged as security events and written to the audit log.
+
+`authenticate` turns a bearer token into a `Principal`: a session's user, or an API key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from voltline.areas.access.accounts import normalise_username
+from voltline.areas.access.api_access import ApiAccessService
+from voltline.areas.access.login_throttle import LockoutEvent, LoginThrottle
+from voltline.areas.access.mfa import MfaService
+from voltline.areas.access.model import Principal, Role, UserSecrets
+from voltline.areas.access.passwords import MAX_PASSWORD_LENGTH, PasswordHashing
+from voltline.areas.access.ports import SESSIONS, USERS
+from voltline.areas.audit.service import AuditService
+from voltline.kernel.clock import utcnow
+from voltline.kernel.credentials import token_digest
+from voltline.kernel.errors import DomainError, InvalidRequest
+from voltline.kernel.storage import Storage, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+SESSION_PREFIX = "vls_"
+WRONG_CREDENTIALS = "wrong user name or password"
+
+
+@dataclass(slots=True, frozen=True)
+class LoginPolicy:
+    session_ttl: float = 8 * 3600.0
+    failures_per_account: int = 5
+    failures_per_address: int = 20
+    failure_window: float = 15 * 60.0
+    lockout: float = 15 * 60.0
+
+
+class LoginRefused(DomainError):
+    """Wrong password, missing or wrong second factor, or a disabled account (401).
+
+    `account` names the account when it exists (for the audit trail), else None."""
+
+    def __init__(self, message: str, account: str | None = None) -> None:
+        super().__init__(message)
+        self.account = account
+
+
+class LoginThrottled(DomainError):
+    """Too many failed logins for this account or from this address (429)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed logins: try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
+@dataclass(slots=True, frozen=True)
+class LoginResult:
+    token: str  # shown once
+    principal: Principal
+
+
+class LoginService:
+    def __init__(
+        self,
+        storage: Storage,
+        passwords: PasswordHashing,
+        mfa: MfaService,
+        api_access: ApiAccessService,
+        audit: AuditService,
+        policy: LoginPolicy,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._storage = storage
+        self._passwords = passwords
+        self._mfa = mfa
+        self._api_access = api_access
+        self._audit = audit
+        self.policy = policy
+        self._end_reports: set[asyncio.Task[None]] = set()
+        self.throttle = LoginThrottle(
+            failures_per_account=policy.failures_per_account,
+            failures_per_address=policy.failures_per_address,
+            window=policy.failure_window,
+            lockout=policy.lockout,
+            clock=monotonic,
+        )
+
+    async def login(
+        self,
+        username: str,
+        password: str,
+        *,
+        address: str,
+        otp: str | None = None,
+        recovery_code: str | None = None,
+    ) -> LoginResult:
+        account = username.strip().lower()[:64]
+        await self._report(self.throttle.ended())
+        wait = self.throttle.retry_after(account, address)
+        if wait is not None:
+            raise LoginThrottled(wait)
+        try:
+            name = normalise_username(username)
+        except InvalidRequest:
+            name = None
+        found = None
+        if name is not None:
+
+            async def find(uow: UnitOfWork) -> UserSecrets | None:
+                return await uow[USERS].secrets_by_username(name)
+
+            found = await self._storage.read(find)
+        # The password is checked (or a dummy, for unknown names) before anything else is revealed.
+        password_ok = len(password) <= MAX_PASSWORD_LENGTH and await self._passwords.verify(
+            found.password_hash if found else None, password
+        )
+        if found is None or not password_ok:
+            await self._failed(account, address)
+            raise LoginRefused(WRONG_CREDENTIALS, found.user.username if found else None)
+        user = found.user
+        if user.disabled:
+            await self._failed(account, address)
+            raise LoginRefused("this account is disabled", user.username)
+        if found.mfa_secret is not None:
+            reason = await self._second_factor(found, otp, recovery_code)
+            if reason is not None:
+                await self._failed(account, address)
+                raise LoginRefused(reason, user.username)
+        self.throttle.succeeded(account)
+        return await self._open_session(found, password)
+
+    async def _second_factor(self, found: UserSecrets, otp: str | None, recovery_code: str | None) -> str | None:
+        """Why the second factor is refused, or None when it was accepted (and spent)."""
+        if otp:
+            if await self._mfa.spend_otp(found, otp):
+                return None
+            return "wrong or already used one-time code"
+        if recovery_code:
+            if await self._mfa.spend_recovery_code(found.user.id, recovery_code):
+                return None
+            return "wrong or already used recovery code"
+        return "a second factor is required: send otp (from the authenticator app) or recovery_code"
+
+    async def _open_session(self, found: UserSecrets, password: str) -> LoginResult:
+        token = SESSION_PREFIX + secrets.token_urlsafe(32)
+        digest = token_digest(token)
+        now = utcnow()
+        expires = now + timedelta(seconds=self.policy.session_ttl)
+        user = found.user
+        new_hash = await self._passwords.hash(password) if self._passwords.needs_rehash(found.password_hash) else None
+
+        async def op(uow: UnitOfWork) -> None:
+            await uow[SESSIONS].delete_expired(now)
+            await uow[SESSIONS].add(user.id, digest, now, expires)
+            await uow[USERS].set_last_login(user.id, now)
+            if new_hash is not None:
+                await uow[USERS].set_password_hash(user.id, new_hash, now)
+
+        await self._storage.write(op)
+        principal = Principal(
+            kind="user",
+            id=user.id,
+            name=user.username,
+            role=user.role,
+            mfa_enabled=user.mfa_enabled,
+            expires_at=expires,
+        )
+        return LoginResult(token=token, principal=principal)
+
+    async def _failed(self, account: str, address: str) -> None:
+        started = self.throttle.failed(account, address)
+        await self._report(started)
+        for event in started:
+            # Report the end when it comes, not only at the next login attempt after it.
+            asyncio.get_running_loop().call_later(event.seconds, self._report_ended_soon)
+
+    def _report_ended_soon(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._report(self.throttle.ended()))
+        self._end_reports.add(task)
+        task.add_done_callback(self._end_reports.discard)
+
+    async def _report(self, events: list[LockoutEvent]) -> None:
+        for event in events:
+            what = "login lockout" if event.started else "login lockout ended"
+            # Names and addresses only: never a password, never a token.
+            log.warning(
+                "security event: %s for %s %r%s",
+                what,
+                event.kind,
+                event.key,
+                f" after {event.failures} failed logins, for {event.seconds:.0f} s" if event.started else "",
+            )
+            detail: dict[str, object] = {"kind": event.kind, "seconds": event.seconds}
+            if event.started:
+                detail["failures"] = event.failures
+            try:
+                await self._audit.record(
+                    action=f"security {what}",
+                    result="locked" if event.started else "unlocked",
+                    target=f"{event.kind}:{event.key}",
+                    summary=what,
+                    detail=detail,
+                    actor="system",
+                )
+            except Exception:
+                log.exception("could not write a login lockout to the audit log")
+
+    async def logout(self, token: str) -> bool:
+        digest = token_digest(token)
+
+        async def op(uow: UnitOfWork) -> bool:
+            return await uow[SESSIONS].delete(digest)
+
+        return await self._storage.write(op)
+
+    async def authenticate(self, token: str) -> Principal | None:
+        """The caller a bearer token stands for: a live session's enabled user, or an unrevoked API key."""
+        if token.startswith(SESSION_PREFIX):
+            digest = token_digest(token)
+            now = utcnow()
+
+            async def op(uow: UnitOfWork) -> Principal | None:
+                session = await uow[SESSIONS].find(digest, now)
+                if session is None or session.user.disabled:
+                    return None
+                user = session.user
+                return Principal(
+                    kind="user",
+                    id=user.id,
+                    name=user.username,
+                    role=user.role,
+                    mfa_enabled=user.mfa_enabled,
+                    expires_at=session.expires_at,
+                )
+
+            found = await self._storage.read(op)
+            if found is not None:
+                return found
+        key = await self._api_access.authenticate(token)
+        if key is None:
+            return None
+        try:
+            role = Role(key.role)
+        except ValueError:
+            return None
+        return Principal(kind="api_key", id=key.id, name=key.name, role=role)

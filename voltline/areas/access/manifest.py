@@ -1,0 +1,46 @@
+"""Access: people's accounts, login sessions, MFA, API keys, and the authentication of every API request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from voltline.areas.access.accounts import AccountService
+from voltline.areas.access.api import api_keys, mfa, sessions, users
+from voltline.areas.access.api_access import ApiAccessService
+from voltline.areas.access.login import LoginPolicy, LoginService
+from voltline.areas.access.mfa import MfaService
+from voltline.areas.access.passwords import PasswordHashing
+from voltline.areas.access.sql import REPOSITORIES
+from voltline.areas.audit.service import AuditService
+from voltline.kernel.area import Area, AreaContext
+
+
+def login_policy(settings: Any) -> LoginPolicy:
+    return LoginPolicy(
+        session_ttl=settings.session_ttl,
+        failures_per_account=settings.login_failures_per_account,
+        failures_per_address=settings.login_failures_per_address,
+        failure_window=settings.login_failure_window,
+        lockout=settings.login_lockout,
+    )
+
+
+def build(context: AreaContext) -> None:
+    services, storage = context.services, context.storage
+    passwords = services.provide(PasswordHashing())
+    api_access = services.provide(ApiAccessService(storage))
+    mfa_service = services.provide(MfaService(storage))
+    services.provide(
+        LoginService(
+            storage, passwords, mfa_service, api_access, services[AuditService], login_policy(context.settings)
+        )
+    )
+    services.provide(AccountService(storage, passwords))
+
+
+AREA = Area(
+    name="access",
+    build=build,
+    api_routers=lambda: [sessions.router, mfa.router, users.router, api_keys.router],
+    repositories=lambda: REPOSITORIES,
+)

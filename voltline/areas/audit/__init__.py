@@ -1,0 +1,1 @@
+"""The audit area: see `manifest.py` for what it contributes."""

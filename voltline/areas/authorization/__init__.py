@@ -1,0 +1,1 @@
+"""The authorization area: see `manifest.py` for what it contributes."""

@@ -1,0 +1,1 @@
+"""The authorization area's OCPP adapters: one module per version (payload shapes live only here)."""

@@ -1,0 +1,1 @@
+"""The configuration area: see `manifest.py` for what it contributes."""

@@ -1,0 +1,1 @@
+"""The live events area: see `manifest.py` for what it contributes."""

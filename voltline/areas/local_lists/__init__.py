@@ -1,0 +1,1 @@
+"""The local lists area: see `manifest.py` for what it contributes."""

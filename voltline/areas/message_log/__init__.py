@@ -1,0 +1,1 @@
+"""The message log area: see `manifest.py` for what it contributes."""

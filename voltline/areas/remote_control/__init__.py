@@ -1,0 +1,1 @@
+"""The remote control area: see `manifest.py` for what it contributes."""

@@ -1,0 +1,268 @@
+"""/api/v1/stations/{station_id}/...: commands sent to a connected station."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query
+
+from voltline.api.deps import Provided
+from voltline.api.errors import error_responses
+from voltline.api.params import StationId
+from voltline.areas.remote_control.commands import ClearCache, MessagePriority, MessageState
+from voltline.areas.remote_control.schemas import (
+    MAX_INT32,
+    AvailabilityRequest,
+    CommandResultBody,
+    DataTransferAnswerBody,
+    DataTransferRequest,
+    DisplayMessageListBody,
+    DisplayMessageRequest,
+    DisplayMessageSetBody,
+    RawCallResultBody,
+    RemoteStartRequest,
+    RemoteStopRequest,
+    ResetRequest,
+    StationAnswerBody,
+    TriggerRequest,
+    UnlockRequest,
+)
+from voltline.areas.remote_control.service import RemoteControlService
+
+router = APIRouter(prefix="/stations/{station_id}", tags=["commands"])
+
+COMMAND_ERRORS = error_responses(404, 409, 502, 504)
+# Remote-control commands: offline 409, invalid or not expressible in the station's version 422,
+# CALLERROR 502, no answer in time 504.
+REMOTE_ERRORS = error_responses(409, 422, 502, 504)
+ANSWER_NOTE = (
+    " Returns the station's answer: its status word as sent, the reason it gave (2.0.1 statusInfo) and the raw payload."
+)
+
+
+@router.post(
+    "/remote-start",
+    summary="Ask a station to start a transaction",
+    description="Sends RemoteStartTransaction (OCPP 1.6) or RequestStartTransaction (2.0.1). The answer "
+    "only says whether the station accepted the request; the transaction itself appears once the station "
+    "reports it.",
+    response_model=CommandResultBody,
+    responses=COMMAND_ERRORS,
+)
+async def remote_start(
+    station_id: StationId,
+    body: RemoteStartRequest,
+    remote_control: Annotated[RemoteControlService, Provided(RemoteControlService)],
+) -> CommandResultBody:
+    result = await remote_control.remote_start(station_id, body.id_token, body.evse)
+    return CommandResultBody(status=result.status, response=result.payload)
+
+
+@router.post(
+    "/remote-stop",
+    summary="Ask a station to stop a transaction",
+    description="Sends RemoteStopTransaction (OCPP 1.6) or RequestStopTransaction (2.0.1) for a "
+    "transaction of this station, named by its Voltline id or by the station's own id.",
+    response_model=CommandResultBody,
+    responses=COMMAND_ERRORS,
+)
+async def remote_stop(
+    station_id: StationId,
+    body: RemoteStopRequest,
+    remote_control: Annotated[RemoteControlService, Provided(RemoteControlService)],
+) -> CommandResultBody:
+    result = await remote_control.remote_stop(station_id, body.reference)
+    return CommandResultBody(status=result.status, response=result.payload)
+
+
+@router.post(
+    "/ocpp/{action}",
+    summary="Send a raw OCPP call",
+    description="Sends `action` with the given payload, as is, in the station's OCPP version. The payload "
+    "is checked against that version's schema first (422 when it does not fit); a CALLERROR answer is a "
+    "502 carrying its code and description.",
+    response_model=RawCallResultBody,
+    responses=COMMAND_ERRORS,
+)
+async def raw_call(
+    station_id: StationId,
+    action: Annotated[
+        str,
+        Path(
+            min_length=1,
+            max_length=64,
+            pattern=r"^[A-Za-z][A-Za-z0-9]*$",
+            description="The OCPP action name.",
+            examples=["TriggerMessage"],
+        ),
+    ],
+    payload: Annotated[
+        dict[str, Any],
+        Body(
+            description="The OCPP request payload (a JSON object).",
+            examples=[{"requestedMessage": "Heartbeat"}],
+        ),
+    ],
+    remote_control: Annotated[RemoteControlService, Provided(RemoteControlService)],
+) -> RawCallResultBody:
+    return RawCallResultBody(payload=await remote_control.call(station_id, action, payload))
+
+
+@router.post(
+    "/reset",
+    summary="Reset a station (or one EVSE)",
+    description="Sends Reset. OCPP 1.6 stations get Soft (for soft and on_idle) or Hard (hard, immediate) and "
+    "can only be reset whole (evse_id is a 422); 2.0.1 stations get OnIdle (soft, on_idle) or Immediate "
+    "(hard, immediate), optionally for one EVSE. Answers: Accepted, Rejected, Scheduled (2.0.1: after the "
+    "running transactions end)." + ANSWER_NOTE,
+    response_model=StationAnswerBody,
+    responses=REMOTE_ERRORS,
+)
+async def reset(
+    station_id: StationId,
+    body: ResetRequest,
+    remote_control: Annotated[RemoteControlService, Provided(RemoteControlService)],
+) -> StationAnswerBody:
+    return StationAnswerBody.of(await remote_control.send(station_id, body.to_command()))
+
+
+@router.post(
+    "/unlock",
+    summary="Unlock a connector",
+    description="Sends UnlockConnector. For OCPP 1.6 stations evse_id is the 1.6 connector number and "
+    "connector_id must be 1. Answers: Unlocked, UnlockFailed, NotSupported (1.6), "
+    "OngoingAuthorizedTransaction, UnknownConnector (2.0.1)." + ANSWER_NOTE,
+    response_model=StationAnswerBody,
+    responses=REMOTE_ERRORS,
+)
+async def unlock(
+    station_id: StationId,
+    body: UnlockRequest,
+    remote_control: Annotated[RemoteControlService, Provided(RemoteControlService)],
+) -> StationAnswerBody:
+    return StationAnswerBody.of(await remote_control.send(station_id, body.to_command()))
+
+
+@router.post(
+    "/availability",
+    summary="Change the availability of a station, EVSE or connector",
+    description="Sends ChangeAvailability (1.6 connectorId, 0 for the station; 2.0.1 operationalStatus and "
+    "evse). Answers: Accepted, Rejected, Scheduled (applied once running transactions end)." + ANSWER_NOTE,
+    response_model=StationAnswerBody,
+    responses=REMOTE_ERRORS,
+)
+async def availability(
+    station_id: StationId,
+    body: AvailabilityRequest,
+    remote_control: Annotated[RemoteControlService, Provided(RemoteControlService)],
+) -> StationAnswerBody:
+    return StationAnswerBody.of(await remote_control.send(station_id, body.to_command()))
+
+
+@router.post(
+    "/trigger",
+    summary="Ask a station to send a message now",
+    description="Sends TriggerMessage. OCPP 1.6 can trigger BootNotification, DiagnosticsStatusNotification, "
+    "FirmwareStatusNotification, Heartbeat, MeterValues, StatusNotification; 2.0.1 also LogStatusNotification, "
+    "TransactionEvent and the certificate and firmware-publishing messages, but not "
+    "DiagnosticsStatusNotification. A message the station's version lacks is a 422 naming those it has. "
+    "Answers: Accepted, Rejected, NotImplemented." + ANSWER_NOTE,
+    response_model=StationAnswerBody,
+    responses=REMOTE_ERRORS,
+)
+async def trigger(
+    station_id: StationId,
+    body: TriggerRequest,
+    remote_control: Annotated[RemoteControlService, Provided(RemoteControlService)],
+) -> StationAnswerBody:
+    return StationAnswerBody.of(await remote_control.send(station_id, body.to_command()))
+
+
+@router.post(
+    "/clear-cache",
+    summary="Clear a station's authorization cache",
+    description="Sends ClearCache. Answers: Accepted, Rejected." + ANSWER_NOTE,
+    response_model=StationAnswerBody,
+    responses=REMOTE_ERRORS,
+)
+async def clear_cache(
+    station_id: StationId, remote_control: Annotated[RemoteControlService, Provided(RemoteControlService)]
+) -> StationAnswerBody:
+    return StationAnswerBody.of(await remote_control.send(station_id, ClearCache()))
+
+
+@router.post(
+    "/data-transfer",
+    summary="Send a vendor-specific DataTransfer",
+    description="Sends DataTransfer with the vendor id, message id and data. OCPP 1.6 data is a string: a "
+    "non-string value is sent to 1.6 stations as its compact JSON text. Answers: Accepted, Rejected, "
+    "UnknownMessageId, UnknownVendorId, with the data the station sent back." + ANSWER_NOTE,
+    response_model=DataTransferAnswerBody,
+    responses=REMOTE_ERRORS,
+)
+async def data_transfer(
+    station_id: StationId,
+    body: DataTransferRequest,
+    remote_control: Annotated[RemoteControlService, Provided(RemoteControlService)],
+) -> DataTransferAnswerBody:
+    return DataTransferAnswerBody.of(await remote_control.send(station_id, body.to_command()))
+
+
+@router.post(
+    "/display-messages",
+    summary="Show a message on a station's display (OCPP 2.0.1)",
+    description="Sends SetDisplayMessage; the response carries the message's id (allocated when the request "
+    "gave none). OCPP 1.6 stations have no display messages: 422. Answers: Accepted, "
+    "NotSupportedMessageFormat, Rejected, NotSupportedPriority, NotSupportedState, UnknownTransaction." + ANSWER_NOTE,
+    response_model=DisplayMessageSetBody,
+    responses=REMOTE_ERRORS,
+)
+async def set_display_message(
+    station_id: StationId,
+    body: DisplayMessageRequest,
+    remote_control: Annotated[RemoteControlService, Provided(RemoteControlService)],
+) -> DisplayMessageSetBody:
+    remote = remote_control
+    message_id = body.id if body.id is not None else remote.allocate_message_id()
+    answer = await remote.set_display_message(station_id, body.to_domain(message_id))
+    return DisplayMessageSetBody.with_id(message_id, answer)
+
+
+@router.get(
+    "/display-messages",
+    summary="List the messages a station displays (OCPP 2.0.1)",
+    description="Sends GetDisplayMessages with the filters given, then collects the messages the station "
+    "reports in NotifyDisplayMessages (in one or more parts). An Unknown answer (nothing matches) is an "
+    "empty list. 504 when the station does not answer, or does not report all parts, within the call "
+    "timeout. OCPP 1.6 stations: 422.",
+    response_model=DisplayMessageListBody,
+    responses=REMOTE_ERRORS,
+)
+async def list_display_messages(
+    station_id: StationId,
+    remote_control: Annotated[RemoteControlService, Provided(RemoteControlService)],
+    ids: Annotated[
+        list[Annotated[int, Query(ge=0, le=MAX_INT32)]] | None,
+        Query(alias="id", max_length=100, description="Only these message ids (repeat the parameter)."),
+    ] = None,
+    priority: Annotated[MessagePriority | None, Query(description="Only messages of this priority.")] = None,
+    state: Annotated[MessageState | None, Query(description="Only messages for this station state.")] = None,
+) -> DisplayMessageListBody:
+    listing = await remote_control.display_messages(station_id, tuple(ids or ()), priority, state)
+    return DisplayMessageListBody.of_listing(listing)
+
+
+@router.delete(
+    "/display-messages/{message_id}",
+    summary="Remove a message from a station's display (OCPP 2.0.1)",
+    description="Sends ClearDisplayMessage. Answers: Accepted, Unknown (no message with that id). OCPP 1.6 "
+    "stations: 422." + ANSWER_NOTE,
+    response_model=StationAnswerBody,
+    responses=REMOTE_ERRORS,
+)
+async def clear_display_message(
+    station_id: StationId,
+    message_id: Annotated[int, Path(ge=0, le=MAX_INT32, description="The message's id.")],
+    remote_control: Annotated[RemoteControlService, Provided(RemoteControlService)],
+) -> StationAnswerBody:
+    return StationAnswerBody.of(await remote_control.clear_display_message(station_id, message_id))

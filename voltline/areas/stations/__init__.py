@@ -1,0 +1,1 @@
+"""The stations area: see `manifest.py` for what it contributes."""

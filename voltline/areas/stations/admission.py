@@ -1,0 +1,66 @@
+"""Who may open a station connection: registration, unknown-station policy and Basic-auth credentials."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+
+from voltline.areas.stations.model import Registration
+from voltline.areas.stations.service import StationService
+from voltline.kernel.credentials import verify_secret
+
+log = logging.getLogger("voltline.admission")
+
+
+class UnknownStationPolicy(StrEnum):
+    REJECT = "reject"  # refuse ids nobody registered
+    PENDING = "pending"  # register them as Pending until an operator approves
+    ACCEPT = "accept"  # register and accept without credentials (labs, test benches, load tests)
+
+
+class Refusal(Enum):
+    UNKNOWN_STATION = "unknown station"
+    BAD_CREDENTIALS = "missing or wrong credentials"
+
+
+@dataclass(slots=True, frozen=True)
+class Admitted:
+    station_id: str
+    # Whether the station proved who it is; only such a connection may replace a live one.
+    authenticated: bool
+    # Whether its last boot was Accepted, so a reconnect without a new boot is served at once.
+    boot_accepted: bool
+
+
+class AdmissionService:
+    def __init__(self, stations: StationService, policy: UnknownStationPolicy) -> None:
+        self._stations = stations
+        self._policy = policy
+
+    async def admit(self, station_id: str, credentials: tuple[str, str] | None) -> Admitted | Refusal:
+        station = await self._stations.get(station_id)
+        if station is None:
+            if self._policy is UnknownStationPolicy.REJECT:
+                return Refusal.UNKNOWN_STATION
+            registration = (
+                Registration.PENDING if self._policy is UnknownStationPolicy.PENDING else Registration.ACCEPTED
+            )
+            station = await self._stations.admit_unknown(station_id, registration)
+            log.info("registered unknown station %s as %s", station_id, station.registration.value)
+        if station.password_hash is not None or station.security_profile >= 1:
+            if credentials is None:
+                return Refusal.BAD_CREDENTIALS
+            username, password = credentials
+            # Evaluate both checks so timing does not tell which one failed.
+            name_ok = username == station_id
+            password_ok = verify_secret(password, station.password_hash)
+            if not (name_ok and password_ok):
+                return Refusal.BAD_CREDENTIALS
+            authenticated = True
+        else:
+            authenticated = False
+        boot_accepted = (
+            station.registration is Registration.ACCEPTED and station.last_boot_status is Registration.ACCEPTED
+        )
+        return Admitted(station_id, authenticated, boot_accepted)

@@ -1,0 +1,30 @@
+"""Stations: the registry, admission of connections, boot decisions, connection state, connector status,
+and the device events stations report."""
+
+from __future__ import annotations
+
+from voltline.areas.stations import api
+from voltline.areas.stations.admission import AdmissionService
+from voltline.areas.stations.device_events import DeviceEventService
+from voltline.areas.stations.ocpp import v16, v201
+from voltline.areas.stations.service import StationService
+from voltline.areas.stations.sql import REPOSITORIES
+from voltline.kernel.area import Area, AreaContext, OcppBinding
+from voltline.kernel.live_events import EventHub
+from voltline.kernel.versions import OcppVersion
+
+
+def build(context: AreaContext) -> None:
+    services, settings = context.services, context.settings
+    stations = services.provide(StationService(context.storage, settings.heartbeat_interval, services[EventHub]))
+    services.provide(DeviceEventService(context.storage))
+    services.provide(AdmissionService(stations, settings.unknown_stations))
+
+
+AREA = Area(
+    name="stations",
+    build=build,
+    ocpp={OcppVersion.V16: OcppBinding(routes=v16.routes), OcppVersion.V201: OcppBinding(routes=v201.routes)},
+    api_routers=lambda: [api.router],
+    repositories=lambda: REPOSITORIES,
+)

@@ -1,0 +1,69 @@
+"""Station records: registration, connector status, device events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Registration(StrEnum):
+    """Whether a station may operate; the boot answer follows from it."""
+
+    ACCEPTED = "Accepted"
+    PENDING = "Pending"
+    REJECTED = "Rejected"
+
+
+@dataclass(slots=True)
+class Station:
+    id: str
+    registration: Registration = Registration.ACCEPTED
+    security_profile: int = 0
+    password_hash: str | None = None
+    description: str | None = None
+    vendor: str | None = None
+    model: str | None = None
+    serial_number: str | None = None
+    firmware_version: str | None = None
+    boot_reason: str | None = None
+    ocpp_version: str | None = None
+    online: bool = False
+    last_seen: datetime | None = None
+    last_boot_at: datetime | None = None
+    last_boot_status: Registration | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class ConnectorStatus:
+    """Status of one EVSE connector (1.6 connector N is EVSE N, connector 1; connector 0 is EVSE 0)."""
+
+    station_id: str
+    evse_id: int
+    connector_id: int
+    status: str
+    error_code: str | None = None
+    info: str | None = None
+    vendor_id: str | None = None
+    vendor_error_code: str | None = None
+    timestamp: datetime | None = None
+
+
+@dataclass(slots=True)
+class StationEvent:
+    """A 2.0.1 NotifyEvent entry (device model event), kept as reported."""
+
+    station_id: str
+    event_id: int
+    timestamp: datetime
+    trigger: str
+    component: str
+    variable: str
+    actual_value: str
+    event_notification_type: str
+    cleared: bool | None = None
+    tech_code: str | None = None
+    tech_info: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""The stations area's OCPP adapters: one module per version (payload shapes live only here)."""

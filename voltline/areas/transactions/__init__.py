@@ -1,0 +1,1 @@
+"""The transactions area: see `manifest.py` for what it contributes."""

@@ -1,0 +1,69 @@
+"""/api/v1/transactions: charging sessions and their meter data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query
+
+from voltline.api.deps import Provided
+from voltline.api.errors import error_responses
+from voltline.api.params import STATION_ID_PATTERN
+from voltline.api.schemas import MAX_DB_INT, PRINTABLE, as_utc
+from voltline.areas.transactions.ports import TransactionFilter
+from voltline.areas.transactions.schemas import TransactionBody, TransactionDetailBody
+from voltline.areas.transactions.service import TransactionService
+
+router = APIRouter(prefix="/transactions", tags=["transactions"])
+
+
+@router.get(
+    "",
+    summary="List transactions, newest first",
+    description="Filters combine with AND. `from` (inclusive) and `to` (exclusive) bound the start "
+    "time; a time without a UTC offset is read as UTC.",
+    response_model=list[TransactionBody],
+)
+async def list_transactions(
+    transaction_service: Annotated[TransactionService, Provided(TransactionService)],
+    station_id: Annotated[
+        str | None,
+        Query(min_length=1, max_length=48, pattern=STATION_ID_PATTERN, description="Only this station."),
+    ] = None,
+    active: Annotated[bool | None, Query(description="true: only ongoing; false: only finished.")] = None,
+    id_token: Annotated[
+        str | None, Query(min_length=1, max_length=36, pattern=PRINTABLE, description="Only this id token.")
+    ] = None,
+    started_from: Annotated[datetime | None, Query(alias="from", description="Started at or after.")] = None,
+    started_to: Annotated[datetime | None, Query(alias="to", description="Started before.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many transactions.")] = 100,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1, description="Skip this many first.")] = 0,
+) -> list[TransactionBody]:
+    start = as_utc(started_from) if started_from is not None else None
+    end = as_utc(started_to) if started_to is not None else None
+    if start is not None and end is not None and start > end:
+        raise HTTPException(status_code=422, detail="'from' must not be later than 'to'")
+    query = TransactionFilter(
+        station_id=station_id,
+        active=active,
+        id_token=id_token,
+        started_from=start,
+        started_to=end,
+        limit=limit,
+        offset=offset,
+    )
+    return [TransactionBody.of(tx) for tx in await transaction_service.list(query)]
+
+
+@router.get(
+    "/{transaction_id}",
+    summary="View a transaction with its meter values",
+    response_model=TransactionDetailBody,
+    responses=error_responses(404),
+)
+async def get_transaction(
+    transaction_id: Annotated[int, Path(ge=1, le=MAX_DB_INT, description="Voltline's id of the transaction.")],
+    transaction_service: Annotated[TransactionService, Provided(TransactionService)],
+) -> TransactionDetailBody:
+    return TransactionDetailBody.with_meter_values(await transaction_service.get(transaction_id))

@@ -1,0 +1,1 @@
+"""The transactions area's OCPP adapters: one module per version (payload shapes live only here)."""

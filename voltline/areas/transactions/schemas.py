@@ -1,0 +1,97 @@
+"""API bodies of transactions and their meter values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from voltline.areas.transactions.model import SampledValue, Transaction
+
+
+class MeterValueBody(BaseModel):
+    timestamp: datetime
+    measurand: str = Field(examples=["Energy.Active.Import.Register"])
+    value: float
+    unit: str | None = Field(default=None, examples=["Wh"])
+    phase: str | None = None
+    location: str | None = None
+    context: str | None = None
+
+    @classmethod
+    def of(cls, sample: SampledValue) -> MeterValueBody:
+        return cls(
+            timestamp=sample.timestamp,
+            measurand=sample.measurand,
+            value=sample.value,
+            unit=sample.unit,
+            phase=sample.phase,
+            location=sample.location,
+            context=sample.context,
+        )
+
+
+def station_facing_id(tx: Transaction) -> int | str:
+    """The transaction id as the station knows it: an integer for OCPP 1.6, a string for 2.0.1.
+
+    The transaction itself tells its generation: only 2.0.1 TransactionEvents carry a sequence number, so
+    `last_seq_no` is set exactly for 2.0.1 transactions. This stays right when a station later changes
+    its OCPP version, and costs no lookup of the station.
+    """
+    tx_id = tx.station_tx_id
+    if tx.last_seq_no is None and tx_id.isascii() and tx_id.isdigit():
+        return int(tx_id)
+    return tx_id
+
+
+class TransactionBody(BaseModel):
+    id: int = Field(description="Voltline's own id of the transaction.")
+    station_transaction_id: int | str = Field(
+        description="The id the station uses: an integer for OCPP 1.6 stations, a string for OCPP 2.0.1."
+    )
+    station_id: str
+    evse_id: int
+    connector_id: int
+    id_token: str | None = None
+    started_at: datetime
+    stopped_at: datetime | None = None
+    active: bool
+    meter_start_wh: float | None = None
+    meter_stop_wh: float | None = None
+    energy_wh: float | None = Field(default=None, description="Energy delivered so far or in total, in Wh.")
+    stop_reason: str | None = None
+    charging_state: str | None = None
+    remote_start_id: int | None = None
+
+    @classmethod
+    def fields_of(cls, tx: Transaction) -> dict[str, Any]:
+        return {
+            "id": tx.id,
+            "station_transaction_id": station_facing_id(tx),
+            "station_id": tx.station_id,
+            "evse_id": tx.evse_id,
+            "connector_id": tx.connector_id,
+            "id_token": tx.id_token,
+            "started_at": tx.started_at,
+            "stopped_at": tx.stopped_at,
+            "active": tx.active,
+            "meter_start_wh": tx.meter_start_wh,
+            "meter_stop_wh": tx.meter_stop_wh,
+            "energy_wh": tx.energy_wh,
+            "stop_reason": tx.stop_reason,
+            "charging_state": tx.charging_state,
+            "remote_start_id": tx.remote_start_id,
+        }
+
+    @classmethod
+    def of(cls, tx: Transaction) -> TransactionBody:
+        return cls(**cls.fields_of(tx))
+
+
+class TransactionDetailBody(TransactionBody):
+    meter_values: list[MeterValueBody]
+
+    @classmethod
+    def with_meter_values(cls, tx: Transaction) -> TransactionDetailBody:
+        return cls(**cls.fields_of(tx), meter_values=[MeterValueBody.of(v) for v in tx.meter_values])

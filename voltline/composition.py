@@ -1,0 +1,109 @@
+"""Composition of the functional areas into the parts of one running Voltline.
+
+Everything here walks the area list (`voltline/areas/catalog.py`) in order; nothing names an area. The
+process's lifecycle (`voltline/app.py`) uses these functions, and so do tests that need the real wiring
+without sockets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from voltline.areas.catalog import AREAS
+from voltline.kernel.after_boot import AfterBoot
+from voltline.kernel.area import Area, AreaContext, names
+from voltline.kernel.commands import CommandService, StationLink
+from voltline.kernel.live_events import EventHub
+from voltline.kernel.pending_requests import PendingRequests
+from voltline.kernel.services import ServiceRegistry
+from voltline.kernel.storage import RepositoryKey, Storage
+from voltline.kernel.versions import OcppVersion
+from voltline.protocol.dispatcher import RouteTable
+from voltline.protocol.versions import VersionEncoders, merge_routes, version_encoders
+from voltline.storage.sql.unit_of_work import RepositoryFactories, RepositoryFactory
+
+VERSIONS = tuple(OcppVersion)
+
+
+def sql_repositories(areas: Sequence[Area] = AREAS) -> RepositoryFactories:
+    """Every repository the areas register, for `SqlStorage.open`; a key claimed twice is a bug."""
+    names(areas)
+    merged: dict[RepositoryKey[Any], RepositoryFactory] = {}
+    for area in areas:
+        if area.repositories is None:
+            continue
+        for key, factory in area.repositories().items():
+            if key in merged:
+                raise ValueError(f"two areas register the {key.name!r} repository")
+            merged[key] = factory
+    return merged
+
+
+def encoders(areas: Sequence[Area] = AREAS) -> dict[OcppVersion, VersionEncoders]:
+    """Each version's command encoders, merged from the areas (they need no services)."""
+    return {
+        version: version_encoders(version, [a.ocpp[version].encoders for a in areas if version in a.ocpp])
+        for version in VERSIONS
+    }
+
+
+def build_services(
+    storage: Storage,
+    link: StationLink,
+    settings: Any,
+    *,
+    message_log_storage: Storage | None = None,
+    areas: Sequence[Area] = AREAS,
+) -> ServiceRegistry:
+    """The platform services, then each area's, in list order."""
+    names(areas)
+    services = ServiceRegistry()
+    events = services.provide(EventHub())
+    services.provide(link, StationLink)
+    services.provide(CommandService(link, events))
+    services.provide(PendingRequests())
+    services.provide(AfterBoot())
+    context = AreaContext(storage, link, settings, services, message_log_storage)
+    for area in areas:
+        area.build(context)
+    return services
+
+
+def route_tables(services: ServiceRegistry, areas: Sequence[Area] = AREAS) -> dict[OcppVersion, RouteTable]:
+    """Each version's route table: every area's handlers, bound to the services they use."""
+    tables: dict[OcppVersion, RouteTable] = {}
+    for version in VERSIONS:
+        parts = [a.ocpp[version].routes for a in areas if version in a.ocpp]
+        tables[version] = merge_routes(routes(services) for routes in parts if routes is not None)
+    return tables
+
+
+def api_routers(areas: Sequence[Area] = AREAS) -> list[Any]:
+    return [router for area in areas if area.api_routers is not None for router in area.api_routers()]
+
+
+async def start_areas(services: ServiceRegistry, areas: Sequence[Area] = AREAS) -> None:
+    for area in areas:
+        if area.start is not None:
+            await area.start(services)
+
+
+async def stop_areas(services: ServiceRegistry, areas: Sequence[Area] = AREAS) -> None:
+    """Stops the work that talks to stations, newest area first; every area is stopped even if one fails."""
+    async with _each_in_reverse(services, [a.stop for a in areas if a.stop is not None]):
+        pass
+
+
+async def flush_areas(services: ServiceRegistry, areas: Sequence[Area] = AREAS) -> None:
+    async with _each_in_reverse(services, [a.flush for a in areas if a.flush is not None]):
+        pass
+
+
+@contextlib.asynccontextmanager
+async def _each_in_reverse(services: ServiceRegistry, steps: list[Any]) -> AsyncIterator[None]:
+    async with contextlib.AsyncExitStack() as stack:
+        for step in steps:
+            stack.push_async_callback(step, services)
+        yield

@@ -1,0 +1,43 @@
+"""The services of one running Voltline, found by their type.
+
+The composition root fills a `ServiceRegistry` area by area (each area's `build` provides its services
+and takes those of the areas below it); edges then take only the services they use: a route table binds
+its handlers to them, an API endpoint declares them as dependencies.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar, cast
+
+T = TypeVar("T")
+
+
+class ServiceMissingError(LookupError):
+    """A service was asked for before (or without) the area that provides it being built."""
+
+
+class ServiceRegistry:
+    __slots__ = ("_by_type",)
+
+    def __init__(self) -> None:
+        self._by_type: dict[type[Any], Any] = {}
+
+    def provide(self, service: T, kind: type[T] | None = None) -> T:
+        """Register `service` under its own class (or `kind`, for a port it implements); returns it."""
+        key = kind or type(service)
+        if key in self._by_type:
+            raise ValueError(f"{key.__name__} is already provided")
+        self._by_type[key] = service
+        return service
+
+    def __getitem__(self, kind: type[T]) -> T:
+        try:
+            return cast(T, self._by_type[kind])
+        except KeyError:
+            raise ServiceMissingError(f"no {kind.__name__} provided: is its area in the area list?") from None
+
+    def get(self, kind: type[T]) -> T | None:
+        return cast("T | None", self._by_type.get(kind))
+
+    def __contains__(self, kind: type[Any]) -> bool:
+        return kind in self._by_type

@@ -1,1 +1,0 @@
-"""OCPP 1.6J adapter."""
