@@ -7,7 +7,7 @@ import logging
 import httpx
 import pytest
 
-from tests.api.conftest import ADMIN_TOKEN
+from tests.support.api_fixtures import ADMIN_TOKEN
 
 SAMPLE_PATH_VALUES = {
     "{station_id}": "CP-1",

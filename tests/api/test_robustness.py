@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.api.builders import token_body
+from tests.support.api_builders import token_body
 
 WRITE_ENDPOINTS = [
     ("PUT", "/api/v1/stations/CP-1"),

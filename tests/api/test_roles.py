@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from tests.api.accounts_support import (
+from tests.support.accounts import (
     PASSWORD,
     bearer,
     create_user,
@@ -15,8 +15,8 @@ from tests.api.accounts_support import (
     session_token,
     user_session,
 )
-from tests.api.builders import station_body, token_body
-from tests.api.conftest import ScriptedLink
+from tests.support.api_builders import station_body, token_body
+from tests.support.api_fixtures import ScriptedLink
 
 SELF_SERVICE = {"/api/v1/auth/logout", "/api/v1/auth/mfa/enroll", "/api/v1/auth/mfa/verify"}
 SELF_SERVICE |= {"/api/v1/auth/mfa/recovery-codes", "/api/v1/auth/login"}

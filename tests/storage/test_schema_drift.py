@@ -14,7 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection
 
-from tests.storage.test_contract import BACKENDS, empty_database
+from tests.contract.test_storage import BACKENDS, empty_database
 from voltline.storage.sql.engine import make_engine
 from voltline.storage.sql.migrate import upgrade
 from voltline.storage.sql.schema import metadata

@@ -1,0 +1,147 @@
+"""/api/v1/transactions: filters, the detail view, and both generations' transaction ids."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from tests.support.api_builders import T0, a_v16_transaction, a_v201_transaction
+from voltline.kernel.services import ServiceRegistry
+
+
+async def ids(client: httpx.AsyncClient, **params: str) -> set[int]:
+    response = await client.get("/api/v1/transactions", params=params)
+    assert response.status_code == 200, response.text
+    return {tx["id"] for tx in response.json()}
+
+
+async def test_a_16_transaction_shows_its_integer_station_id_and_energy(
+    client: httpx.AsyncClient, services: ServiceRegistry
+) -> None:
+    tx = await a_v16_transaction(services, meter_start_wh=1000.0, meter_stop_wh=8500.0)
+    response = await client.get(f"/api/v1/transactions/{tx.id}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["id"] == tx.id
+    assert body["station_transaction_id"] == int(tx.station_tx_id)
+    assert body["station_id"] == "CP-16"
+    assert body["evse_id"] == 1
+    assert body["connector_id"] == 1
+    assert body["id_token"] == "TOKEN-A"
+    assert body["started_at"] == "2025-03-01T08:00:00Z"
+    assert body["stopped_at"] == "2025-03-01T08:20:00Z"
+    assert body["active"] is False
+    assert body["meter_start_wh"] == 1000.0
+    assert body["meter_stop_wh"] == 8500.0
+    assert body["energy_wh"] == 7500.0
+    assert body["stop_reason"] == "Local"
+    assert body["meter_values"] == [
+        {
+            "timestamp": "2025-03-01T08:10:00Z",
+            "measurand": "Energy.Active.Import.Register",
+            "value": 4750.0,
+            "unit": "Wh",
+            "phase": None,
+            "location": None,
+            "context": None,
+        }
+    ]
+
+
+async def test_a_201_transaction_id_stays_a_string_even_when_all_digits(
+    client: httpx.AsyncClient, services: ServiceRegistry
+) -> None:
+    tx = await a_v201_transaction(services, station_tx_id="1234")
+    body = (await client.get(f"/api/v1/transactions/{tx.id}")).json()
+    assert body["station_transaction_id"] == "1234"
+    assert body["active"] is True
+    assert body["evse_id"] == 2
+    assert body["charging_state"] == "Charging"
+    assert body["stopped_at"] is None
+    listed = (await client.get("/api/v1/transactions")).json()
+    assert [t["station_transaction_id"] for t in listed] == ["1234"]
+
+
+async def test_the_list_leaves_meter_values_to_the_detail_view(
+    client: httpx.AsyncClient, services: ServiceRegistry
+) -> None:
+    await a_v16_transaction(services, meter_stop_wh=2000.0)
+    listed = (await client.get("/api/v1/transactions")).json()
+    assert len(listed) == 1
+    assert "meter_values" not in listed[0]
+    assert isinstance(listed[0]["station_transaction_id"], int)
+
+
+async def test_filters_select_by_station_state_token_and_start_time(
+    client: httpx.AsyncClient, services: ServiceRegistry
+) -> None:
+    done = await a_v16_transaction(services, "CP-16", id_token="TOKEN-A", started_at=T0, meter_stop_wh=2000.0)
+    later = await a_v16_transaction(
+        services, "CP-16", connector_id=2, id_token="TOKEN-B", started_at=T0 + timedelta(hours=2)
+    )
+    other = await a_v201_transaction(services, "CP-201", "abc-1", id_token="TOKEN-A", started_at=T0 + timedelta(days=1))
+    everything = {done.id, later.id, other.id}
+
+    assert await ids(client) == everything
+    assert await ids(client, station_id="CP-16") == {done.id, later.id}
+    assert await ids(client, station_id="CP-201") == {other.id}
+    assert await ids(client, station_id="CP-none") == set()
+    assert await ids(client, active="true") == {later.id, other.id}
+    assert await ids(client, active="false") == {done.id}
+    assert await ids(client, id_token="TOKEN-A") == {done.id, other.id}
+    assert await ids(client, station_id="CP-16", active="true", id_token="TOKEN-B") == {later.id}
+    assert await ids(client, **{"from": (T0 + timedelta(hours=1)).isoformat()}) == {later.id, other.id}
+    # `from` is inclusive and `to` exclusive, so consecutive windows never count a transaction twice.
+    assert await ids(client, to=(T0 + timedelta(hours=2)).isoformat()) == {done.id}
+    assert await ids(client, to=(T0 + timedelta(hours=2, seconds=1)).isoformat()) == {done.id, later.id}
+    # A time without offset is UTC; the same instant in another zone selects the same.
+    window = {"from": "2025-03-01T10:00:00", "to": "2025-03-01T10:00:01"}
+    assert await ids(client, **window) == {later.id}
+    window = {"from": "2025-03-01T11:00:00+01:00", "to": "2025-03-01T11:00:01+01:00"}
+    assert await ids(client, **window) == {later.id}
+
+
+async def test_limit_and_offset_page_through_the_list(client: httpx.AsyncClient, services: ServiceRegistry) -> None:
+    for n in range(5):
+        await a_v16_transaction(services, connector_id=n + 1, started_at=T0 + timedelta(minutes=n))
+    first = (await client.get("/api/v1/transactions", params={"limit": 2})).json()
+    rest = (await client.get("/api/v1/transactions", params={"limit": 1000, "offset": 2})).json()
+    assert len(first) == 2
+    assert len(rest) == 3
+    assert len({t["id"] for t in first + rest}) == 5
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": 0},
+        {"limit": 1001},
+        {"offset": -1},
+        {"active": "perhaps"},
+        {"from": "yesterday"},
+        {"to": "2025-13-01T00:00:00Z"},
+        {"from": "2025-03-02T00:00:00Z", "to": "2025-03-01T00:00:00Z"},
+        {"station_id": "CP:1"},
+        {"station_id": "S" * 49},
+        {"id_token": "T" * 37},
+    ],
+)
+async def test_bad_filters_are_422(client: httpx.AsyncClient, params: dict[str, str | int]) -> None:
+    response = await client.get("/api/v1/transactions", params=params)
+    assert response.status_code == 422
+    assert response.json()["detail"]
+
+
+async def test_unknown_transaction_is_404(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/transactions/999")
+    assert response.status_code == 404
+    assert "999" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("transaction_id", ["abc", "1.5", "0", "-3", str(2**63), "99999999999999999999999"])
+async def test_malformed_transaction_ids_are_422(client: httpx.AsyncClient, transaction_id: str) -> None:
+    response = await client.get(f"/api/v1/transactions/{transaction_id}")
+    assert response.status_code == 422
+    assert response.json()["detail"]
