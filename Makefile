@@ -31,6 +31,7 @@ lint: setup
 	$(BIN)/ruff check voltline tests bench
 	$(BIN)/ruff format --check voltline tests bench
 	$(BIN)/mypy voltline
+	$(BIN)/lint-imports --no-cache
 
 test: lint $(OWC_STAMP)
 	$(BIN)/pytest

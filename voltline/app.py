@@ -20,6 +20,7 @@ from voltline.api.app import create_api
 from voltline.areas.access.api_access import ApiAccessService
 from voltline.areas.message_log.service import MessageLog
 from voltline.areas.stations.admission import AdmissionService, UnknownStationPolicy
+from voltline.areas.stations.model import StationBootAccepted
 from voltline.areas.stations.service import StationService
 from voltline.composition import (
     api_routers,
@@ -35,6 +36,7 @@ from voltline.gateway.registry import ConnectionRegistry
 from voltline.gateway.server import GatewayConfig, StationGateway
 from voltline.gc_tuning import tune_for_server
 from voltline.kernel.after_boot import AfterBoot
+from voltline.kernel.events import EventBus
 from voltline.kernel.live_events import EventHub
 from voltline.kernel.services import ServiceRegistry
 from voltline.ocppj import shared_registry
@@ -133,7 +135,7 @@ class Voltline:
         schemas = shared_registry()
         services = build_services(
             self.storage,
-            SessionLink(self.registry, schemas, encoders()),
+            SessionLink(self.registry, encoders()),
             settings,
             message_log_storage=self.message_storage,
         )
@@ -152,7 +154,7 @@ class Voltline:
                 "credentials. Use this only for labs, test benches and load tests."
             )
         message_log = services[MessageLog]
-        after_boot = services[AfterBoot]
+        after_boot, bus = services[AfterBoot], services[EventBus]
         self.gateway = StationGateway(
             GatewayConfig(
                 host=settings.ocpp_host,
@@ -170,11 +172,13 @@ class Voltline:
                 backlog=settings.backlog,
                 last_seen_flush_interval=settings.last_seen_flush_interval,
             ),
-            services[AdmissionService],
-            stations,
+            # The stations area serves the gateway's ports (voltline/gateway/ports.py): the gateway knows no area.
+            services[AdmissionService],  # Admission
+            stations,  # PresenceReports
             schemas,
             self.registry,
-            DispatcherFactory(route_tables(services), after_boot.spawn),
+            # Once an Accepted boot's answer is on the wire: its subscribers request their after-boot steps.
+            DispatcherFactory(route_tables(services), lambda station_id: bus.announce(StationBootAccepted(station_id))),
             message_log.observer if message_log.capturing else None,
         )
         await self.gateway.start()

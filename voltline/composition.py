@@ -14,11 +14,15 @@ from typing import Any
 from voltline.areas.catalog import AREAS
 from voltline.kernel.after_boot import AfterBoot
 from voltline.kernel.area import Area, AreaContext, names
+from voltline.kernel.background import Timers
 from voltline.kernel.commands import CommandService, StationLink
+from voltline.kernel.events import EventBus
 from voltline.kernel.live_events import EventHub
-from voltline.kernel.pending_requests import PendingRequests
+from voltline.kernel.pending_requests import InProcessPendingRequests, PendingRequests
+from voltline.kernel.presence import Presence
 from voltline.kernel.services import ServiceRegistry
 from voltline.kernel.storage import RepositoryKey, Storage
+from voltline.kernel.throttles import InProcessThrottles, Throttles
 from voltline.kernel.versions import OcppVersion
 from voltline.protocol.dispatcher import RouteTable
 from voltline.protocol.versions import VersionEncoders, merge_routes, version_encoders
@@ -57,14 +61,20 @@ def build_services(
     message_log_storage: Storage | None = None,
     areas: Sequence[Area] = AREAS,
 ) -> ServiceRegistry:
-    """The platform services, then each area's, in list order."""
+    """The platform services, then each area's, in list order (areas subscribe to each other's domain
+    events and register their timers as they are built)."""
     names(areas)
     services = ServiceRegistry()
-    events = services.provide(EventHub())
+    services.provide(EventHub())
+    bus = services.provide(EventBus(storage))
     services.provide(link, StationLink)
-    services.provide(CommandService(link, events))
-    services.provide(PendingRequests())
+    services.provide(link, Presence)  # the link knows who is connected (one process: its own sessions)
+    services.provide(CommandService(link, bus))
+    # In-process implementations of the ports several nodes will share (the cluster swaps them here).
+    services.provide(InProcessPendingRequests(), PendingRequests)
+    services.provide(InProcessThrottles(), Throttles)
     services.provide(AfterBoot())
+    services.provide(Timers())
     context = AreaContext(storage, link, settings, services, message_log_storage)
     for area in areas:
         area.build(context)
@@ -85,13 +95,17 @@ def api_routers(areas: Sequence[Area] = AREAS) -> list[Any]:
 
 
 async def start_areas(services: ServiceRegistry, areas: Sequence[Area] = AREAS) -> None:
+    """Each area's start, then the timers the areas registered (their sweeps need the areas running)."""
     for area in areas:
         if area.start is not None:
             await area.start(services)
+    services[Timers].start()
 
 
 async def stop_areas(services: ServiceRegistry, areas: Sequence[Area] = AREAS) -> None:
-    """Stops the work that talks to stations, newest area first; every area is stopped even if one fails."""
+    """Stops the timers, then the work that talks to stations, newest area first; every area is stopped
+    even if one fails."""
+    await services[Timers].close()
     async with _each_in_reverse(services, [a.stop for a in areas if a.stop is not None]):
         pass
 

@@ -82,6 +82,12 @@ class Settings(BaseSettings):
         description="Entries per SendLocalList message; a longer Full list goes out as a Full part plus "
         "Differential parts, each with the next version number",
     )
+    reconcile_interval: float = Field(
+        default=300.0,
+        gt=0,
+        description="Seconds between sweeps that bring online stations not in line with their desired state "
+        "(local lists pending or failed, apply-on-boot templates whose run failed) up to date",
+    )
     message_log: bool = Field(
         default=True,
         description="Keep every OCPP frame in and out of each station (written in batches); off: capture nothing",

@@ -156,3 +156,19 @@ async def test_schemas_describe_the_fields_and_never_a_secret(anonymous: httpx.A
     tx = schemas["TransactionDetailBody"]["properties"]
     assert {"id", "station_transaction_id", "energy_wh", "meter_values"} <= set(tx)
     assert "meter_values" not in schemas["TransactionBody"]["properties"]
+
+
+async def test_the_api_has_one_body_for_status_info(anonymous: httpx.AsyncClient) -> None:
+    doc = await document(anonymous)
+    schemas = doc["components"]["schemas"]
+    named = [name for name in schemas if "statusinfo" in name.lower()]
+    assert named == ["StatusInfoBody"]
+    holders = []
+    for name, body in schemas.items():
+        field = body.get("properties", {}).get("status_info")
+        if field is not None:
+            holders.append(name)
+            assert {"$ref": "#/components/schemas/StatusInfoBody"} in field["anyOf"], name
+    assert {"RemoteStartBody", "StationAnswerBody", "SentUpdateBody", "ReadingBody", "ReportOutcomeBody"} <= set(
+        holders
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from dataclasses import replace
+from dataclasses import asdict, fields, replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -19,8 +19,14 @@ from voltline.areas.authorization.model import AuthorizationStatus, IdToken, Tok
 from voltline.areas.authorization.ports import ID_TOKENS
 from voltline.areas.stations.model import ConnectorStatus, Registration, Station, StationEvent
 from voltline.areas.stations.ports import STATION_EVENTS, STATIONS, BootRecord
-from voltline.areas.transactions.model import ReviewKind, SampledValue, Transaction
-from voltline.areas.transactions.ports import REVIEW_ITEMS, TRANSACTIONS, NewTransaction, TransactionFilter
+from voltline.areas.transactions.model import MUTABLE_FIELDS, ReviewKind, SampledValue, Transaction
+from voltline.areas.transactions.ports import (
+    REVIEW_ITEMS,
+    TRANSACTIONS,
+    MeterRows,
+    NewTransaction,
+    TransactionFilter,
+)
 from voltline.kernel.storage import Operation, Storage, UnitOfWork
 from voltline.storage.sql import SqlStorage
 from voltline.storage.sql.engine import make_engine
@@ -71,11 +77,25 @@ def an_event(**overrides: Any) -> StationEvent:
 
 
 def creating(new: NewTransaction) -> Operation[Transaction]:
-    return lambda uow: uow[TRANSACTIONS].create(new)
+    async def op(uow: UnitOfWork) -> Transaction:
+        return (await uow[TRANSACTIONS].create_many([new]))[0]
+
+    return op
 
 
 def updating(tx: Transaction) -> Operation[None]:
-    return lambda uow: uow[TRANSACTIONS].update(tx)
+    return lambda uow: uow[TRANSACTIONS].update_many([tx])
+
+
+def creating_station(station_id: str, registration: Registration) -> Operation[Station]:
+    async def op(uow: UnitOfWork) -> Station:
+        return (await uow[STATIONS].create_missing([(station_id, registration)]))[station_id]
+
+    return op
+
+
+def adding_samples(station_id: str, evse_id: int, tx_id: int | None, samples: list[SampledValue]) -> Operation[None]:
+    return lambda uow: uow[TRANSACTIONS].add_meter_rows([MeterRows(station_id, evse_id, tx_id, samples)])
 
 
 def adding_token(id_token: str) -> Operation[IdToken]:
@@ -119,10 +139,25 @@ async def test_station_save_get_list(storage: SqlStorage) -> None:
     assert [s.id for s in listed] == ["CP-0", "CP-1"]
 
 
+async def test_stations_list_in_stable_pages_by_id(storage: SqlStorage) -> None:
+    for station_id in ("CP-3", "CP-1", "CP-4", "CP-0", "CP-2"):
+        await add_station(storage, station_id)
+
+    async def ids(limit: int | None = None, offset: int = 0) -> list[str]:
+        return [s.id for s in await storage.read(lambda uow: uow[STATIONS].list(limit, offset))]
+
+    assert await ids() == ["CP-0", "CP-1", "CP-2", "CP-3", "CP-4"]
+    assert await ids(2) == ["CP-0", "CP-1"]
+    assert await ids(2, 2) == ["CP-2", "CP-3"]
+    assert await ids(2, 4) == ["CP-4"]
+    assert await ids(2, 5) == []
+    assert await ids(None, 3) == ["CP-3", "CP-4"]
+
+
 async def test_station_save_updates_only_operator_fields(storage: SqlStorage) -> None:
     await add_station(storage)
     boot = BootRecord("ACME", "X1", "SN1", "1.0", "PowerUp", "1.6", T0)
-    await storage.write(lambda uow: uow[STATIONS].record_boot("CP-1", boot))
+    await storage.write(lambda uow: uow[STATIONS].record_boots([("CP-1", boot)]))
     updated = await storage.write(
         lambda uow: uow[STATIONS].save(
             a_station(
@@ -142,11 +177,11 @@ async def test_station_save_updates_only_operator_fields(storage: SqlStorage) ->
     assert updated.online is False
 
 
-async def test_create_if_absent_keeps_an_existing_station(storage: SqlStorage) -> None:
-    created = await storage.write(lambda uow: uow[STATIONS].create_if_absent("CP-9", Registration.PENDING))
+async def test_create_missing_keeps_an_existing_station(storage: SqlStorage) -> None:
+    created = await storage.write(creating_station("CP-9", Registration.PENDING))
     assert created.id == "CP-9" and created.registration is Registration.PENDING
     await storage.write(lambda uow: uow[STATIONS].save(a_station(id="CP-9", registration=Registration.ACCEPTED)))
-    again = await storage.write(lambda uow: uow[STATIONS].create_if_absent("CP-9", Registration.REJECTED))
+    again = await storage.write(creating_station("CP-9", Registration.REJECTED))
     assert again.registration is Registration.ACCEPTED
     assert again.created_at == created.created_at
 
@@ -155,7 +190,7 @@ async def test_record_boot(storage: SqlStorage) -> None:
     await add_station(storage)
     at = datetime(2025, 3, 1, 14, 0, tzinfo=timezone(timedelta(hours=2)))
     boot = BootRecord("ACME", "X1", "SN1", "1.2.3", "PowerUp", "2.0.1", at)
-    await storage.write(lambda uow: uow[STATIONS].record_boot("CP-1", boot))
+    await storage.write(lambda uow: uow[STATIONS].record_boots([("CP-1", boot)]))
     station = await storage.read(lambda uow: uow[STATIONS].get("CP-1"))
     assert station is not None
     assert (station.vendor, station.model, station.serial_number, station.firmware_version) == (
@@ -172,8 +207,8 @@ async def test_record_boot(storage: SqlStorage) -> None:
 async def test_online_touch_and_mark_all_offline(storage: SqlStorage) -> None:
     for sid in ("A", "B", "C"):
         await add_station(storage, sid)
-    await storage.write(lambda uow: uow[STATIONS].set_online("A", True, T0, "1.6"))
-    await storage.write(lambda uow: uow[STATIONS].set_online("B", True, T0, None))
+    await storage.write(lambda uow: uow[STATIONS].set_online_many([("A", True, T0, "1.6")]))
+    await storage.write(lambda uow: uow[STATIONS].set_online_many([("B", True, T0, None)]))
     a = await storage.read(lambda uow: uow[STATIONS].get("A"))
     assert a is not None and a.online and a.last_seen == T0 and a.ocpp_version == "1.6"
 
@@ -195,13 +230,13 @@ async def test_connector_status_upsert_and_delete_cascade(storage: SqlStorage) -
     await add_station(storage)
     await add_station(storage, "CP-2")
     status = ConnectorStatus("CP-1", 1, 1, "Available", timestamp=T0)
-    await storage.write(lambda uow: uow[STATIONS].set_status(status))
-    await storage.write(lambda uow: uow[STATIONS].set_status(ConnectorStatus("CP-1", 0, 0, "Available")))
-    await storage.write(lambda uow: uow[STATIONS].set_status(ConnectorStatus("CP-2", 1, 1, "Charging")))
+    await storage.write(lambda uow: uow[STATIONS].set_statuses([status]))
+    await storage.write(lambda uow: uow[STATIONS].set_statuses([ConnectorStatus("CP-1", 0, 0, "Available")]))
+    await storage.write(lambda uow: uow[STATIONS].set_statuses([ConnectorStatus("CP-2", 1, 1, "Charging")]))
     faulted = ConnectorStatus(
         "CP-1", 1, 1, "Faulted", "GroundFailure", "info", "ACME", "E42", T0 + timedelta(seconds=1)
     )
-    await storage.write(lambda uow: uow[STATIONS].set_status(faulted))
+    await storage.write(lambda uow: uow[STATIONS].set_statuses([faulted]))
 
     statuses = await storage.read(lambda uow: uow[STATIONS].statuses("CP-1"))
     assert [(s.evse_id, s.connector_id, s.status) for s in statuses] == [
@@ -256,10 +291,8 @@ async def test_duplicate_id_token_fails(storage: SqlStorage) -> None:
 
 
 async def test_create_allocates_ocpp16_ids_from_the_row_id(storage: SqlStorage) -> None:
-    first = await storage.write(lambda uow: uow[TRANSACTIONS].create(a_new_transaction()))
-    second = await storage.write(
-        lambda uow: uow[TRANSACTIONS].create(a_new_transaction(started_at=T0 + timedelta(minutes=1)))
-    )
+    first = await storage.write(creating(a_new_transaction()))
+    second = await storage.write(creating(a_new_transaction(started_at=T0 + timedelta(minutes=1))))
     assert first.id > 0 and first.station_tx_id == str(first.id)
     assert second.id > first.id and second.station_tx_id == str(second.id)
     assert first.active and first.meter_start_wh == 1000.0 and first.started_at == T0
@@ -285,7 +318,7 @@ async def test_transaction_ids_are_never_reused(database_url: str) -> None:
 
     reopened = await open_storage(database_url)
     try:
-        fresh = await reopened.write(lambda uow: uow[TRANSACTIONS].create(a_new_transaction(evse_id=9)))
+        fresh = await reopened.write(creating(a_new_transaction(evse_id=9)))
     finally:
         await reopened.close()
     assert fresh.id > max(ids)
@@ -293,28 +326,23 @@ async def test_transaction_ids_are_never_reused(database_url: str) -> None:
 
 
 async def test_station_tx_id_is_unique_per_station(storage: SqlStorage) -> None:
-    created = await storage.write(
-        lambda uow: uow[TRANSACTIONS].create(a_new_transaction(station_tx_id="abc-1", last_seq_no=0))
-    )
+    created = await storage.write(creating(a_new_transaction(station_tx_id="abc-1", last_seq_no=0)))
     assert created.station_tx_id == "abc-1" and created.last_seq_no == 0
-    other = await storage.write(
-        lambda uow: uow[TRANSACTIONS].create(a_new_transaction(station_id="CP-2", station_tx_id="abc-1"))
-    )
+    other = await storage.write(creating(a_new_transaction(station_id="CP-2", station_tx_id="abc-1")))
     assert other.id != created.id
     with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
-        await storage.write(lambda uow: uow[TRANSACTIONS].create(a_new_transaction(station_tx_id="abc-1")))
+        await storage.write(creating(a_new_transaction(station_tx_id="abc-1")))
     found = await storage.read(lambda uow: uow[TRANSACTIONS].by_station_tx_id("CP-1", "abc-1"))
     assert found == created
 
 
 async def test_find_start_matches_a_retried_start(storage: SqlStorage) -> None:
-    tx = await storage.write(lambda uow: uow[TRANSACTIONS].create(a_new_transaction(evse_id=2, connector_id=1)))
-    anonymous = await storage.write(
-        lambda uow: uow[TRANSACTIONS].create(a_new_transaction(id_token=None, meter_start_wh=None, evse_id=3))
-    )
+    tx = await storage.write(creating(a_new_transaction(evse_id=2, connector_id=1)))
+    anonymous = await storage.write(creating(a_new_transaction(id_token=None, meter_start_wh=None, evse_id=3)))
 
     async def find(station: str, connector: int, token: str | None, meter: float | None, at: datetime) -> Any:
-        return await storage.read(lambda uow: uow[TRANSACTIONS].find_start(station, connector, token, meter, at))
+        key = (station, connector, token, meter, at)
+        return (await storage.read(lambda uow: uow[TRANSACTIONS].find_starts([key]))).get(key)
 
     # The 1.6 connectorId is the EVSE id.
     assert await find("CP-1", 2, "TAG-1", 1000.0, T0) == tx
@@ -329,7 +357,7 @@ async def test_find_start_matches_a_retried_start(storage: SqlStorage) -> None:
 
 
 async def test_update_transaction(storage: SqlStorage) -> None:
-    tx = await storage.write(lambda uow: uow[TRANSACTIONS].create(a_new_transaction(remote_start_id=7)))
+    tx = await storage.write(creating(a_new_transaction(remote_start_id=7)))
     tx.stopped_at = T0 + timedelta(hours=1)
     tx.meter_stop_wh = 5000.0
     tx.stop_reason = "EVDisconnected"
@@ -337,12 +365,41 @@ async def test_update_transaction(storage: SqlStorage) -> None:
     tx.last_seq_no = 3
     tx.charging_state = "Idle"
     tx.auth_status = "Accepted"
-    await storage.write(lambda uow: uow[TRANSACTIONS].update(tx))
+    await storage.write(updating(tx))
     stored = await storage.read(lambda uow: uow[TRANSACTIONS].get(tx.id))
     assert stored == tx
     assert stored is not None and not stored.active and stored.remote_start_id == 7
-    with pytest.raises(LookupError):
-        await storage.write(lambda uow: uow[TRANSACTIONS].update(replace(tx, id=tx.id + 1000)))
+    # A transaction that does not exist is not created by an update.
+    await storage.write(updating(replace(tx, id=tx.id + 1000)))
+    assert await storage.read(lambda uow: uow[TRANSACTIONS].get(tx.id + 1000)) is None
+
+
+async def test_every_field_of_a_transaction_is_stored(storage: SqlStorage) -> None:
+    """Storage maps rows by the record's fields (model.TRANSACTION_FIELDS): each one must round-trip."""
+    new = a_new_transaction(
+        station_tx_id="tx-9", remote_start_id=11, auth_status="Accepted", last_seq_no=0, charging_state="EVConnected"
+    )
+    tx = await storage.write(creating(new))
+    assert {name: getattr(tx, name) for name in (f.name for f in fields(NewTransaction))} == asdict(new)
+    changed = replace(
+        tx,
+        evse_id=2,
+        connector_id=2,
+        id_token="TAG-2",
+        started_at=T0 - timedelta(seconds=5),
+        meter_start_wh=900.0,
+        stopped_at=T0 + timedelta(hours=2),
+        meter_stop_wh=7000.0,
+        stop_reason="Remote",
+        energy_wh=6100.0,
+        last_seq_no=9,
+        remote_start_id=12,
+        charging_state="Idle",
+        auth_status="Blocked",
+    )
+    assert all(getattr(changed, name) != getattr(tx, name) for name in MUTABLE_FIELDS)
+    await storage.write(updating(changed))
+    assert await storage.read(lambda uow: uow[TRANSACTIONS].get(tx.id)) == changed
 
 
 async def test_transaction_list_filters(storage: SqlStorage) -> None:
@@ -388,7 +445,7 @@ async def test_transaction_list_filters(storage: SqlStorage) -> None:
 
 
 async def test_meter_values_round_trip_and_idempotency(storage: SqlStorage) -> None:
-    tx = await storage.write(lambda uow: uow[TRANSACTIONS].create(a_new_transaction()))
+    tx = await storage.write(creating(a_new_transaction()))
     samples = [
         a_sample(context="Transaction.Begin", location="Outlet"),
         a_sample(
@@ -405,29 +462,34 @@ async def test_meter_values_round_trip_and_idempotency(storage: SqlStorage) -> N
         a_sample(timestamp=T0 + timedelta(minutes=2), value=1.75, unit="kWh"),
         a_sample(timestamp=T0 + timedelta(minutes=2), value=11.0, measurand="Power.Active.Import", unit=None),
     ]
-    added = await storage.write(lambda uow: uow[TRANSACTIONS].add_meter_values("CP-1", 1, tx.id, samples))
-    assert added == len(samples)
-    again = await storage.write(lambda uow: uow[TRANSACTIONS].add_meter_values("CP-1", 1, tx.id, samples))
-    assert again == 0
-    doubled = await storage.write(
-        lambda uow: uow[TRANSACTIONS].add_meter_values("CP-1", 1, tx.id, [samples[0], samples[0]])
-    )
-    assert doubled == 0
-    assert await storage.write(lambda uow: uow[TRANSACTIONS].add_meter_values("CP-1", 1, tx.id, [])) == 0
+
+    async def count() -> int:
+        return len(await storage.read(lambda uow: uow[TRANSACTIONS].meter_values(tx.id)))
+
+    await storage.write(adding_samples("CP-1", 1, tx.id, samples))
+    assert await count() == len(samples)
+    await storage.write(adding_samples("CP-1", 1, tx.id, samples))  # a retried message adds nothing
+    assert await count() == len(samples)
+    await storage.write(adding_samples("CP-1", 1, tx.id, [samples[0], samples[0]]))
+    assert await count() == len(samples)
+    await storage.write(adding_samples("CP-1", 1, tx.id, []))
+    await storage.write(lambda uow: uow[TRANSACTIONS].add_meter_rows([]))
 
     stored = await storage.read(lambda uow: uow[TRANSACTIONS].meter_values(tx.id))
     key = lambda v: (v.timestamp, v.measurand, v.phase or "")  # noqa: E731
     assert sorted(stored, key=key) == sorted(samples, key=key)
     assert all(v.timestamp.tzinfo == UTC for v in stored)
 
-    # Without a transaction, and on another EVSE, the same samples are new rows.
-    assert await storage.write(lambda uow: uow[TRANSACTIONS].add_meter_values("CP-1", 2, None, samples)) == 5
-    assert len(await storage.read(lambda uow: uow[TRANSACTIONS].meter_values(tx.id))) == len(samples)
+    # On another EVSE (another transaction there), the same samples are new rows.
+    other = await storage.write(creating(a_new_transaction(evse_id=2)))
+    await storage.write(adding_samples("CP-1", 2, other.id, samples))
+    assert len(await storage.read(lambda uow: uow[TRANSACTIONS].meter_values(other.id))) == len(samples)
+    assert await count() == len(samples)
 
 
 async def test_energy_register_bounds_in_wh(storage: SqlStorage) -> None:
-    tx = await storage.write(lambda uow: uow[TRANSACTIONS].create(a_new_transaction()))
-    other = await storage.write(lambda uow: uow[TRANSACTIONS].create(a_new_transaction(evse_id=2)))
+    tx = await storage.write(creating(a_new_transaction()))
+    other = await storage.write(creating(a_new_transaction(evse_id=2)))
     assert await storage.read(lambda uow: uow[TRANSACTIONS].energy_register_bounds(tx.id)) is None
     samples = [
         a_sample(value=1200.0, unit="Wh"),
@@ -435,10 +497,8 @@ async def test_energy_register_bounds_in_wh(storage: SqlStorage) -> None:
         a_sample(timestamp=T0 + timedelta(minutes=2), value=1900.0, unit=None),
         a_sample(timestamp=T0 + timedelta(minutes=3), value=99.0, measurand="Power.Active.Import", unit="kW"),
     ]
-    await storage.write(lambda uow: uow[TRANSACTIONS].add_meter_values("CP-1", 1, tx.id, samples))
-    await storage.write(
-        lambda uow: uow[TRANSACTIONS].add_meter_values("CP-1", 2, other.id, [a_sample(value=9.0, unit="kWh")])
-    )
+    await storage.write(adding_samples("CP-1", 1, tx.id, samples))
+    await storage.write(adding_samples("CP-1", 2, other.id, [a_sample(value=9.0, unit="kWh")]))
     assert await storage.read(lambda uow: uow[TRANSACTIONS].energy_register_bounds(tx.id)) == (1200.0, 2500.0)
     assert await storage.read(lambda uow: uow[TRANSACTIONS].energy_register_bounds(other.id)) == (
         9000.0,
@@ -452,12 +512,12 @@ async def test_energy_register_bounds_in_wh(storage: SqlStorage) -> None:
 async def test_reviews(storage: SqlStorage) -> None:
     await storage.write(lambda uow: uow[REVIEW_ITEMS].add("CP-1", ReviewKind.UNKNOWN_TRANSACTION, {"transactionId": 7}))
     await storage.write(lambda uow: uow[REVIEW_ITEMS].add("CP-2", ReviewKind.FOREIGN_TRANSACTION, {"n": [1, "x"]}))
-    everything = await storage.read(lambda uow: uow[REVIEW_ITEMS].list())
-    assert [(r.station_id, r.kind) for r in everything] == [
-        ("CP-1", ReviewKind.UNKNOWN_TRANSACTION),
+    everything = await storage.read(lambda uow: uow[REVIEW_ITEMS].page(None, None, 10, 0))
+    assert [(r.station_id, r.kind) for r in everything] == [  # newest first
         ("CP-2", ReviewKind.FOREIGN_TRANSACTION),
+        ("CP-1", ReviewKind.UNKNOWN_TRANSACTION),
     ]
-    mine = await storage.read(lambda uow: uow[REVIEW_ITEMS].list("CP-2"))
+    mine = await storage.read(lambda uow: uow[REVIEW_ITEMS].page("CP-2", None, 10, 0))
     assert len(mine) == 1 and mine[0].detail == {"n": [1, "x"]}
     assert mine[0].created_at.tzinfo == UTC and mine[0].id > 0
 
@@ -579,7 +639,7 @@ async def test_upgrade_an_empty_database(backend: str, tmp_path: Path) -> None:
         await asyncio.to_thread(upgrade, url)  # already at head: nothing to do
         storage = await open_storage(url)
         try:
-            await storage.write(lambda uow: uow[STATIONS].create_if_absent("CP-1", Registration.ACCEPTED))
+            await storage.write(creating_station("CP-1", Registration.ACCEPTED))
             assert [s.id for s in await storage.read(lambda uow: uow[STATIONS].list())] == ["CP-1"]
         finally:
             await storage.close()

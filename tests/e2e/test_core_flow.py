@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from tests.e2e.conftest import STATION_PASSWORD, RunningServer
@@ -110,6 +111,14 @@ async def test_remote_start_and_stop_through_the_api(
         )
         assert started.status_code == 200, started.text
         assert started.json()["status"] == "Accepted"
+        # 2.0.1: the remoteStartId sent comes back, and the transaction that follows carries it; 1.6 has none.
+        remote_start_id = started.json()["remote_start_id"]
+        if version == "1.6":
+            assert remote_start_id is None
+        else:
+            frames = [orjson.loads(raw) for way, raw in station.transcript if way == "in"]
+            [request] = [frame[3] for frame in frames if frame[:1] == [2] and frame[2] == "RequestStartTransaction"]
+            assert remote_start_id == request["remoteStartId"]
 
         async def active_transaction() -> dict[str, Any] | None:
             txs = (await api.get("/api/v1/transactions", params={"station_id": station_id, "active": "true"})).json()
@@ -117,6 +126,8 @@ async def test_remote_start_and_stop_through_the_api(
 
         tx = await eventually(active_transaction)
         assert tx["id_token"] == "APP-USER-7"
+        assert tx["remote_start_id"] == remote_start_id
+        assert (await api.get(f"/api/v1/transactions/{tx['id']}")).json()["remote_start_id"] == remote_start_id
 
         async def metered() -> bool:
             detail = (await api.get(f"/api/v1/transactions/{tx['id']}")).json()

@@ -197,8 +197,12 @@ async def test_a_fleet_reconnects_after_a_graceful_restart_and_after_a_crash(tmp
         after_crash = await attach_all(stations, rng)
         await asyncio.gather(*(s.stop(3, 4000, "2026-11-24T08:30:00Z") for s in charging))
 
+        listed: list[dict[str, Any]] = []
         async with server.api() as api:
-            listed = (await api.get("/api/v1/stations", params={"limit": FLEET})).json()
+            while len(
+                page := (await api.get("/api/v1/stations", params={"limit": 1000, "offset": len(listed)})).json()
+            ):
+                listed.extend(page)
         online = {row["id"] for row in listed if row["online"]}
     finally:
         await asyncio.gather(*(s.close() for s in stations), return_exceptions=True)

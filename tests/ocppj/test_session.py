@@ -14,6 +14,7 @@ from voltline.ocppj import (
     CallTimeout,
     ErrorKind,
     FrameError,
+    InvalidCall,
     InvalidPayload,
     NoAnswer,
     OcppError,
@@ -292,10 +293,11 @@ async def test_call_sends_a_call_and_returns_the_result(schemas: SchemaRegistry)
 
 async def test_call_with_an_invalid_payload_raises_and_sends_nothing(schemas: SchemaRegistry) -> None:
     session, send = a_session(schemas)
-    with pytest.raises(InvalidPayload) as caught:
+    # InvalidCall, not the InvalidPayload of an invalid answer: the caller tells its own mistake apart.
+    with pytest.raises(InvalidCall) as caught:
         await session.call("ChangeAvailability", {"connectorId": 0, "type": "Sometimes"})
     assert caught.value.kind is ErrorKind.PROPERTY_CONSTRAINT
-    with pytest.raises(OcppError) as unknown:
+    with pytest.raises(InvalidCall) as unknown:
         await session.call("TransactionEvent", {})
     assert unknown.value.kind is ErrorKind.NOT_IMPLEMENTED
     assert send.sent == []

@@ -18,6 +18,7 @@ from voltline.areas.access.passwords import PasswordHashing
 from voltline.areas.audit.service import AuditService
 from voltline.kernel.clock import utcnow
 from voltline.kernel.storage import Storage
+from voltline.kernel.throttles import InProcessThrottles
 
 PASSWORD = "correct horse battery staple"
 ADDRESS = "192.0.2.10"
@@ -48,7 +49,8 @@ def account_kit(
     audit = AuditService(storage)
     api_access = ApiAccessService(storage)
     mfa = MfaService(storage, clock)
-    logins = LoginService(storage, passwords, mfa, api_access, audit, policy or LoginPolicy(), monotonic)
+    throttles = InProcessThrottles(clock=monotonic)
+    logins = LoginService(storage, passwords, mfa, api_access, audit, policy or LoginPolicy(), throttles)
     return AccountKit(AccountService(storage, passwords), logins, mfa, audit, api_access)
 
 
@@ -68,3 +70,9 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+async def usable_recovery_codes(mfa: MfaService, user_id: int, codes: list[str]) -> int:
+    """How many of `codes` still work, found the way a login finds out: by spending each (so none is
+    left usable afterwards; call it last)."""
+    return sum([await mfa.spend_recovery_code(user_id, code) for code in codes])

@@ -19,7 +19,9 @@ from tests.support.databases import fresh_database
 from tests.support.wiring import api_app, open_storage, wired_services
 from voltline.areas.access.api_access import ApiAccessService
 from voltline.kernel.commands import Command, CommandResult
+from voltline.kernel.errors import StationOffline
 from voltline.kernel.services import ServiceRegistry
+from voltline.kernel.versions import OcppVersion
 from voltline.storage.sql.storage import SqlStorage
 
 ADMIN_TOKEN = "vl_test-admin-token-0123456789"
@@ -27,10 +29,11 @@ ADMIN_TOKEN = "vl_test-admin-token-0123456789"
 
 @dataclass
 class ScriptedLink:
-    """A `StationLink`: `online` stations answer `answer` (a result, or an exception to raise)."""
+    """A `StationLink`: `online` stations answer `answer` (a result, or an exception to raise); like the
+    real link, it refuses the others with StationOffline (services do not check before sending)."""
 
     online: set[str] = field(default_factory=set)
-    versions: dict[str, str] = field(default_factory=dict)
+    versions: dict[str, OcppVersion] = field(default_factory=dict)  # 1.6 unless given
     answer: CommandResult | Exception = field(default_factory=lambda: CommandResult("Accepted", {"status": "Accepted"}))
     raw_answer: dict[str, Any] | Exception = field(default_factory=dict)
     sent: list[tuple[str, Command]] = field(default_factory=list)
@@ -39,20 +42,26 @@ class ScriptedLink:
     def is_online(self, station_id: str) -> bool:
         return station_id in self.online
 
-    def version_of(self, station_id: str) -> str | None:
-        return self.versions.get(station_id, "1.6") if station_id in self.online else None
+    def version_of(self, station_id: str) -> OcppVersion | None:
+        return self.versions.get(station_id, OcppVersion.V16) if station_id in self.online else None
 
     async def send(self, station_id: str, command: Command) -> CommandResult:
+        self._require(station_id)
         self.sent.append((station_id, command))
         if isinstance(self.answer, Exception):
             raise self.answer
         return self.answer
 
     async def call_raw(self, station_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        self._require(station_id)
         self.raw_calls.append((station_id, action, payload))
         if isinstance(self.raw_answer, Exception):
             raise self.raw_answer
         return self.raw_answer
+
+    def _require(self, station_id: str) -> None:
+        if station_id not in self.online:
+            raise StationOffline(f"station {station_id!r} is not connected")
 
 
 @pytest.fixture

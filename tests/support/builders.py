@@ -9,9 +9,9 @@ from typing import Any
 from voltline.areas.authorization.model import IdToken
 from voltline.areas.stations.service import BootInfo, StationRegistration
 from voltline.areas.transactions.model import ReviewItem, SampledValue
-from voltline.areas.transactions.ports import REVIEW_ITEMS
+from voltline.areas.transactions.reviews import ReviewService
 from voltline.areas.transactions.service import MeterReport, StartRequest, StopRequest, TransactionEvent
-from voltline.kernel.storage import Storage, UnitOfWork
+from voltline.kernel.storage import Storage
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 STATION = "CP-1"
@@ -87,7 +87,5 @@ def a_boot(**overrides: Any) -> BootInfo:
 
 
 async def reviews(storage: Storage, station_id: str | None = None) -> list[ReviewItem]:
-    async def op(uow: UnitOfWork) -> list[ReviewItem]:
-        return await uow[REVIEW_ITEMS].list(station_id)
-
-    return await storage.read(op)
+    """Review items, oldest first, read the way operators read them (ReviewService, newest first)."""
+    return list(reversed(await ReviewService(storage).list(station_id, limit=1000)))

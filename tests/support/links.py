@@ -6,6 +6,7 @@ from typing import Any
 
 from voltline.areas.remote_control.commands import RemoteStart, RemoteStop
 from voltline.kernel.commands import CommandResult
+from voltline.kernel.versions import OcppVersion
 
 
 class NoStations:
@@ -14,7 +15,7 @@ class NoStations:
     def is_online(self, station_id: str) -> bool:
         return False
 
-    def version_of(self, station_id: str) -> str | None:
+    def version_of(self, station_id: str) -> OcppVersion | None:
         return None
 
     async def send(self, station_id: str, command: RemoteStart | RemoteStop) -> CommandResult:

@@ -13,7 +13,7 @@ from tests.support.wiring import ENCODERS
 from voltline.areas.configuration.ocpp.v201_reports import report_variables
 from voltline.areas.configuration.service import ConfigurationService
 from voltline.kernel.commands import Command, CommandResult
-from voltline.kernel.errors import StationRejectedCall, StationTimeout
+from voltline.kernel.errors import StationOffline, StationRejectedCall, StationTimeout
 from voltline.ocppj import OcppError, OcppVersion, error_code, shared_registry
 from voltline.simulator import SimulatedStation
 from voltline.simulator.device_model import DeviceModelHandler
@@ -38,11 +38,13 @@ class SimulatedLink:
     def is_online(self, station_id: str) -> bool:
         return station_id in self.stations
 
-    def version_of(self, station_id: str) -> str | None:
+    def version_of(self, station_id: str) -> OcppVersion | None:
         entry = self.stations.get(station_id)
-        return entry[0].version.value if entry is not None else None
+        return entry[0].version if entry is not None else None
 
     async def send(self, station_id: str, command: Command) -> CommandResult:
+        if station_id not in self.stations:
+            raise StationOffline(f"station {station_id!r} is not connected")
         station, handler = self.stations[station_id]
         call = ENCODERS[station.version].encode(command)
         shared_registry().validate_request(station.version, call.action, call.payload)

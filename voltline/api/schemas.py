@@ -11,6 +11,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from voltline.kernel.commands import StatusInfo
+
 # Printable characters only: identifiers end up in OCPP frames and log lines, where control characters
 # (and NUL bytes, which some databases refuse) have no business.
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
@@ -52,6 +54,18 @@ class ErrorBody(BaseModel):
 class StationCallErrorBody(ErrorBody):
     error_code: str = Field(description="The OCPP CALLERROR code the station answered with.")
     description: str = Field(description="The CALLERROR description the station gave (may be empty).")
+
+
+class StatusInfoBody(BaseModel):
+    """Why a station answered as it did (OCPP 2.0.1 StatusInfoType): the one body for it, wherever an
+    answer or a result item carries one."""
+
+    reason_code: str = Field(description="The station's reason code (OCPP 2.0.1 reasonCode).", examples=["Busy"])
+    additional_info: str | None = Field(default=None, description="The station's further explanation, if any.")
+
+    @classmethod
+    def of(cls, info: StatusInfo | None) -> StatusInfoBody | None:
+        return None if info is None else cls(reason_code=info.reason_code, additional_info=info.additional_info)
 
 
 class HealthBody(BaseModel):

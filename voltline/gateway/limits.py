@@ -1,8 +1,13 @@
 """Handshake abuse limits: failed-authentication throttling and the security events it records.
 
-Everything here is in memory, per process, and bounded: a leaky bucket per client address and per station
-id, at most `max_entries` of each (the least recently touched are forgotten first), and the most recent
-`max_events` security events.
+`AuthFailureThrottle` is the port the handshake consults; `AuthFailureLimiter` implements it in memory,
+per process, and bounded: a leaky bucket per client address and per station id, at most `max_entries` of
+each (the least recently touched are forgotten first), and the most recent `max_events` security events.
+
+Unlike login lockouts (voltline.kernel.throttles) the port is synchronous: it is asked on every handshake,
+thousands a second in a boot storm, so a shared implementation for several nodes decides from local
+buckets and exchanges failures in the background. A leaky bucket tolerates that: it only has to slow a
+password guesser down, and running briefly behind the other nodes' failures does not defeat that.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Final
+from typing import Final, Protocol
 
 MAX_TRACKED: Final = 100_000
 MAX_EVENTS: Final = 1_000
@@ -30,6 +35,20 @@ class SecurityEvent:
     station_id: str | None
     count: int
     detail: str = ""
+
+
+class AuthFailureThrottle(Protocol):
+    """Throttles failed station authentications by client address, and by station id for addresses that
+    have failed themselves, so that a correct password from a clean address is never refused."""
+
+    def check(self, address: str, station_id: str) -> int | None:
+        """Seconds to wait (Retry-After) if this attempt must be refused unheard, else None. A refused
+        attempt counts as a failure."""
+        ...
+
+    def failed(self, address: str, station_id: str) -> list[SecurityEvent]:
+        """Count a failed authentication; returns the security events it starts (at most one per key)."""
+        ...
 
 
 @dataclass(slots=True)
@@ -97,8 +116,7 @@ class _Buckets:
 
 
 class AuthFailureLimiter:
-    """Throttles failed station authentications by client address, and by station id for addresses that
-    have failed themselves, so that a correct password from a clean address is never refused.
+    """`AuthFailureThrottle` in this process's memory, which also keeps the recent security events.
 
     `check` before any password check; `failed` after a refusal for bad credentials."""
 

@@ -32,8 +32,6 @@ from picows import (
 )
 from picows.picows import WSProtocol  # type: ignore[attr-defined]  # public in picows, missing from its stub
 
-from voltline.areas.stations.admission import AdmissionService, Admitted, Refusal
-from voltline.areas.stations.service import StationService
 from voltline.gateway.connection import SocketLimits, StationSocket
 from voltline.gateway.handshake import (
     MAX_REQUEST_HEAD,
@@ -44,7 +42,9 @@ from voltline.gateway.handshake import (
     station_id_from_path,
 )
 from voltline.gateway.limits import AuthFailureLimiter, SecurityEvent
+from voltline.gateway.ports import Admission, PresenceReports
 from voltline.gateway.registry import ConnectionRegistry, StationConnection
+from voltline.kernel.admission import Admitted, Refusal
 from voltline.ocppj import Dispatcher, FrameObserver, OcppVersion, RpcSession, SchemaRegistry
 
 log = logging.getLogger("voltline.gateway")
@@ -106,8 +106,8 @@ class StationGateway:
     def __init__(
         self,
         config: GatewayConfig,
-        admission: AdmissionService,
-        stations: StationService,
+        admission: Admission,
+        presence: PresenceReports,
         schemas: SchemaRegistry,
         registry: ConnectionRegistry,
         dispatcher_factory: DispatcherFactory,
@@ -116,7 +116,7 @@ class StationGateway:
         self._config = config
         self._frame_observers = frame_observers
         self._admission = admission
-        self._stations = stations
+        self._presence = presence
         self._schemas = schemas
         self._registry = registry
         self._dispatcher_factory = dispatcher_factory
@@ -375,9 +375,9 @@ class StationGateway:
             await old.wait_closed()
         else:
             log.info("station %s connected (%s) from %s", station_id, version.value, connection.remote_address)
-        self._stations.announce_connected(station_id, version.value, connection.remote_address, previous is not None)
+        self._presence.announce_connected(station_id, version.value, connection.remote_address, previous is not None)
         # Recorded alongside the station's first messages (same commit group), not before them.
-        online = asyncio.get_running_loop().create_task(self._stations.connected(station_id, version.value))
+        online = asyncio.get_running_loop().create_task(self._presence.connected(station_id, version.value))
         try:
             await socket.pump(session.on_message, self._registry.seen, station_id)
         finally:
@@ -389,8 +389,8 @@ class StationGateway:
             if self._registry.remove(connection):
                 self._registry.seen(station_id)
                 log.info("station %s disconnected (code %s)", station_id, socket.close_code)
-                self._stations.announce_disconnected(station_id, version.value, socket.close_code)
-                await self._stations.disconnected(station_id)
+                self._presence.announce_disconnected(station_id, version.value, socket.close_code)
+                await self._presence.disconnected(station_id)
 
     # -- last seen --------------------------------------------------------------------------------
 
@@ -405,7 +405,7 @@ class StationGateway:
     async def _flush_last_seen(self) -> None:
         seen = self._registry.take_seen()
         if seen:
-            await self._stations.record_seen({station: datetime.fromtimestamp(at, UTC) for station, at in seen.items()})
+            await self._presence.record_seen({station: datetime.fromtimestamp(at, UTC) for station, at in seen.items()})
 
 
 class _PendingHandshake(asyncio.Protocol):

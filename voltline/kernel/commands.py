@@ -1,18 +1,23 @@
 """Commands the CSMS sends to stations, in version-neutral form, and the port that delivers them.
 
 protocol/ maps each command onto the station's OCPP version (an encoder per command type and version);
-gateway/ (or the cluster bus) carries it. Domain services send through `CommandService`, which checks
-that the station is online, publishes the outcome as a live event and records it in the audit trail.
+gateway/ (or the cluster bus) carries it. Domain services send through `CommandService`, which publishes
+every outcome as a `CommandCompleted` domain event (the audit trail records it, the live stream shows it:
+they subscribe in their manifests). Whether the station is online is checked
+once, by the link as it makes the call (StationOffline), so no check can go stale before the send.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from voltline.kernel.actors import current_actor
 from voltline.kernel.errors import DomainError, StationOffline
-from voltline.kernel.live_events import EventHub
+from voltline.kernel.events import DomainEvent, EventBus
+from voltline.kernel.presence import Presence
+from voltline.kernel.versions import OcppVersion
 
 
 class Command:
@@ -35,47 +40,68 @@ class CommandResult:
     value: Any = None
 
 
-class StationLink(Protocol):
-    """Reaches connected stations. Raises StationOffline, StationTimeout or StationRejectedCall."""
+@dataclass(slots=True, frozen=True)
+class StatusInfo:
+    """Why a station answered as it did: OCPP 2.0.1 StatusInfoType, in every answer that can carry one
+    (statusInfo, and per item attributeStatusInfo). OCPP 1.6 answers carry none."""
 
-    def is_online(self, station_id: str) -> bool: ...
+    reason_code: str
+    additional_info: str | None = None
 
-    def version_of(self, station_id: str) -> str | None: ...
+    def __str__(self) -> str:
+        """For messages and logs: "reasonCode" or "reasonCode (additionalInfo)"."""
+        return f"{self.reason_code} ({self.additional_info})" if self.additional_info else self.reason_code
+
+
+class StationLink(Presence, Protocol):
+    """Reaches connected stations (and so knows which are connected, on which version). Raises
+    StationOffline, StationTimeout or StationRejectedCall."""
 
     async def send(self, station_id: str, command: Command) -> CommandResult: ...
 
     async def call_raw(self, station_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]: ...
 
 
-class CommandAudit(Protocol):
-    """Where every command sent to a station is recorded (who, what, target, outcome)."""
+@dataclass(slots=True, frozen=True)
+class CommandCompleted(DomainEvent):
+    """A command sent to a station reached its outcome: answered, refused, timed out or undeliverable.
 
-    async def record_command(self, station_id: str, command: str, detail: dict[str, Any], outcome: str) -> None: ...
+    `command` is the command's class name (or the action of a raw call), `detail` what was sent (the
+    command's repr, or the raw payload: may hold credentials, so whoever keeps it redacts it), `outcome`
+    the station's status word or "error: <kind>: <message>", `actor` who sent it.
+    """
+
+    station_id: str
+    command: str
+    detail: Mapping[str, Any]
+    outcome: str
+    actor: str
 
 
 class CommandService:
-    """The one way domain services send commands: online check, live event, audit record."""
+    """The one way domain services send commands: every outcome is published as `CommandCompleted`.
 
-    def __init__(self, link: StationLink, events: EventHub, audit: CommandAudit | None = None) -> None:
+    `require_online` is for services that need the station's version (or fail fast before other work);
+    sending does not check again: the link does, authoritatively (see the module docstring)."""
+
+    def __init__(self, link: StationLink, events: EventBus | None = None) -> None:
         self._link = link
-        self._events = events
-        self.audit = audit  # set by the composition root once the audit service exists
+        self._events = events if events is not None else EventBus()
 
     def is_online(self, station_id: str) -> bool:
         return self._link.is_online(station_id)
 
-    def version_of(self, station_id: str) -> str | None:
+    def version_of(self, station_id: str) -> OcppVersion | None:
         return self._link.version_of(station_id)
 
-    def require_online(self, station_id: str) -> str:
-        """The station's OCPP version number ("1.6" or "2.0.1"); StationOffline when not connected."""
+    def require_online(self, station_id: str) -> OcppVersion:
+        """The station's OCPP version; StationOffline when it is not connected."""
         version = self._link.version_of(station_id)
         if version is None:
             raise StationOffline(f"station {station_id!r} is not connected")
-        return version.removeprefix("ocpp")  # the link reports the subprotocol name
+        return version
 
     async def send(self, station_id: str, command: Command) -> CommandResult:
-        self.require_online(station_id)
         name = type(command).__name__
         try:
             result = await self._link.send(station_id, command)
@@ -86,7 +112,6 @@ class CommandService:
         return result
 
     async def call_raw(self, station_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
-        self.require_online(station_id)
         try:
             answer = await self._link.call_raw(station_id, action, payload)
         except DomainError as exc:
@@ -96,10 +121,6 @@ class CommandService:
         return answer
 
     async def _outcome(self, station_id: str, command: str, detail: dict[str, Any], outcome: str) -> None:
-        self._events.publish(
-            "command.result",
-            station_id,
-            {"command": command, "outcome": outcome, "actor": current_actor.get()},
-        )
-        if self.audit is not None:
-            await self.audit.record_command(station_id, command, detail, outcome)
+        # Awaited: the audit records it in a transaction of its own before the caller learns the outcome.
+        # `publish` never raises: the station already acted, a lost record must not turn that into an error.
+        await self._events.publish(CommandCompleted(station_id, command, detail, outcome, current_actor.get()))

@@ -8,6 +8,12 @@ the next event it reads) rather than holding memory or the publisher.
 
 Order: events are handed to every subscriber in the order they are published, and the domain publishes
 each station's events in the order its messages were handled, once their data is committed.
+
+Who publishes: the stations and transactions services directly, for the per-message kinds (boot, status,
+transactions, meter values; connects and disconnects from the gateway), because their hot paths check
+`active` before building anything. The others come from typed domain events (`voltline.kernel.events`)
+that the live events area subscribes the hub to: `CommandCompleted` (command.result) and the local lists'
+`LocalListStateChanged` (local_list).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ TRANSACTION_UPDATED: Final = "transaction.updated"
 TRANSACTION_ENDED: Final = "transaction.ended"
 METER_VALUES: Final = "meter_values"
 COMMAND_RESULT: Final = "command.result"
+LOCAL_LIST: Final = "local_list"
 
 KINDS: Final = (
     CONNECTED,
@@ -42,6 +49,7 @@ KINDS: Final = (
     TRANSACTION_ENDED,
     METER_VALUES,
     COMMAND_RESULT,
+    LOCAL_LIST,
 )
 
 

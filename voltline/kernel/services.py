@@ -7,9 +7,14 @@ its handlers to them, an API endpoint declares them as dependencies.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 T = TypeVar("T")
+
+# What a service is found by: its class, or the port (a Protocol) it was provided as. A callable rather
+# than `type[T]`, which mypy refuses for protocols ("Only concrete class can be given", type-abstract).
+ServiceKey = Callable[..., T]
 
 
 class ServiceMissingError(LookupError):
@@ -30,14 +35,15 @@ class ServiceRegistry:
         self._by_type[key] = service
         return service
 
-    def __getitem__(self, kind: type[T]) -> T:
+    def __getitem__(self, kind: ServiceKey[T]) -> T:
         try:
-            return cast(T, self._by_type[kind])
+            return cast(T, self._by_type[cast(type[Any], kind)])
         except KeyError:
-            raise ServiceMissingError(f"no {kind.__name__} provided: is its area in the area list?") from None
+            name = getattr(kind, "__name__", repr(kind))
+            raise ServiceMissingError(f"no {name} provided: is its area in the area list?") from None
 
-    def get(self, kind: type[T]) -> T | None:
-        return cast("T | None", self._by_type.get(kind))
+    def get(self, kind: ServiceKey[T]) -> T | None:
+        return cast("T | None", self._by_type.get(cast(type[Any], kind)))
 
-    def __contains__(self, kind: type[Any]) -> bool:
+    def __contains__(self, kind: ServiceKey[Any]) -> bool:
         return kind in self._by_type

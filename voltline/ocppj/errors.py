@@ -2,8 +2,8 @@
 
 Two families:
 * `OcppError` (and its subclasses) carry an `ErrorKind` and become a CALLERROR when they answer a CALL.
-* `CallErrorReceived`, `CallTimeout`, `SessionClosed`, `CallQueueFull` are what `RpcSession.call()` raises
-  to the code that sent a CALL; they never go on the wire.
+* `CallErrorReceived`, `CallTimeout`, `SessionClosed`, `CallQueueFull` (and `InvalidCall`, an `OcppError`)
+  are what `RpcSession.call()` raises to the code that sent a CALL; they never go on the wire.
 """
 
 from __future__ import annotations
@@ -88,6 +88,12 @@ class OcppError(Exception):
 class InvalidPayload(OcppError):
     """A payload broke the OCA JSON schema of its action (an incoming request, or a request we were
     about to send, or a response). Still an `OcppError`, so it answers a CALL like any other."""
+
+
+class InvalidCall(OcppError):
+    """A CALL we were about to send is not valid for the peer's version: its action is unknown there
+    (kind NOT_IMPLEMENTED) or its payload breaks the request schema. Raised by `RpcSession.call()` before
+    anything is sent, so the caller can tell its own mistake from an invalid answer of the peer."""
 
 
 class FrameError(OcppError):

@@ -24,6 +24,7 @@ from voltline.ocppj.errors import (
     CallTimeout,
     ErrorKind,
     FrameError,
+    InvalidCall,
     OcppError,
     SessionClosed,
     error_code,
@@ -349,12 +350,18 @@ class RpcSession:
     ) -> dict[str, Any]:
         """Send a CALL and return the peer's CALLRESULT payload (validated against the response schema).
 
-        Raises: `InvalidPayload`/`OcppError` (request invalid or unknown action: nothing sent, or the
-        response is invalid), `CallErrorReceived`, `CallTimeout`, `CallQueueFull`, `SessionClosed`.
+        Every CALL is validated here, whoever sends it: the one place, so no caller validates again.
+        Raises: `InvalidCall` (unknown action or invalid request: nothing sent), `OcppError` (the answer
+        is invalid: `InvalidPayload`, or a malformed frame), `CallErrorReceived`, `CallTimeout`,
+        `CallQueueFull`, `SessionClosed`.
         """
         if self._closed:
             raise SessionClosed(self._close_reason)
-        self._schemas.validate_request(self.version, action, payload)
+        try:
+            self._schemas.validate_request(self.version, action, payload)
+        except OcppError as err:
+            # A distinct type: callers map our own mistake (a 422) apart from the peer's invalid answer.
+            raise InvalidCall(err.kind, err.description, err.details) from None
         await self._acquire_slot()
         try:
             if self._closed:

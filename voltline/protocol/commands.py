@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from voltline.kernel.commands import Command
+from voltline.kernel.commands import Command, StatusInfo
 from voltline.kernel.errors import InvalidRequest
 
 Payload = dict[str, Any]
@@ -22,6 +22,19 @@ class OutboundCall:
     action: str
     payload: Payload
     decode: Callable[[Payload], Any] | None = None
+
+
+def status_info(info: Payload | None) -> StatusInfo | None:
+    """An OCPP 2.0.1 StatusInfoType (an answer's statusInfo, a result item's attributeStatusInfo) in
+    version-neutral form; None when the station gave none. The one decoding of it for every area."""
+    if not info:
+        return None
+    return StatusInfo(str(info["reasonCode"]), info.get("additionalInfo"))
+
+
+def status_info_of(answer: Payload) -> StatusInfo | None:
+    """The statusInfo of an answer: the `decode` of commands whose answer holds nothing else worth decoding."""
+    return status_info(answer.get("statusInfo"))
 
 
 Encoder = Callable[[Any], OutboundCall]

@@ -12,9 +12,10 @@ from voltline.ocppj import (
     CallErrorReceived,
     CallQueueFull,
     CallTimeout,
+    ErrorKind,
+    InvalidCall,
     OcppError,
     RpcSession,
-    SchemaRegistry,
     SessionClosed,
 )
 from voltline.protocol.versions import VersionEncoders
@@ -24,22 +25,27 @@ class SessionLookup(Protocol):
     def session(self, station_id: str) -> RpcSession | None: ...
 
 
-class SessionLink:
-    """Implements `voltline.kernel.commands.StationLink` for stations connected to this process."""
+class SessionPresence:
+    """Implements `voltline.kernel.presence.Presence` from the live sessions of this process: the
+    in-process presence (several nodes share theirs through the cluster instead)."""
 
-    def __init__(
-        self, sessions: SessionLookup, schemas: SchemaRegistry, encoders: Mapping[OcppVersion, VersionEncoders]
-    ) -> None:
+    def __init__(self, sessions: SessionLookup) -> None:
         self._sessions = sessions
-        self._schemas = schemas
-        self._encoders = encoders
 
     def is_online(self, station_id: str) -> bool:
         return self._sessions.session(station_id) is not None
 
-    def version_of(self, station_id: str) -> str | None:
+    def version_of(self, station_id: str) -> OcppVersion | None:
         session = self._sessions.session(station_id)
-        return session.version.value if session is not None else None
+        return session.version if session is not None else None
+
+
+class SessionLink(SessionPresence):
+    """Implements `voltline.kernel.commands.StationLink` for stations connected to this process."""
+
+    def __init__(self, sessions: SessionLookup, encoders: Mapping[OcppVersion, VersionEncoders]) -> None:
+        super().__init__(sessions)
+        self._encoders = encoders
 
     async def send(self, station_id: str, command: Command) -> CommandResult:
         session = self._require(station_id)
@@ -53,21 +59,23 @@ class SessionLink:
         return await self._call(session, station_id, action, payload)
 
     def _require(self, station_id: str) -> RpcSession:
+        """The station's session. The one online check on the way to a station: it happens as the call is
+        made, so a station that left after any earlier look (a service asking its version) is still a
+        StationOffline here, as is one whose session closes before or during the call (SessionClosed)."""
         session = self._sessions.session(station_id)
         if session is None:
             raise StationOffline(f"station {station_id!r} is not connected")
         return session
 
     async def _call(self, session: RpcSession, station_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
-        version = session.version
-        if not self._schemas.knows(version, action):
-            raise InvalidRequest(f"{action!r} is not an OCPP {version.value} action")
-        try:
-            self._schemas.validate_request(version, action, payload)
-        except OcppError as exc:
-            raise InvalidRequest(f"{action} payload is not valid for OCPP {version.value}: {exc.description}") from exc
         try:
             return await session.call(action, payload)
+        except InvalidCall as exc:
+            # The session validates every CALL it sends (this one included): nothing went out.
+            version = session.version.number
+            if exc.kind is ErrorKind.NOT_IMPLEMENTED:
+                raise InvalidRequest(f"{action!r} is not an OCPP {version} action") from exc
+            raise InvalidRequest(f"{action} payload is not valid for OCPP {version}: {exc.description}") from exc
         except CallTimeout as exc:
             raise StationTimeout(f"station {station_id!r} did not answer {action} in time") from exc
         except CallQueueFull as exc:
@@ -77,5 +85,5 @@ class SessionLink:
         except CallErrorReceived as exc:
             raise StationRejectedCall(exc.code, exc.description) from exc
         except OcppError as exc:
-            # Our request was valid, so this is the station's answer failing its schema.
+            # Any other OcppError is about the station's answer: invalid against its schema, or malformed.
             raise StationRejectedCall("InvalidResponse", exc.description) from exc

@@ -22,7 +22,7 @@ class VersionEncoders:
     encoders: Mapping[type[Command], Encoder]
 
     def encode(self, command: Command) -> OutboundCall:
-        return encode_with(self.encoders, command, self.version.value.removeprefix("ocpp"))
+        return encode_with(self.encoders, command, self.version.number)
 
 
 def merge_routes(tables: Iterable[RouteTable]) -> dict[str, Handler]:

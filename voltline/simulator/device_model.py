@@ -12,13 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from voltline.ocppj import ErrorKind, OcppError, OcppVersion
+from voltline.simulator.handle import StationHandle
 from voltline.simulator.messages import now_iso
-
-if TYPE_CHECKING:
-    from voltline.simulator.station import SimulatedStation
 
 Payload = dict[str, Any]
 
@@ -359,10 +357,17 @@ def _valid(
     return True
 
 
+class ConfiguredStation(StationHandle, Protocol):
+    """A station that keeps configuration keys (1.6) or a device model (2.0.1)."""
+
+    @property
+    def device_model(self) -> DeviceModel: ...
+
+
 class DeviceModelHandler:
     """Answers one station's configuration calls from its `device_model`."""
 
-    def __init__(self, station: SimulatedStation) -> None:
+    def __init__(self, station: ConfiguredStation) -> None:
         self.station = station
         # Reports to send once the answer that announced them is on the wire.
         self._follow_ups: list[Callable[[], Coroutine[Any, Any, None]]] = []

@@ -7,14 +7,20 @@ The display shows plain text and links: HTML is answered NotSupportedMessageForm
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from voltline.simulator.station import SimulatedStation
+from voltline.simulator.handle import StationHandle
 
 Payload = dict[str, Any]
 
 SUPPORTED_FORMATS = frozenset({"ASCII", "UTF8", "URI"})
+
+
+class DisplayStation(StationHandle, Protocol):
+    """A station that keeps display messages (by id), across reconnects."""
+
+    @property
+    def display_messages(self) -> dict[int, Payload]: ...
 
 
 class Display:
@@ -23,7 +29,7 @@ class Display:
     # Messages per NotifyDisplayMessages part; more than that go out in several parts with tbc.
     part_size = 4
 
-    def __init__(self, station: SimulatedStation) -> None:
+    def __init__(self, station: DisplayStation) -> None:
         self.station = station
 
     async def set_message(self, payload: Payload) -> Payload:

@@ -7,13 +7,13 @@ update state; anything that sends a CALL back to the CSMS is spawned as a tracke
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from voltline.ocppj import NoAnswer, OcppVersion
-from voltline.simulator.device_model import DeviceModelHandler
-from voltline.simulator.display import Display
-from voltline.simulator.local_list import LocalListHandler
-from voltline.simulator.station import ConnectorState, SimulatedStation
+from voltline.simulator.device_model import ConfiguredStation, DeviceModelHandler
+from voltline.simulator.display import Display, DisplayStation
+from voltline.simulator.handle import ConnectorState
+from voltline.simulator.local_list import LocalListHandler, LocalListStation
 
 Payload = dict[str, Any]
 Handler = Callable[[Payload], Awaitable[Payload]]
@@ -22,10 +22,14 @@ Handler = Callable[[Payload], Awaitable[Payload]]
 SIMULATOR_VENDOR_ID = "org.voltline.simulator"
 
 
+class DispatchedStation(LocalListStation, DisplayStation, ConfiguredStation, Protocol):
+    """A station with the state of every area the simulator answers for (`SimulatedStation` is one)."""
+
+
 class StationDispatcher:
     """Implements the engine's Dispatcher protocol for one simulated station."""
 
-    def __init__(self, station: SimulatedStation) -> None:
+    def __init__(self, station: DispatchedStation) -> None:
         self.station = station
         common: dict[str, Handler] = {
             "Reset": self.reset,

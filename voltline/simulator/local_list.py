@@ -15,12 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from voltline.ocppj import ErrorKind, OcppError, OcppVersion
-
-if TYPE_CHECKING:
-    from voltline.simulator.station import SimulatedStation
+from voltline.simulator.handle import StationHandle
 
 Payload = dict[str, Any]
 Handler = Callable[[Payload], Awaitable[Payload]]
@@ -55,10 +53,17 @@ class LocalAuthList:
         return "Accepted"
 
 
+class LocalListStation(StationHandle, Protocol):
+    """A station that keeps a local authorization list."""
+
+    @property
+    def local_list(self) -> LocalAuthList: ...
+
+
 class LocalListHandler:
     """Answers one station's local list calls."""
 
-    def __init__(self, station: SimulatedStation) -> None:
+    def __init__(self, station: LocalListStation) -> None:
         self.station = station
 
     def routes(self) -> dict[str, Handler]:

@@ -7,7 +7,7 @@ import base64
 import logging
 import uuid
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 from urllib.parse import quote
@@ -26,6 +26,8 @@ from voltline.ocppj import (
     shared_registry,
 )
 from voltline.simulator.device_model import DeviceModel
+from voltline.simulator.handle import ConnectorState
+from voltline.simulator.handlers import StationDispatcher
 from voltline.simulator.local_list import LocalAuthList
 from voltline.simulator.messages import (
     Payload,
@@ -72,26 +74,6 @@ class StationEvent:
     def __str__(self) -> str:
         where = f" [{self.connector_id}]" if self.connector_id is not None else ""
         return f"{self.kind}{where}: {self.detail}"
-
-
-@dataclass(slots=True)
-class ConnectorState:
-    connector_id: int
-    meter: EnergyMeter
-    status: str = "Available"  # 1.6 vocabulary; 2.0.1 maps it on the wire
-    sent_status: str | None = None  # the last status on the wire, to report changes only
-    operative: bool = True
-    starting: bool = False  # a remote start was accepted and is under way
-    transaction: Transaction | None = None
-    meter_task: asyncio.Task[None] | None = None
-    meter_stop: asyncio.Event = field(default_factory=asyncio.Event)
-    # Serialises the CSMS-driven flows of this connector: a stop requested while the start is still
-    # under way runs after it.
-    flow_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    @property
-    def free(self) -> bool:
-        return self.operative and not self.starting and self.transaction is None and self.status != "Faulted"
 
 
 class SimulatedStation:
@@ -156,8 +138,6 @@ class SimulatedStation:
 
     async def connect(self) -> None:
         """Open the WebSocket (subprotocol of the version, Basic auth when a password is set)."""
-        from voltline.simulator.handlers import StationDispatcher  # handlers import this module
-
         if self.connected:
             raise RuntimeError("already connected")
         headers: dict[str, str] = {}

@@ -4,88 +4,88 @@ from __future__ import annotations
 
 from tests.support.account_builders import FakeClock
 from voltline.areas.access.login_throttle import LoginThrottle
+from voltline.kernel.throttles import InProcessThrottles
 
 
-def a_throttle(clock: FakeClock, **overrides: int) -> LoginThrottle:
-    settings = {"failures_per_account": 5, "failures_per_address": 20, "max_tracked": 10_000} | overrides
+def a_throttle(clock: FakeClock, *, throttles: InProcessThrottles | None = None) -> LoginThrottle:
     return LoginThrottle(
-        failures_per_account=settings["failures_per_account"],
-        failures_per_address=settings["failures_per_address"],
+        throttles or InProcessThrottles(clock=clock),
+        failures_per_account=5,
+        failures_per_address=20,
         window=900.0,
         lockout=900.0,
-        max_tracked=settings["max_tracked"],
-        clock=clock,
     )
 
 
-def test_an_account_is_locked_after_five_failures_and_freed_after_the_lockout() -> None:
+async def test_an_account_is_locked_after_five_failures_and_freed_after_the_lockout() -> None:
     clock = FakeClock()
     throttle = a_throttle(clock)
     for _ in range(4):
-        assert throttle.failed("alice", "192.0.2.1") == []
-        assert throttle.retry_after("alice", "192.0.2.1") is None
+        assert await throttle.failed("alice", "192.0.2.1") == []
+        assert await throttle.retry_after("alice", "192.0.2.1") is None
 
-    [event] = throttle.failed("alice", "192.0.2.1")
+    [event] = await throttle.failed("alice", "192.0.2.1")
 
     assert (event.kind, event.key, event.started, event.failures) == ("account", "alice", True, 5)
-    assert throttle.retry_after("alice", "192.0.2.1") == 900
-    assert throttle.retry_after("alice", "198.51.100.7") == 900  # from anywhere
-    assert throttle.retry_after("bob", "192.0.2.1") is None  # the address is not locked
+    assert await throttle.retry_after("alice", "192.0.2.1") == 900
+    assert await throttle.retry_after("alice", "198.51.100.7") == 900  # from anywhere
+    assert await throttle.retry_after("bob", "192.0.2.1") is None  # the address is not locked
     clock.advance(600)
-    assert throttle.retry_after("alice", "192.0.2.1") == 300
-    assert throttle.ended() == []
+    assert await throttle.retry_after("alice", "192.0.2.1") == 300
+    assert await throttle.ended() == []
     clock.advance(300)
-    assert throttle.retry_after("alice", "192.0.2.1") is None
-    [end] = throttle.ended()
+    assert await throttle.retry_after("alice", "192.0.2.1") is None
+    [end] = await throttle.ended()
     assert (end.kind, end.key, end.started) == ("account", "alice", False)
-    assert throttle.ended() == []  # reported once
+    assert await throttle.ended() == []  # reported once
 
 
-def test_failures_older_than_the_window_do_not_count() -> None:
+async def test_failures_older_than_the_window_do_not_count() -> None:
     clock = FakeClock()
     throttle = a_throttle(clock)
     for _ in range(4):
-        throttle.failed("alice", "192.0.2.1")
+        await throttle.failed("alice", "192.0.2.1")
     clock.advance(901)
-    assert throttle.failed("alice", "192.0.2.1") == []
-    assert throttle.retry_after("alice", "192.0.2.1") is None
+    assert await throttle.failed("alice", "192.0.2.1") == []
+    assert await throttle.retry_after("alice", "192.0.2.1") is None
 
 
-def test_a_success_clears_the_accounts_failures() -> None:
+async def test_a_success_clears_the_accounts_failures() -> None:
     clock = FakeClock()
     throttle = a_throttle(clock)
     for _ in range(4):
-        throttle.failed("alice", "192.0.2.1")
-    throttle.succeeded("alice")
+        await throttle.failed("alice", "192.0.2.1")
+    await throttle.succeeded("alice")
     for _ in range(4):
-        assert throttle.failed("alice", "192.0.2.1") == []
+        assert await throttle.failed("alice", "192.0.2.1") == []
 
 
-def test_an_address_is_locked_after_twenty_failures_across_accounts() -> None:
+async def test_an_address_is_locked_after_twenty_failures_across_accounts() -> None:
     clock = FakeClock()
     throttle = a_throttle(clock)
     events = []
     for n in range(20):
-        events += throttle.failed(f"user{n}", "192.0.2.1")
+        events += await throttle.failed(f"user{n}", "192.0.2.1")
     assert [(e.kind, e.key) for e in events] == [("address", "192.0.2.1")]
-    assert throttle.retry_after("someone-else", "192.0.2.1") == 900
-    assert throttle.retry_after("someone-else", "192.0.2.2") is None
+    assert await throttle.retry_after("someone-else", "192.0.2.1") == 900
+    assert await throttle.retry_after("someone-else", "192.0.2.2") is None
 
 
-def test_failures_while_locked_do_not_extend_the_lockout() -> None:
+async def test_failures_while_locked_do_not_extend_the_lockout() -> None:
     clock = FakeClock()
     throttle = a_throttle(clock)
     for _ in range(5):
-        throttle.failed("alice", "192.0.2.1")
+        await throttle.failed("alice", "192.0.2.1")
     clock.advance(899)
-    assert throttle.failed("alice", "192.0.2.9") == []
+    assert await throttle.failed("alice", "192.0.2.9") == []
     clock.advance(1)
-    assert throttle.retry_after("alice", "192.0.2.1") is None
+    assert await throttle.retry_after("alice", "192.0.2.1") is None
 
 
-def test_memory_is_bounded() -> None:
+async def test_memory_is_bounded() -> None:
     clock = FakeClock()
-    throttle = a_throttle(clock, max_tracked=100)
+    throttles = InProcessThrottles(max_tracked=100, clock=clock)
+    throttle = a_throttle(clock, throttles=throttles)
     for n in range(1000):
-        throttle.failed(f"user{n}", f"10.0.{n // 256}.{n % 256}")
-    assert throttle.tracked() <= 200
+        await throttle.failed(f"user{n}", f"10.0.{n // 256}.{n % 256}")
+    assert throttles.tracked() <= 200

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from voltline.areas.audit.model import AuditQuery
 from voltline.areas.audit.service import AuditService, redact
 from voltline.kernel.actors import current_actor
+from voltline.kernel.commands import CommandCompleted
+from voltline.kernel.events import EventBus
 from voltline.kernel.redaction import REDACTED
 from voltline.storage.sql import SqlStorage
 
@@ -39,9 +41,12 @@ async def test_entries_filter_by_time(storage: SqlStorage) -> None:
 
 async def test_commands_are_recorded_with_the_acting_user(storage: SqlStorage) -> None:
     audit = AuditService(storage)
+    bus = EventBus(storage)
+    bus.subscribe_in_transaction(CommandCompleted, audit.command_completed)  # as the audit manifest does
     token = current_actor.set("user:alice")
     try:
-        await audit.record_command("CP-1", "RemoteStart", {"command": "RemoteStart(id_token='TOKEN-A')"}, "Accepted")
+        detail = {"command": "RemoteStart(id_token='TOKEN-A')"}
+        await bus.publish(CommandCompleted("CP-1", "RemoteStart", detail, "Accepted", current_actor.get()))
     finally:
         current_actor.reset(token)
     [entry] = await audit.search(AuditQuery(target="CP-1"))

@@ -24,8 +24,7 @@ from voltline.areas.stations.model import Registration
 from voltline.areas.stations.service import StationRegistration, StationService
 from voltline.kernel.commands import CommandService
 from voltline.kernel.errors import InvalidRequest, NotFound, StationOffline, StationRejectedCall, StationTimeout
-from voltline.kernel.live_events import EventHub
-from voltline.kernel.pending_requests import PendingRequests
+from voltline.kernel.pending_requests import InProcessPendingRequests
 from voltline.storage.sql import SqlStorage
 
 STATION = "CP-1"
@@ -49,7 +48,7 @@ def link() -> SimulatedLink:
 @pytest.fixture
 async def configuration(storage: SqlStorage, stations: StationService, link: SimulatedLink) -> ConfigurationService:
     await stations.register(STATION, StationRegistration(Registration.ACCEPTED, 0))
-    service = ConfigurationService(storage, CommandService(link, EventHub()), PendingRequests())
+    service = ConfigurationService(storage, CommandService(link), InProcessPendingRequests())
     link.configuration = service
     return service
 

@@ -8,11 +8,14 @@ from dataclasses import replace
 import pytest
 
 from tests.support.simulated_link import SimulatedLink
+from tests.support.waiting import eventually
+from tests.support.wiring import wired_services
 from voltline.areas.configuration.model import (
     ComponentRef,
     ConfigurationTemplate,
     SettingAddress,
     SettingValue,
+    TemplateRun,
     TemplateSelector,
     VariableRef,
 )
@@ -20,10 +23,11 @@ from voltline.areas.configuration.service import ConfigurationService
 from voltline.areas.configuration.templates import TemplateService, same_value
 from voltline.areas.stations.model import Registration
 from voltline.areas.stations.service import BootInfo, StationRegistration, StationService
+from voltline.composition import flush_areas, start_areas, stop_areas
+from voltline.kernel.after_boot import AfterBoot
 from voltline.kernel.commands import CommandService
 from voltline.kernel.errors import Conflict, InvalidRequest, NotFound
-from voltline.kernel.live_events import EventHub
-from voltline.kernel.pending_requests import PendingRequests
+from voltline.kernel.pending_requests import InProcessPendingRequests
 from voltline.storage.sql import SqlStorage
 
 # Named alike by both versions: a 1.6 station takes the variable name as its key.
@@ -51,8 +55,8 @@ async def templates(storage: SqlStorage, stations: StationService, link: Simulat
         await stations.register(station_id, StationRegistration(Registration.ACCEPTED, 0))
         await stations.boot(station_id, BootInfo(vendor, "A1", None, None, "PowerUp", version))
     await stations.register("CP-NEW", StationRegistration(Registration.ACCEPTED, 0))  # never booted
-    commands = CommandService(link, EventHub())
-    configuration = ConfigurationService(storage, commands, PendingRequests())
+    commands = CommandService(link)
+    configuration = ConfigurationService(storage, commands, InProcessPendingRequests())
     link.configuration = configuration
     return TemplateService(storage, configuration, commands)
 
@@ -131,11 +135,11 @@ async def test_drift_apply_and_apply_on_boot_on_both_versions(templates: Templat
 
     # Not apply-on-boot: a boot changes nothing.
     writes = len(link.sent)
-    await templates.on_boot("CP-201")
+    await templates.reconcile("CP-201")
     assert len(link.sent) == writes
     await templates.update(template.id, replace(template, apply_on_boot=True))
     link.sent.clear()
-    await templates.on_boot("CP-201")
+    await templates.reconcile("CP-201")
     assert link.sent == [("CP-201", "GetVariables"), ("CP-201", "SetVariables")]  # only what differs is written
     assert new.device_model.get("HeartbeatInterval", "OCPPCommCtrlr") == "120"
     run = next(s.last_run for s in (await templates.drift(template.id)).stations if s.station_id == "CP-201")
@@ -143,7 +147,7 @@ async def test_drift_apply_and_apply_on_boot_on_both_versions(templates: Templat
     assert [i.status for i in run.items] == ["Accepted", "InSync"]
 
     link.sent.clear()
-    await templates.on_boot("CP-16")
+    await templates.reconcile("CP-16")
     assert link.sent == [("CP-16", "GetConfiguration")]  # in line already: nothing to write
 
 
@@ -186,6 +190,53 @@ async def test_offline_unselected_failed_and_partial_stations(templates: Templat
     assert failed.detail is not None and "StationTimeout" in failed.detail
     drift = {s.station_id: s for s in (await templates.drift(template.id)).stations}
     assert drift["CP-201"].last_run == failed and drift["CP-NEW"].last_run is None
+
+
+async def test_a_boot_run_that_failed_is_retried_by_the_timer_sweep(storage: SqlStorage) -> None:
+    """Through the real wiring: the configuration area's timer, on `reconcile_interval`, over AfterBoot."""
+    link = SimulatedLink()
+    services = wired_services(storage, link, reconcile_interval=0.05)
+    link.configuration = services[ConfigurationService]
+    stations, templates = services[StationService], services[TemplateService]
+    for station_id in ("CP-LATE", "CP-ON-TIME"):
+        await stations.register(station_id, StationRegistration(Registration.ACCEPTED, 0))
+        await stations.boot(station_id, BootInfo("Acme", "A1", None, None, "PowerUp", "ocpp2.0.1"))
+    late = link.attach("CP-LATE", "2.0.1")
+    link.attach("CP-ON-TIME", "2.0.1")
+    template = await templates.create(
+        a_template(values=(SettingValue(HEARTBEAT, "120"), SettingValue(PING, "45")), apply_on_boot=True)
+    )
+    assert template.id is not None
+    await templates.reconcile("CP-ON-TIME")
+    link.time_out_after = 0  # CP-LATE does not answer after its boot
+    await templates.reconcile("CP-LATE")
+    assert await templates.unconverged() == ["CP-LATE"]  # a station that answered is in line: not retried
+    link.time_out_after = None
+    runs_before = {s.station_id: s.last_run for s in (await templates.drift(template.id)).stations}
+    assert runs_before["CP-LATE"] is not None and runs_before["CP-LATE"].outcome == "Failed"
+
+    await start_areas(services)
+    try:
+
+        async def retried() -> TemplateRun | None:
+            runs = {s.station_id: s.last_run for s in (await templates.drift(template.id)).stations}
+            run = runs["CP-LATE"]
+            return run if run is not None and run.outcome != "Failed" else None
+
+        run = await eventually(retried, within=5)
+        await services[AfterBoot].wait_idle()
+    finally:
+        await stop_areas(services)
+        await flush_areas(services)
+        await services[AfterBoot].close()
+
+    # The retry applied the values. Under load a second tick may have come while the first retry ran and
+    # queued one more run, which then found the station in line: the last run is Applied or InSync.
+    assert run.trigger == "timer" and run.outcome in ("Applied", "InSync")
+    assert late.device_model.get("HeartbeatInterval", "OCPPCommCtrlr") == "120"
+    assert await templates.unconverged() == []
+    runs = {s.station_id: s.last_run for s in (await templates.drift(template.id)).stations}
+    assert runs["CP-ON-TIME"] == runs_before["CP-ON-TIME"]  # not touched by the sweep
 
 
 def test_values_compare_exactly_except_for_boolean_case() -> None:

@@ -1,13 +1,21 @@
-"""Live events: the EventHub's semantics, and what the station and transaction services publish."""
+"""Live events: the EventHub's semantics, what the station and transaction services publish, and the
+domain events the live events area streams."""
 
 from __future__ import annotations
 
 import asyncio
 
+from tests.support.api_fixtures import ScriptedLink
 from tests.support.builders import STATION, a_boot, a_meter_report, a_start, a_stop, an_event, at, energy
+from voltline.areas.live_events.manifest import follow
+from voltline.areas.local_lists.model import LocalListStateChanged
+from voltline.areas.remote_control.commands import Reset, ResetKind
 from voltline.areas.stations.model import ConnectorStatus
 from voltline.areas.stations.service import StationRegistration, StationService
 from voltline.areas.transactions.service import TransactionService
+from voltline.kernel.actors import current_actor
+from voltline.kernel.commands import CommandService
+from voltline.kernel.events import EventBus
 from voltline.kernel.live_events import EventHub, LiveEvent, Subscription
 from voltline.storage.sql import SqlStorage
 
@@ -223,3 +231,30 @@ async def test_services_publish_nothing_while_nobody_listens(storage: SqlStorage
     await transactions.start(a_start())
     subscription = hub.subscribe()
     assert await taken(subscription) == []
+
+
+async def test_command_outcomes_and_local_list_states_reach_the_stream_from_their_domain_events() -> None:
+    hub, bus = EventHub(), EventBus()
+    follow(bus, hub)  # as the live events area wires it
+    link = ScriptedLink(online={"CP-1"})
+    commands = CommandService(link, bus)
+    await commands.send("CP-1", Reset(ResetKind.SOFT))  # nobody listens yet: nothing is built
+    subscription = hub.subscribe(kinds=["command", "local_list"])
+
+    token = current_actor.set("user:alice")
+    try:
+        await commands.send("CP-1", Reset(ResetKind.SOFT))
+    finally:
+        current_actor.reset(token)
+    bus.announce(LocalListStateChanged("CP-1", "in_sync", station_version=3, skipped=0))
+    bus.announce(LocalListStateChanged("CP-1", "failed", error="station answered Failed"))
+    bus.announce(LocalListStateChanged("CP-1", "unmanaged"))
+
+    events = await taken(subscription)
+    assert [(e.kind, e.station_id, e.data) for e in events] == [
+        ("command.result", "CP-1", {"command": "Reset", "outcome": "Accepted", "actor": "user:alice"}),
+        ("local_list", "CP-1", {"state": "in_sync", "station_version": 3, "skipped": 0}),
+        ("local_list", "CP-1", {"state": "failed", "error": "station answered Failed"}),
+        ("local_list", "CP-1", {"state": "unmanaged"}),
+    ]
+    assert events[0].seq == 1  # the command sent while nobody listened took no sequence number

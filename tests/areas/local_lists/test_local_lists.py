@@ -16,18 +16,22 @@ import pytest
 
 from tests.support.builders import a_token
 from tests.support.schema_check import validator
+from tests.support.waiting import eventually
 from tests.support.wiring import ENCODERS
-from voltline.areas.authorization.model import AuthorizationStatus, TokenType
+from voltline.areas.authorization.model import AuthorizationStatus, TokenChanged, TokenType
 from voltline.areas.authorization.service import AuthorizationService
 from voltline.areas.configuration.model import SettingAddress
+from voltline.areas.local_lists.manifest import subscribe
 from voltline.areas.local_lists.model import LocalListEntry, Selection, SyncState
 from voltline.areas.local_lists.plan import ListDiff, diff_entries, entries_for, plan_differential, plan_full
 from voltline.areas.local_lists.service import LocalListService
 from voltline.areas.stations.model import Registration
 from voltline.areas.stations.service import StationRegistration, StationService
+from voltline.kernel.after_boot import AfterBoot
+from voltline.kernel.background import Timers
 from voltline.kernel.commands import Command, CommandResult, CommandService
 from voltline.kernel.errors import NotFound, StationOffline, StationRejectedCall, StationTimeout
-from voltline.kernel.live_events import EventHub
+from voltline.kernel.events import EventBus, Transaction
 from voltline.ocppj import OcppError, OcppVersion
 from voltline.simulator import SimulatedStation
 from voltline.simulator.local_list import LocalListHandler
@@ -61,8 +65,8 @@ class SimulatedLink:
     def is_online(self, station_id: str) -> bool:
         return station_id in self.stations and station_id not in self.offline
 
-    def version_of(self, station_id: str) -> str | None:
-        return self.stations[station_id].version.value if self.is_online(station_id) else None
+    def version_of(self, station_id: str) -> OcppVersion | None:
+        return self.stations[station_id].version if self.is_online(station_id) else None
 
     async def send(self, station_id: str, command: Command) -> CommandResult:
         if not self.is_online(station_id):
@@ -95,6 +99,7 @@ class World:
     lists: LocalListService
     tokens: AuthorizationService
     stations: StationService
+    bus: EventBus
 
     async def station(self, station_id: str, version: str) -> SimulatedStation:
         await self.stations.register(station_id, StationRegistration(Registration.ACCEPTED, 0))
@@ -104,10 +109,11 @@ class World:
 @pytest.fixture
 async def world(storage: SqlStorage, stations: StationService) -> AsyncIterator[World]:
     link = SimulatedLink()
-    lists = LocalListService(storage, CommandService(link, EventHub()), EventHub())
-    tokens = AuthorizationService(storage)
-    tokens.watch(lists)
-    yield World(link, lists, tokens, stations)
+    bus = EventBus(storage)
+    lists = LocalListService(storage, CommandService(link, bus), bus)
+    tokens = AuthorizationService(storage, bus)
+    subscribe(bus, lists, AfterBoot())  # token changes make the affected stations' lists pending
+    yield World(link, lists, tokens, stations, bus)
     await lists.close()
 
 
@@ -170,8 +176,8 @@ def test_differential_parts_remove_first_and_an_empty_difference_is_still_sent()
 def test_tokens_too_long_for_ocpp_16_are_left_out_and_reported() -> None:
     tokens = [a_token(id_token="SHORT"), a_token(id_token="X" * 21), a_token(id_token="GROUPED", group_id="G" * 21)]
 
-    entries_16, skipped_16 = entries_for("1.6", tokens)
-    entries_201, skipped_201 = entries_for("2.0.1", tokens)
+    entries_16, skipped_16 = entries_for(OcppVersion.V16, tokens)
+    entries_201, skipped_201 = entries_for(OcppVersion.V201, tokens)
 
     assert sorted(entries_16) == ["SHORT"] and skipped_16 == ("GROUPED", "X" * 21)
     assert len(entries_201) == 3 and skipped_201 == ()
@@ -284,6 +290,90 @@ async def test_an_offline_station_stays_pending_and_is_updated_after_its_boot(wo
         1,
     )
     assert station.local_list.version == 3
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_a_station_back_without_a_boot_is_updated_by_the_timer(world: World, version: str) -> None:
+    """A 1.6 station reconnecting after a network loss sends no BootNotification: the sweep finds it."""
+    station = await world.station(STATION, version)
+    await world.tokens.create(a_token(id_token="TAG-A"))
+    await world.lists.set_selection(STATION, Selection(all=True))
+    await world.lists.wait_idle()
+    world.link.offline.add(STATION)
+    await world.tokens.create(a_token(id_token="TAG-B"))
+    await world.lists.wait_idle()
+    world.link.offline.discard(STATION)  # back, no boot
+
+    timers = Timers()
+    timers.every(0.05, "local-lists", world.lists.sweep)
+    timers.start()
+    try:
+
+        async def in_sync() -> bool:
+            record = await world.lists.get(STATION)
+            return record is not None and record.state is SyncState.IN_SYNC
+
+        await eventually(in_sync, within=5)
+        await world.lists.wait_idle()
+    finally:
+        await timers.close()
+
+    assert [c.action for c in world.link.calls] == ["SendLocalList", "SendLocalList"]  # no version check
+    update = world.link.sent()[-1]
+    assert (update["updateType"], version_of(update), tokens_in(update)) == ("Differential", 2, ["TAG-B"])
+    assert station.local_list.version == 2
+
+
+async def test_the_sweep_leaves_stations_in_sync_offline_or_without_list_support_alone(world: World) -> None:
+    await world.station("CP-IN-SYNC", "2.0.1")
+    await world.station("CP-AWAY", "1.6")
+    unsupported = await world.station("CP-NO-LISTS", "1.6")
+    unsupported.local_list.supported = False
+    await world.tokens.create(a_token(id_token="TAG-A"))
+    for station_id in ("CP-IN-SYNC", "CP-AWAY", "CP-NO-LISTS"):
+        await world.lists.set_selection(station_id, Selection(all=True))
+    await world.lists.wait_idle()
+    await world.lists.reconcile("CP-NO-LISTS")  # it reports version -1: failed, and known not to support lists
+    world.link.offline.add("CP-AWAY")
+    await world.tokens.create(a_token(id_token="TAG-B"))
+    await world.lists.wait_idle()
+    away = await world.lists.get("CP-AWAY")
+    assert away is not None and away.state is SyncState.PENDING
+    calls = len(world.link.calls)
+
+    await world.lists.sweep()
+    await world.lists.wait_idle()
+
+    assert len(world.link.calls) == calls
+
+
+async def test_a_token_change_that_fails_leaves_no_pending_mark_and_sends_nothing(world: World) -> None:
+    """The lists a change marks pending are marked in its transaction: when it fails, so does the mark."""
+    await world.station(STATION, "1.6")
+    await world.tokens.create(a_token(id_token="TAG-A"))
+    await world.lists.set_selection(STATION, Selection(all=True))
+    await world.lists.wait_idle()
+    before = await world.lists.get(STATION)
+    assert before is not None and before.state is SyncState.IN_SYNC
+
+    async def refuses(tx: Transaction, event: TokenChanged) -> None:
+        raise RuntimeError("a later subscriber fails")
+
+    world.bus.subscribe_in_transaction(TokenChanged, refuses)  # after the local lists' own subscriber
+    with pytest.raises(RuntimeError, match="a later subscriber fails"):
+        await world.tokens.create(a_token(id_token="TAG-B"))
+    await world.lists.wait_idle()
+
+    after = await world.lists.get(STATION)
+    assert after is not None
+    assert (after.state, after.desired_version, after.revision) == (
+        before.state,
+        before.desired_version,
+        before.revision,
+    )
+    with pytest.raises(NotFound):
+        await world.tokens.get("TAG-B")
+    assert len(world.link.sent()) == 1  # only the first Full list
 
 
 async def test_a_station_that_lost_its_list_gets_a_full_update_after_boot(world: World) -> None:

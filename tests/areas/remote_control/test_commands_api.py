@@ -7,8 +7,8 @@ import pytest
 
 from tests.support.api_builders import a_v16_transaction, a_v201_transaction
 from tests.support.api_fixtures import ScriptedLink
-from voltline.areas.remote_control.commands import RemoteStart, RemoteStop
-from voltline.kernel.commands import CommandResult
+from voltline.areas.remote_control.commands import RemoteStart, RemoteStartAnswer, RemoteStop
+from voltline.kernel.commands import CommandResult, StatusInfo
 from voltline.kernel.errors import InvalidRequest, StationRejectedCall, StationTimeout
 from voltline.kernel.services import ServiceRegistry
 
@@ -22,12 +22,15 @@ async def test_remote_start_to_an_offline_station_is_409(client: httpx.AsyncClie
 
 async def test_remote_start_relays_the_stations_answer(client: httpx.AsyncClient, link: ScriptedLink) -> None:
     link.online.add("CP-1")
-    link.answer = CommandResult("Rejected", {"status": "Rejected", "statusInfo": {"reasonCode": "Busy"}})
+    payload = {"status": "Rejected", "statusInfo": {"reasonCode": "Busy"}}
+    link.answer = CommandResult("Rejected", payload, RemoteStartAnswer(42, StatusInfo("Busy")))
     response = await client.post("/api/v1/stations/CP-1/remote-start", json={"id_token": "TOKEN-A", "evse_id": 2})
     assert response.status_code == 200
     assert response.json() == {
         "status": "Rejected",
-        "response": {"status": "Rejected", "statusInfo": {"reasonCode": "Busy"}},
+        "status_info": {"reason_code": "Busy", "additional_info": None},
+        "response": payload,
+        "remote_start_id": 42,
     }
     [(station_id, command)] = link.sent
     assert station_id == "CP-1"

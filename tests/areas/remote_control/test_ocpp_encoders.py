@@ -12,15 +12,17 @@ from voltline.areas.remote_control.commands import (
     DataTransfer,
     DataTransferAnswer,
     GetDisplayMessages,
+    RemoteStart,
+    RemoteStartAnswer,
     Reset,
     ResetKind,
     SetDisplayMessage,
-    StatusInfo,
     TriggerableMessage,
     TriggerMessage,
     UnlockConnector,
 )
 from voltline.areas.remote_control.ocpp.v201_display import display_message, message_info
+from voltline.kernel.commands import StatusInfo
 from voltline.kernel.errors import InvalidRequest
 from voltline.ocppj import OcppVersion
 
@@ -136,3 +138,14 @@ def test_a_display_message_survives_the_round_trip_through_message_info() -> Non
     assert info["display"] == {"name": "Display", "evse": {"id": 2}}
     assert info["startDateTime"] == "2026-12-05T00:00:00.000Z"
     assert display_message(info) == A_FULL_MESSAGE
+
+
+def test_a_2_0_1_remote_start_hands_back_the_remote_start_id_it_sent() -> None:
+    call = V201.encode(RemoteStart("TAG", 1, remote_start_id=77))
+    assert call.payload["remoteStartId"] == 77
+    assert call.decode is not None
+    answer = {"status": "Accepted", "statusInfo": {"reasonCode": "Queued"}}
+    assert call.decode(answer) == RemoteStartAnswer(77, StatusInfo("Queued"))
+    assert call.decode({"status": "Rejected"}) == RemoteStartAnswer(77)
+    # OCPP 1.6 has no remoteStartId: nothing to hand back.
+    assert V16.encode(RemoteStart("TAG", 1, remote_start_id=77)).decode is None

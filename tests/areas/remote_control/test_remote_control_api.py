@@ -28,13 +28,12 @@ from voltline.areas.remote_control.commands import (
     Reset,
     ResetKind,
     SetDisplayMessage,
-    StatusInfo,
     TriggerableMessage,
     TriggerMessage,
     UnlockConnector,
 )
 from voltline.areas.remote_control.service import DISPLAY_MESSAGES
-from voltline.kernel.commands import Command, CommandResult
+from voltline.kernel.commands import Command, CommandResult, StatusInfo
 from voltline.kernel.errors import StationRejectedCall, StationTimeout
 from voltline.kernel.pending_requests import PendingRequests
 from voltline.kernel.services import ServiceRegistry
@@ -56,7 +55,7 @@ class ReportingLink(ScriptedLink):
         if isinstance(command, GetDisplayMessages):
             assert self.pending is not None
             for items, more in self.parts:
-                self.pending.feed(station_id, DISPLAY_MESSAGES, command.request_id, items, more)
+                await self.pending.feed(station_id, DISPLAY_MESSAGES, command.request_id, items, more)
         return result
 
 
@@ -215,7 +214,7 @@ async def test_a_listing_whose_parts_never_complete_is_504(
     [(_, sent)] = link.sent
     assert isinstance(sent, GetDisplayMessages)
     # Nobody waits for a late part any more.
-    assert not services[PendingRequests].feed("CP-1", DISPLAY_MESSAGES, sent.request_id, [], False)
+    assert not await services[PendingRequests].feed("CP-1", DISPLAY_MESSAGES, sent.request_id, [], False)
 
 
 @pytest.mark.parametrize(

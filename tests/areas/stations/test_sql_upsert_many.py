@@ -43,7 +43,7 @@ async def test_updates_operator_fields_only_and_keeps_a_password_not_given(stora
     await upsert(storage, [Station(id="A", password_hash="old-a"), Station(id="B", password_hash="old-b")])
 
     async def boot(uow: UnitOfWork) -> None:
-        await uow[STATIONS].record_boot("A", BOOT)
+        await uow[STATIONS].record_boots([("A", BOOT)])
 
     await storage.write(boot)
 

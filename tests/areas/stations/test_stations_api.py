@@ -78,6 +78,31 @@ async def test_the_password_and_its_hash_never_appear_in_any_response(
     assert "Secret-15-chars" not in responses[4].text
 
 
+async def test_the_station_list_comes_in_pages_by_id(client: httpx.AsyncClient) -> None:
+    for station_id in ("CP-3", "CP-1", "CP-4", "CP-2"):
+        await client.put(f"/api/v1/stations/{station_id}", json=station_body())
+
+    async def ids(**params: int) -> list[str]:
+        response = await client.get("/api/v1/stations", params=params)
+        assert response.status_code == 200, response.text
+        return [s["id"] for s in response.json()]
+
+    assert await ids() == ["CP-1", "CP-2", "CP-3", "CP-4"]
+    assert await ids(limit=2) == ["CP-1", "CP-2"]
+    assert await ids(limit=2, offset=2) == ["CP-3", "CP-4"]
+    assert await ids(limit=1000, offset=3) == ["CP-4"]
+    assert await ids(offset=4) == []
+    for bad in ({"limit": 0}, {"limit": 1001}, {"offset": -1}, {"offset": 2**31}):
+        assert (await client.get("/api/v1/stations", params=bad)).status_code == 422, bad
+
+    # Documented like the other lists: the same bounds and defaults.
+    spec = (await client.get("/openapi.json")).json()
+    parameters = {p["name"]: p["schema"] for p in spec["paths"]["/api/v1/stations"]["get"]["parameters"]}
+    for name, (minimum, maximum, default) in {"limit": (1, 1000, 100), "offset": (0, 2**31 - 1, 0)}.items():
+        schema = parameters[name]
+        assert (schema["minimum"], schema["maximum"], schema["default"]) == (minimum, maximum, default), name
+
+
 async def test_list_and_view_show_the_registered_stations(client: httpx.AsyncClient) -> None:
     await client.put("/api/v1/stations/CP-2", json=station_body(description="second"))
     await client.put("/api/v1/stations/CP-1", json=station_body(registration="Rejected"))

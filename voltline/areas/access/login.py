@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -30,6 +28,7 @@ from voltline.kernel.clock import utcnow
 from voltline.kernel.credentials import token_digest
 from voltline.kernel.errors import DomainError, InvalidRequest
 from voltline.kernel.storage import Storage, UnitOfWork
+from voltline.kernel.throttles import Throttles
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +78,7 @@ class LoginService:
         api_access: ApiAccessService,
         audit: AuditService,
         policy: LoginPolicy,
-        monotonic: Callable[[], float] = time.monotonic,
+        throttles: Throttles,
     ) -> None:
         self._storage = storage
         self._passwords = passwords
@@ -89,11 +88,11 @@ class LoginService:
         self.policy = policy
         self._end_reports: set[asyncio.Task[None]] = set()
         self.throttle = LoginThrottle(
+            throttles,
             failures_per_account=policy.failures_per_account,
             failures_per_address=policy.failures_per_address,
             window=policy.failure_window,
             lockout=policy.lockout,
-            clock=monotonic,
         )
 
     async def login(
@@ -106,8 +105,8 @@ class LoginService:
         recovery_code: str | None = None,
     ) -> LoginResult:
         account = username.strip().lower()[:64]
-        await self._report(self.throttle.ended())
-        wait = self.throttle.retry_after(account, address)
+        await self._report(await self.throttle.ended())
+        wait = await self.throttle.retry_after(account, address)
         if wait is not None:
             raise LoginThrottled(wait)
         try:
@@ -137,7 +136,7 @@ class LoginService:
             if reason is not None:
                 await self._failed(account, address)
                 raise LoginRefused(reason, user.username)
-        self.throttle.succeeded(account)
+        await self.throttle.succeeded(account)
         return await self._open_session(found, password)
 
     async def _second_factor(self, found: UserSecrets, otp: str | None, recovery_code: str | None) -> str | None:
@@ -179,16 +178,24 @@ class LoginService:
         return LoginResult(token=token, principal=principal)
 
     async def _failed(self, account: str, address: str) -> None:
-        started = self.throttle.failed(account, address)
+        started = await self.throttle.failed(account, address)
         await self._report(started)
         for event in started:
             # Report the end when it comes, not only at the next login attempt after it.
             asyncio.get_running_loop().call_later(event.seconds, self._report_ended_soon)
 
     def _report_ended_soon(self) -> None:
-        task = asyncio.get_running_loop().create_task(self._report(self.throttle.ended()))
+        task = asyncio.get_running_loop().create_task(self._report_ended())
         self._end_reports.add(task)
         task.add_done_callback(self._end_reports.discard)
+
+    async def _report_ended(self) -> None:
+        try:
+            ended = await self.throttle.ended()
+        except Exception:  # a shared throttle's store may fail; the next login attempt reports them
+            log.exception("could not read the login lockouts that ended")
+            return
+        await self._report(ended)
 
     async def _report(self, events: list[LockoutEvent]) -> None:
         for event in events:

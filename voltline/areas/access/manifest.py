@@ -13,6 +13,7 @@ from voltline.areas.access.passwords import PasswordHashing
 from voltline.areas.access.sql import REPOSITORIES
 from voltline.areas.audit.service import AuditService
 from voltline.kernel.area import Area, AreaContext
+from voltline.kernel.throttles import Throttles
 
 
 def login_policy(settings: Any) -> LoginPolicy:
@@ -32,7 +33,13 @@ def build(context: AreaContext) -> None:
     mfa_service = services.provide(MfaService(storage))
     services.provide(
         LoginService(
-            storage, passwords, mfa_service, api_access, services[AuditService], login_policy(context.settings)
+            storage,
+            passwords,
+            mfa_service,
+            api_access,
+            services[AuditService],
+            login_policy(context.settings),
+            services[Throttles],
         )
     )
     services.provide(AccountService(storage, passwords))

@@ -115,9 +115,3 @@ class MfaService:
             return await uow[RECOVERY_CODES].spend(user_id, digest, now)
 
         return await self._storage.write(op)
-
-    async def remaining_recovery_codes(self, user_id: int) -> int:
-        async def op(uow: UnitOfWork) -> int:
-            return await uow[RECOVERY_CODES].remaining(user_id)
-
-        return await self._storage.read(op)

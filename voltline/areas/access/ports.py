@@ -90,8 +90,6 @@ class RecoveryCodeRepository(Protocol):
         """Mark an unused code as used; False when there is no such unused code."""
         ...
 
-    async def remaining(self, user_id: int) -> int: ...
-
 
 API_KEYS: RepositoryKey[ApiKeyRepository] = RepositoryKey("api_keys")
 USERS: RepositoryKey[UserRepository] = RepositoryKey("users")

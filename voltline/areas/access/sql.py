@@ -260,10 +260,6 @@ class SqlRecoveryCodeRepository:
         )
         return _rowcount(result) == 1
 
-    async def remaining(self, user_id: int) -> int:
-        query = select(func.count()).where(recovery_codes.c.user_id == user_id, recovery_codes.c.used_at.is_(None))
-        return int((await self._session.execute(query)).scalar_one())
-
 
 # The repositories this area registers with SQL storage (see `voltline.storage.sql.unit_of_work`).
 REPOSITORIES: RepositoryFactories = {

@@ -6,12 +6,14 @@ from voltline.areas.audit import api
 from voltline.areas.audit.service import AuditService
 from voltline.areas.audit.sql import REPOSITORIES
 from voltline.kernel.area import Area, AreaContext
-from voltline.kernel.commands import CommandService
+from voltline.kernel.commands import CommandCompleted
+from voltline.kernel.events import EventBus
 
 
 def build(context: AreaContext) -> None:
     audit = context.services.provide(AuditService(context.storage))
-    context.services[CommandService].audit = audit  # every command sent to a station is recorded
+    # Every command sent to a station is recorded, before its sender learns the outcome.
+    context.services[EventBus].subscribe_in_transaction(CommandCompleted, audit.command_completed)
 
 
 AREA = Area(

@@ -7,11 +7,13 @@ from voltline.areas.authorization.ocpp import v16, v201
 from voltline.areas.authorization.service import AuthorizationService
 from voltline.areas.authorization.sql import REPOSITORIES
 from voltline.kernel.area import Area, AreaContext, OcppBinding
+from voltline.kernel.events import EventBus
 from voltline.kernel.versions import OcppVersion
 
 
 def build(context: AreaContext) -> None:
-    context.services.provide(AuthorizationService(context.storage))
+    # Publishes TokenChanged in each change's transaction (local lists subscribe).
+    context.services.provide(AuthorizationService(context.storage, context.services[EventBus]))
 
 
 AREA = Area(

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from voltline.kernel.events import DomainEvent
+
 
 class TokenType(StrEnum):
     ISO14443 = "ISO14443"
@@ -46,3 +48,13 @@ class TokenVerdict:
     status: AuthorizationStatus
     expiry: datetime | None = None
     group_id: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class TokenChanged(DomainEvent):
+    """A token of the registry was created (`before` is None), changed, or deleted (`after` is None).
+
+    Published inside the change's own transaction (see `voltline.kernel.events`)."""
+
+    before: IdToken | None
+    after: IdToken | None

@@ -1,29 +1,22 @@
-"""Id token registry and the authorization decision shared by every version."""
+"""Id token registry and the authorization decision shared by every version.
+
+Every change made through the registry publishes `TokenChanged` inside its own transaction, so what other
+areas derive from it (local lists marked pending) commits or rolls back with the change.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Protocol
 
-from voltline.areas.authorization.model import AuthorizationStatus, IdToken, TokenType, TokenVerdict
+from voltline.areas.authorization.model import AuthorizationStatus, IdToken, TokenChanged, TokenType, TokenVerdict
 from voltline.areas.authorization.ports import ID_TOKENS, IdTokenRepository
 from voltline.kernel.clock import utcnow
 from voltline.kernel.errors import Conflict, NotFound
+from voltline.kernel.events import EventBus, Transaction
 from voltline.kernel.storage import Storage, UnitOfWork
 
 UNKNOWN = TokenVerdict(AuthorizationStatus.INVALID)
-
-AfterCommit = Callable[[], None]
-
-
-class TokenWatcher(Protocol):
-    """Learns of every token change made through the registry (created: before is None; deleted: after is
-    None), inside the change's own transaction; what it returns runs once that transaction committed."""
-
-    async def token_changed(
-        self, uow: UnitOfWork, before: IdToken | None, after: IdToken | None
-    ) -> AfterCommit | None: ...
 
 
 # OCPP 2.0.1 names a token by its value and its type: a KeyCode "1234" is not the RFID card "1234". A
@@ -77,21 +70,10 @@ AUTHORIZE_MANY = _AuthorizeMany()
 
 
 class AuthorizationService:
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, events: EventBus | None = None) -> None:
         self._storage = storage
-        self._watchers: list[TokenWatcher] = []
-
-    def watch(self, watcher: TokenWatcher) -> None:
-        self._watchers.append(watcher)
-
-    async def _changed(self, uow: UnitOfWork, before: IdToken | None, after: IdToken | None) -> list[AfterCommit]:
-        follow_ups = [await watcher.token_changed(uow, before, after) for watcher in self._watchers]
-        return [f for f in follow_ups if f is not None]
-
-    @staticmethod
-    def _run(follow_ups: list[AfterCommit]) -> None:
-        for follow_up in follow_ups:
-            follow_up()
+        # Changes are written through the bus, which must write to the same storage.
+        self._events = events if events is not None else EventBus(storage)
 
     async def authorize(self, id_token: str, token_type: str | None = None) -> TokenVerdict:
         """`token_type`: the type a 2.0.1 station gave (None for 1.6, whose tokens have none)."""
@@ -114,41 +96,40 @@ class AuthorizationService:
         return token
 
     async def create(self, token: IdToken) -> IdToken:
-        async def op(uow: UnitOfWork) -> tuple[IdToken | None, list[AfterCommit]]:
-            if await uow[ID_TOKENS].get(token.id_token) is not None:
-                return None, []
+        async def op(tx: Transaction) -> IdToken | None:
+            if await tx[ID_TOKENS].get(token.id_token) is not None:
+                return None
             now = utcnow()
-            created = await uow[ID_TOKENS].add(replace(token, created_at=now, updated_at=now))
-            return created, await self._changed(uow, None, created)
+            created = await tx[ID_TOKENS].add(replace(token, created_at=now, updated_at=now))
+            await tx.publish(TokenChanged(None, created))
+            return created
 
-        created, follow_ups = await self._storage.write(op)
+        created = await self._events.write(op)
         if created is None:
             raise Conflict(f"id token {token.id_token!r} already exists")
-        self._run(follow_ups)
         return created
 
     async def update(self, id_token: str, changes: dict[str, object]) -> IdToken:
-        async def op(uow: UnitOfWork) -> tuple[IdToken | None, list[AfterCommit]]:
-            token = await uow[ID_TOKENS].get(id_token)
+        async def op(tx: Transaction) -> IdToken | None:
+            token = await tx[ID_TOKENS].get(id_token)
             if token is None:
-                return None, []
-            updated = await uow[ID_TOKENS].update(replace(token, **changes, updated_at=utcnow()))  # type: ignore[arg-type]
-            return updated, await self._changed(uow, token, updated)
+                return None
+            updated = await tx[ID_TOKENS].update(replace(token, **changes, updated_at=utcnow()))  # type: ignore[arg-type]
+            await tx.publish(TokenChanged(token, updated))
+            return updated
 
-        token, follow_ups = await self._storage.write(op)
+        token = await self._events.write(op)
         if token is None:
             raise NotFound(f"id token {id_token!r} is not registered")
-        self._run(follow_ups)
         return token
 
     async def delete(self, id_token: str) -> None:
-        async def op(uow: UnitOfWork) -> tuple[bool, list[AfterCommit]]:
-            token = await uow[ID_TOKENS].get(id_token)
-            if token is None or not await uow[ID_TOKENS].delete(id_token):
-                return False, []
-            return True, await self._changed(uow, token, None)
+        async def op(tx: Transaction) -> bool:
+            token = await tx[ID_TOKENS].get(id_token)
+            if token is None or not await tx[ID_TOKENS].delete(id_token):
+                return False
+            await tx.publish(TokenChanged(token, None))
+            return True
 
-        deleted, follow_ups = await self._storage.write(op)
-        if not deleted:
+        if not await self._events.write(op):
             raise NotFound(f"id token {id_token!r} is not registered")
-        self._run(follow_ups)

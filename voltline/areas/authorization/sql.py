@@ -17,7 +17,7 @@ from voltline.storage.sql.dialect import utcnow
 from voltline.storage.sql.unit_of_work import RepositoryFactories
 
 
-def _token(row: Row[Any]) -> IdToken:
+def token_of_row(row: Row[Any]) -> IdToken:
     m = row._mapping
     return IdToken(
         id_token=m["id_token"],
@@ -36,7 +36,7 @@ class SqlIdTokenRepository:
 
     async def get(self, id_token: str) -> IdToken | None:
         row = (await self._session.execute(select(id_tokens).where(id_tokens.c.id_token == id_token))).first()
-        return None if row is None else _token(row)
+        return None if row is None else token_of_row(row)
 
     async def get_many(self, tokens: Sequence[str]) -> dict[str, IdToken]:
         wanted = sorted(set(tokens))
@@ -44,13 +44,13 @@ class SqlIdTokenRepository:
         for start in range(0, len(wanted), 2000):
             stmt = select(id_tokens).where(id_tokens.c.id_token.in_(wanted[start : start + 2000]))
             for row in await self._session.execute(stmt):
-                token = _token(row)
+                token = token_of_row(row)
                 found[token.id_token] = token
         return found
 
     async def list(self, limit: int = 100, offset: int = 0) -> builtins.list[IdToken]:
         rows = await self._session.execute(select(id_tokens).order_by(id_tokens.c.id_token).limit(limit).offset(offset))
-        return [_token(row) for row in rows]
+        return [token_of_row(row) for row in rows]
 
     async def add(self, token: IdToken) -> IdToken:
         """Insert a new token; a duplicate raises `sqlalchemy.exc.IntegrityError` (check with `get` first)."""
@@ -65,7 +65,7 @@ class SqlIdTokenRepository:
             "updated_at": token.updated_at or token.created_at or now,
         }
         row = (await self._session.execute(insert(id_tokens).values(values).returning(id_tokens))).one()
-        return _token(row)
+        return token_of_row(row)
 
     async def update(self, token: IdToken) -> IdToken:
         """Overwrite type, status, expiry and group; raises LookupError if the token is not registered."""
@@ -83,7 +83,7 @@ class SqlIdTokenRepository:
         ).first()
         if row is None:
             raise LookupError(f"id token {token.id_token!r} is not registered")
-        return _token(row)
+        return token_of_row(row)
 
     async def delete(self, id_token: str) -> bool:
         result = await self._session.execute(delete(id_tokens).where(id_tokens.c.id_token == id_token))

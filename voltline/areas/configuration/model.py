@@ -15,6 +15,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from voltline.kernel.versions import OcppVersion, SettingName
+
 
 class AttributeType(StrEnum):
     ACTUAL = "Actual"
@@ -59,6 +61,12 @@ class SettingAddress:
     @classmethod
     def key(cls, name: str) -> SettingAddress:
         return cls(None, VariableRef(name))
+
+    @classmethod
+    def of(cls, name: SettingName) -> SettingAddress:
+        """The setting a version's capabilities name (a limit or feature a station announces)."""
+        component = ComponentRef(name.component) if name.component is not None else None
+        return cls(component, VariableRef(name.variable, name.instance))
 
     def as_key(self) -> SettingAddress:
         """The same setting as an OCPP 1.6 station names it (component and attribute dropped)."""
@@ -194,16 +202,21 @@ class TemplateSelector:
     station_ids: tuple[str, ...] | None = None
     vendor: str | None = None
     model: str | None = None
-    ocpp_version: str | None = None  # "1.6" or "2.0.1"
+    ocpp_version: str | None = None  # as the operator wrote it: "1.6" or "2.0.1" (see `version`)
 
-    def selects(self, station_id: str, vendor: str | None, model: str | None, ocpp_version: str | None) -> bool:
+    @property
+    def version(self) -> OcppVersion | None:
+        """The version selected; None when the selector takes every version (or names an unknown one)."""
+        return OcppVersion.from_number(self.ocpp_version)
+
+    def selects(self, station_id: str, vendor: str | None, model: str | None, ocpp_version: OcppVersion | None) -> bool:
         if self.station_ids is not None and station_id not in self.station_ids:
             return False
         if self.vendor is not None and (vendor or "").casefold() != self.vendor.casefold():
             return False
         if self.model is not None and (model or "").casefold() != self.model.casefold():
             return False
-        return self.ocpp_version is None or bare_version(ocpp_version) == self.ocpp_version
+        return self.ocpp_version is None or (ocpp_version is not None and ocpp_version is self.version)
 
     def as_document(self) -> dict[str, Any]:
         document: dict[str, Any] = {}
@@ -223,11 +236,6 @@ class TemplateSelector:
             model=document.get("model"),
             ocpp_version=document.get("ocpp_version"),
         )
-
-
-def bare_version(version: str | None) -> str | None:
-    """ "ocpp1.6" -> "1.6" (stations store the subprotocol name, people write the number)."""
-    return version.removeprefix("ocpp") if version is not None else None
 
 
 @dataclass(slots=True, frozen=True)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from voltline.api.schemas import PRINTABLE, Strict
+from voltline.api.schemas import PRINTABLE, StatusInfoBody, Strict
 from voltline.areas.configuration.model import (
     AttributeType,
     ComponentRef,
@@ -150,6 +150,9 @@ class ReadingBody(BaseModel):
     )
     value: str | None = Field(default=None, description="The value, when the station gave one.")
     readonly: bool | None = Field(default=None, description="OCPP 1.6 only: whether the key is read-only.")
+    status_info: StatusInfoBody | None = Field(
+        default=None, description="Why the station answered so, when it said (OCPP 2.0.1 attributeStatusInfo)."
+    )
 
     @classmethod
     def of(cls, reading: SettingReading) -> ReadingBody:
@@ -158,6 +161,7 @@ class ReadingBody(BaseModel):
             status=reading.status,
             value=reading.value,
             readonly=reading.readonly,
+            status_info=StatusInfoBody.of(reading.status_info),
         )
 
 
@@ -178,10 +182,18 @@ class WriteResultItemBody(BaseModel):
         "UnknownComponent, UnknownVariable, NotSupportedAttributeType or RebootRequired.",
         examples=["RebootRequired"],
     )
+    status_info: StatusInfoBody | None = Field(
+        default=None, description="Why the station answered so, when it said (OCPP 2.0.1 attributeStatusInfo)."
+    )
 
     @classmethod
     def of(cls, result: SettingWriteResult) -> WriteResultItemBody:
-        return cls(address=AddressBody.of(result.address), value=result.value, status=result.status)
+        return cls(
+            address=AddressBody.of(result.address),
+            value=result.value,
+            status=result.status,
+            status_info=StatusInfoBody.of(result.status_info),
+        )
 
 
 class WriteResultBody(BaseModel):
@@ -205,6 +217,9 @@ class ReportOutcomeBody(BaseModel):
     variables: int = Field(description="Variable attributes received.")
     stored: int | None = Field(default=None, description="Records in the stored model after a full refresh.")
     refreshed_at: datetime | None = None
+    status_info: StatusInfoBody | None = Field(
+        default=None, description="Why the station answered so, when it said (OCPP 2.0.1 statusInfo)."
+    )
 
     @classmethod
     def of(cls, station_id: str, outcome: ReportOutcome) -> ReportOutcomeBody:
@@ -215,6 +230,7 @@ class ReportOutcomeBody(BaseModel):
             variables=outcome.variables,
             stored=outcome.stored,
             refreshed_at=outcome.refreshed_at,
+            status_info=StatusInfoBody.of(outcome.status_info),
         )
 
 
@@ -427,7 +443,7 @@ class TemplateItemBody(BaseModel):
 
 class TemplateRunBody(BaseModel):
     at: datetime
-    trigger: str = Field(description="boot or api.")
+    trigger: str = Field(description="boot, api, or timer (a retry of a run that failed).")
     outcome: str = Field(description="InSync, Applied, Partial or Failed.")
     reboot_required: bool
     detail: str | None = None

@@ -28,16 +28,16 @@ from voltline.areas.configuration.model import (
 from voltline.areas.configuration.ports import DEVICE_MODEL
 from voltline.areas.stations.ports import STATIONS
 from voltline.kernel.clock import utcnow
-from voltline.kernel.commands import Command, CommandService
+from voltline.kernel.commands import Command, CommandService, StatusInfo
 from voltline.kernel.errors import InvalidRequest, NotFound, StationTimeout
 from voltline.kernel.pending_requests import PendingRequests
 from voltline.kernel.storage import Storage, UnitOfWork
+from voltline.kernel.versions import SettingName, capabilities
 
-# The kind of pending request NotifyReport parts are fed to (domain/report_requests.py).
+# The kind of pending request NotifyReport parts are fed to (kernel/pending_requests.py).
 REPORT_KIND = "device_model.report"
 # A report in progress fails when no part arrived for this long (not a total: big models take a while).
 REPORT_IDLE_TIMEOUT = 30.0
-V16 = "1.6"
 
 _CommandFor = Callable[[int], Command]  # builds a report request once its requestId is allocated
 
@@ -96,6 +96,7 @@ class SettingReading:
     status: str  # 1.6: Accepted, UnknownKey; 2.0.1: GetVariableStatusEnumType
     value: str | None = None
     readonly: bool | None = None  # 1.6 only
+    status_info: StatusInfo | None = None  # 2.0.1: the station's reason (attributeStatusInfo)
 
 
 @dataclass(slots=True, frozen=True)
@@ -103,6 +104,7 @@ class SettingWriteResult:
     address: SettingAddress
     value: str
     status: str  # 1.6: Accepted, Rejected, RebootRequired, NotSupported; 2.0.1: SetVariableStatusEnumType
+    status_info: StatusInfo | None = None  # 2.0.1: the station's reason (attributeStatusInfo)
 
     @property
     def taken(self) -> bool:
@@ -126,6 +128,7 @@ class ReportOutcome:
     variables: int = 0  # records received
     stored: int | None = None  # records in the model afterwards (full inventory)
     refreshed_at: datetime | None = None
+    status_info: StatusInfo | None = None  # 2.0.1: the reason the station gave with its answer
 
 
 class ConfigurationService:
@@ -142,24 +145,19 @@ class ConfigurationService:
         version = self._commands.require_online(station_id)
         readings: list[SettingReading] = []
         # An empty list (1.6: every key) is one call; a long one goes in parts the station can take.
-        chunk = await self._items_per_message(station_id, version, "GetVariables") if addresses else 1
+        chunk = await self._items_per_message(station_id, capabilities(version).settings_read_limit) if addresses else 1
         for start in range(0, max(len(addresses), 1), chunk):
             result = await self._commands.send(station_id, ReadSettings(tuple(addresses[start : start + chunk])))
             readings.extend(result.value)
         await self._observe(station_id, [_observed(r) for r in readings if r.status == "Accepted"])
         return readings
 
-    async def _items_per_message(self, station_id: str, version: str, operation: str) -> int:
-        """How many settings one request may carry, as the station's stored device model says (1.6
-        GetConfigurationMaxKeys; 2.0.1 DeviceDataCtrlr.ItemsPerMessage[GetVariables|SetVariables]), else
-        `default_items_per_message`. Stations refuse a request over their limit as a whole."""
-        if version == V16:
-            if operation != "GetVariables":
-                return 1  # ChangeConfiguration carries one key anyway
-            address = SettingAddress.key("GetConfigurationMaxKeys")
-        else:
-            address = SettingAddress(ComponentRef("DeviceDataCtrlr"), VariableRef("ItemsPerMessage", operation))
-        return await self.stored_limit(station_id, address) or self.default_items_per_message
+    async def _items_per_message(self, station_id: str, limit: SettingName) -> int:
+        """How many settings one request may carry, as the station's stored device model says in `limit`
+        (its version's setting for it: 1.6 GetConfigurationMaxKeys; 2.0.1 DeviceDataCtrlr.ItemsPerMessage
+        [GetVariables|SetVariables]), else `default_items_per_message`. Stations refuse a request over their
+        limit as a whole."""
+        return await self.stored_limit(station_id, SettingAddress.of(limit)) or self.default_items_per_message
 
     async def stored_limit(self, station_id: str, address: SettingAddress) -> int | None:
         """A positive integer setting from the station's stored device model (a limit it announced), or
@@ -177,16 +175,16 @@ class ConfigurationService:
         identities = [v.address.identity for v in values]
         if len(set(identities)) != len(identities):
             raise InvalidRequest("a setting appears twice in one write")
-        version = self._commands.require_online(station_id)
+        write_limit = capabilities(self._commands.require_online(station_id)).settings_write_limit
         results: list[SettingWriteResult] = []
         try:
-            if version == V16:
-                # ChangeConfiguration sets one key; in order, so a later key may depend on an earlier one.
+            if write_limit is None:
+                # 1.6 ChangeConfiguration sets one key; in order, so a later key may depend on an earlier one.
                 for value in values:
                     result = await self._commands.send(station_id, WriteSettings((value,)))
                     results.extend(result.value)
             else:
-                chunk = await self._items_per_message(station_id, version, "SetVariables")
+                chunk = await self._items_per_message(station_id, write_limit)
                 for start in range(0, len(values), chunk):
                     result = await self._commands.send(station_id, WriteSettings(tuple(values[start : start + chunk])))
                     results.extend(result.value)
@@ -209,8 +207,7 @@ class ConfigurationService:
 
     async def refresh(self, station_id: str) -> ReportOutcome:
         """Replace the stored device model with the station's full inventory."""
-        version = self._commands.require_online(station_id)
-        if version == V16:
+        if not capabilities(self._commands.require_online(station_id)).inventory_by_report:
             return await self._refresh_keys(station_id)
         return await self._request_report(station_id, lambda request_id: RequestBaseReport(request_id), full=True)
 
@@ -235,11 +232,12 @@ class ConfigurationService:
         return ReportOutcome("Accepted", 1, len(variables), len(variables), at)
 
     async def _request_report(self, station_id: str, command_for: _CommandFor, *, full: bool) -> ReportOutcome:
-        pending = self._pending.open(station_id, REPORT_KIND)
+        pending = await self._pending.open(station_id, REPORT_KIND)
         try:
             result = await self._commands.send(station_id, command_for(pending.request_id))
+            info = result.value if isinstance(result.value, StatusInfo) else None
             if result.status != "Accepted":
-                return ReportOutcome(result.status)
+                return ReportOutcome(result.status, status_info=info)
             seen = -1
             while not await pending.wait(self.report_idle_timeout):
                 if pending.parts == seen:
@@ -250,9 +248,9 @@ class ConfigurationService:
                 seen = pending.parts
             received = sum(pending.items)
         finally:
-            self._pending.close(pending)
+            await self._pending.close(pending)
         if not full:
-            return ReportOutcome("Accepted", pending.parts, received)
+            return ReportOutcome("Accepted", pending.parts, received, status_info=info)
         at = utcnow()
         request_id = pending.request_id
 
@@ -260,7 +258,7 @@ class ConfigurationService:
             return await uow[DEVICE_MODEL].finish_inventory(station_id, request_id, "GetBaseReport", at)
 
         stored = await self._storage.write(op)
-        return ReportOutcome("Accepted", pending.parts, received, stored, at)
+        return ReportOutcome("Accepted", pending.parts, received, stored, at, info)
 
     async def record_report_part(
         self, station_id: str, request_id: int, variables: Sequence[DeviceVariable], more: bool
@@ -273,7 +271,7 @@ class ConfigurationService:
             await uow[DEVICE_MODEL].store_report(station_id, variables, request_id, at)
 
         await self._storage.write(op)
-        self._pending.feed(station_id, REPORT_KIND, request_id, [len(variables)], more)
+        await self._pending.feed(station_id, REPORT_KIND, request_id, [len(variables)], more)
 
     # ------------------------------------------------------------------ the stored model
 

@@ -1,5 +1,6 @@
 """Configuration templates: desired values for a group of stations, drift against the stored device
-models, and applying them (on request, or after every boot of a selected station when `apply_on_boot`).
+models, and applying them (on request, or after every boot of a selected station when `apply_on_boot`,
+retried from a timer while such a run failed: see the reconcile pattern in `voltline.kernel.background`).
 
 Applying reads the current values first and writes only those that differ, so a station already in line
 gets no writes (and no reboot prompt); each station's outcome is kept as the template's last run.
@@ -12,7 +13,6 @@ import builtins
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
 
 from voltline.areas.configuration.model import (
     AttributeType,
@@ -21,15 +21,16 @@ from voltline.areas.configuration.model import (
     SettingValue,
     TemplateItemResult,
     TemplateRun,
-    bare_version,
 )
 from voltline.areas.configuration.ports import CONFIG_TEMPLATES
-from voltline.areas.configuration.service import V16, ConfigurationService
+from voltline.areas.configuration.service import ConfigurationService
 from voltline.areas.stations.model import Station
 from voltline.areas.stations.ports import STATIONS
 from voltline.kernel.clock import utcnow
 from voltline.kernel.errors import Conflict, DomainError, InvalidRequest, NotFound
+from voltline.kernel.presence import Presence
 from voltline.kernel.storage import Storage, UnitOfWork
+from voltline.kernel.versions import OcppVersion, capabilities
 
 log = logging.getLogger(__name__)
 
@@ -88,28 +89,25 @@ def same_value(stored: str, desired: str) -> bool:
     return a == b or (a.casefold() in ("true", "false") and a.casefold() == b.casefold())
 
 
-def station_address(address: SettingAddress, version: str | None) -> SettingAddress:
-    """How a station of this version names the setting (1.6: the key alone)."""
-    return address.as_key() if bare_version(version) == V16 else address
+def station_address(address: SettingAddress, version: OcppVersion | None) -> SettingAddress:
+    """How a station of this version names the setting (1.6: the key alone; unknown version: as given)."""
+    if version is None or capabilities(version).settings_by_component:
+        return address
+    return address.as_key()
 
 
-def applicable(address: SettingAddress, version: str | None) -> bool:
-    """Whether a station of this version has such a setting at all."""
-    if bare_version(version) == V16:
-        return address.attribute_type is AttributeType.ACTUAL and address.variable.instance is None
-    return address.component is not None or version is None
-
-
-class Connections(Protocol):
-    """The part of `CommandService` templates need: who is connected, and with which version."""
-
-    def is_online(self, station_id: str) -> bool: ...
-
-    def version_of(self, station_id: str) -> str | None: ...
+def applicable(address: SettingAddress, version: OcppVersion | None) -> bool:
+    """Whether a station of this version has such a setting at all (one of an unknown version may)."""
+    if version is None:
+        return True
+    if capabilities(version).settings_by_component:
+        return address.component is not None
+    # A configuration key is one value: no Target/MinSet/MaxSet attribute, no variable instances.
+    return address.attribute_type is AttributeType.ACTUAL and address.variable.instance is None
 
 
 class TemplateService:
-    def __init__(self, storage: Storage, configuration: ConfigurationService, online: Connections) -> None:
+    def __init__(self, storage: Storage, configuration: ConfigurationService, online: Presence) -> None:
         self._storage = storage
         self._configuration = configuration
         self._online = online
@@ -189,11 +187,12 @@ class TemplateService:
         report = []
         for station in stations:
             model = stored.get(station.id, {})
+            version = OcppVersion.parse(station.ocpp_version)  # as it last booted (it may be offline now)
             items = []
             for value in template.values:
-                if not applicable(value.address, station.ocpp_version):
+                if not applicable(value.address, version):
                     continue
-                known = model.get(station_address(value.address, station.ocpp_version).identity)
+                known = model.get(station_address(value.address, version).identity)
                 if known is None or known.value is None:
                     items.append(DriftItem(value.address, value.value, None, "unknown"))
                 elif not same_value(known.value, value.value):
@@ -224,18 +223,14 @@ class TemplateService:
         await self._record([r.run for r in results if r.run is not None])
         return list(results)
 
-    async def on_boot(self, station_id: str) -> None:
-        """After-boot hook: bring the station in line with every apply-on-boot template selecting it."""
+    async def reconcile(self, station_id: str, trigger: str = "boot") -> None:
+        """Bring the station in line with every apply-on-boot template selecting it (after its boot, and
+        again from the timer while a run failed). Idempotent: what is in line already is only read. Costs
+        nothing while no template applies on boot (they are kept in memory)."""
         version = self._online.version_of(station_id)
         if version is None:
             return
-        if self._on_boot is None:
-
-            async def boot_templates(uow: UnitOfWork) -> builtins.list[ConfigurationTemplate]:
-                return [t for t in await uow[CONFIG_TEMPLATES].list() if t.apply_on_boot]
-
-            self._on_boot = await self._storage.read(boot_templates)
-        templates = self._on_boot
+        templates = await self._boot_templates()
         if not templates:
             return
 
@@ -247,13 +242,40 @@ class TemplateService:
             return
         for template in templates:
             if _selects(template, station):
-                run = await self._apply_to(station_id, version, template, "boot")
+                run = await self._apply_to(station_id, version, template, trigger)
                 await self._record([run])
                 if run.outcome == RunOutcome.FAILED:
                     log.warning("template %r on station %r: %s", template.name, station_id, run.detail)
 
+    async def retry(self, station_id: str) -> None:
+        """`reconcile`, as the timer's sweep runs it (its runs say so)."""
+        await self.reconcile(station_id, "timer")
+
+    async def unconverged(self) -> builtins.list[str]:
+        """The online stations whose last run of an apply-on-boot template failed (it could not reach or
+        hear the station): the timer's sweep retries them. A station that answered, even refusing some
+        values, is left until its next boot or an apply. Nothing is read while no template applies on boot."""
+        templates = await self._boot_templates()
+        if not templates:
+            return []
+
+        async def op(uow: UnitOfWork) -> builtins.list[TemplateRun]:
+            return [run for t in templates if t.id is not None for run in await uow[CONFIG_TEMPLATES].runs(t.id)]
+
+        failed = {run.station_id for run in await self._storage.read(op) if run.outcome == RunOutcome.FAILED}
+        return sorted(station_id for station_id in failed if self._online.is_online(station_id))
+
+    async def _boot_templates(self) -> builtins.list[ConfigurationTemplate]:
+        if self._on_boot is None:
+
+            async def boot_templates(uow: UnitOfWork) -> builtins.list[ConfigurationTemplate]:
+                return [t for t in await uow[CONFIG_TEMPLATES].list() if t.apply_on_boot]
+
+            self._on_boot = await self._storage.read(boot_templates)
+        return self._on_boot
+
     async def _apply_to(
-        self, station_id: str, version: str, template: ConfigurationTemplate, trigger: str
+        self, station_id: str, version: OcppVersion, template: ConfigurationTemplate, trigger: str
     ) -> TemplateRun:
         assert template.id is not None
         values = [
@@ -335,13 +357,15 @@ class TemplateService:
 
 
 def _selects(template: ConfigurationTemplate, station: Station) -> bool:
-    return template.selector.selects(station.id, station.vendor, station.model, station.ocpp_version)
+    version = OcppVersion.parse(station.ocpp_version)
+    return template.selector.selects(station.id, station.vendor, station.model, version)
 
 
 def _check(template: ConfigurationTemplate) -> None:
     identities = [v.address.identity for v in template.values]
     if len(set(identities)) != len(identities):
         raise InvalidRequest("a setting appears twice in the template's values")
-    version = template.selector.ocpp_version
-    if version is not None and version not in ("1.6", "2.0.1"):
-        raise InvalidRequest(f"unknown OCPP version {version!r} in the selector (use 1.6 or 2.0.1)")
+    written = template.selector.ocpp_version
+    if written is not None and template.selector.version is None:
+        known = " or ".join(version.number for version in OcppVersion)
+        raise InvalidRequest(f"unknown OCPP version {written!r} in the selector (use {known})")

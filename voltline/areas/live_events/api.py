@@ -66,6 +66,8 @@ Kinds and their `data`:
   `transaction_id` (null when not part of one), `station_transaction_id`, `values`: a list of
   `{timestamp, measurand, value, unit, phase, location, context}` (the fields that are set)
 - `command.result`: `command`, `outcome` (the station's status word, or the error), `actor`
+- `local_list`: `state` (in_sync, pending, failed, unmanaged) and, after an update, `station_version` and
+  `skipped` (tokens the station's version cannot carry), or `error`
 
 Example: `curl -N -H "Authorization: Bearer $TOKEN" "http://localhost:8000/api/v1/events?station=CP-1&kind=transaction"`
 """

@@ -1,14 +1,48 @@
-"""Live events: the network's events (connects, boots, status, transactions, meter values, commands) as a
-server-sent event stream."""
+"""Live events: the network's events (connects, boots, status, transactions, meter values, commands, local
+lists) as a server-sent event stream."""
 
 from __future__ import annotations
 
 from voltline.areas.live_events import api
+from voltline.areas.local_lists.model import LocalListStateChanged
 from voltline.kernel.area import Area, AreaContext
+from voltline.kernel.commands import CommandCompleted
+from voltline.kernel.events import EventBus
+from voltline.kernel.live_events import COMMAND_RESULT, LOCAL_LIST, EventHub
 
 
 def build(context: AreaContext) -> None:
-    """The event hub itself is a platform service every area publishes to; this area only serves it."""
+    """The event hub is a platform service. The per-message kinds are published to it directly by the
+    stations and transactions services (their hot paths check `hub.active` before building anything); the
+    others reach it from domain events, subscribed here."""
+    follow(context.services[EventBus], context.services[EventHub])
+
+
+def follow(bus: EventBus, hub: EventHub) -> None:
+    """Subscribe the hub to the domain events it streams (after commit: each is on the stream only once its
+    data is stored). Nobody listening costs the attribute check."""
+
+    def command_completed(event: CommandCompleted) -> None:
+        if hub.active:
+            hub.publish(
+                COMMAND_RESULT,
+                event.station_id,
+                {"command": event.command, "outcome": event.outcome, "actor": event.actor},
+            )
+
+    def local_list_changed(event: LocalListStateChanged) -> None:
+        if hub.active:
+            data: dict[str, object] = {"state": event.state}
+            if event.station_version is not None:
+                data["station_version"] = event.station_version
+            if event.skipped is not None:
+                data["skipped"] = event.skipped
+            if event.error is not None:
+                data["error"] = event.error
+            hub.publish(LOCAL_LIST, event.station_id, data)
+
+    bus.subscribe_after_commit(CommandCompleted, command_completed)
+    bus.subscribe_after_commit(LocalListStateChanged, local_list_changed)
 
 
 AREA = Area(name="live_events", build=build, api_routers=lambda: [api.router])

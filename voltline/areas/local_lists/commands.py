@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from voltline.areas.local_lists.model import LocalListEntry
-from voltline.kernel.commands import Command
+from voltline.kernel.commands import Command, StatusInfo
 
 
 @dataclass(slots=True, frozen=True)
@@ -40,7 +40,7 @@ class UpdateAnswer:
     """A SendLocalList answer, decoded: its status and the station's reason (2.0.1 statusInfo), if any."""
 
     status: str
-    reason: str | None = None
+    status_info: StatusInfo | None = None
 
 
 NOT_SUPPORTED_VERSION = -1

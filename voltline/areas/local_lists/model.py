@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from voltline.areas.authorization.model import AuthorizationStatus, IdToken, TokenType
+from voltline.kernel.events import DomainEvent
 
 
 class SyncState(StrEnum):
@@ -72,3 +73,27 @@ class LocalListState:
     entry_count: int = 0  # entries the station confirmed (filled in by storage when read)
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+
+# -- domain events
+
+
+@dataclass(slots=True, frozen=True)
+class LocalListsPending(DomainEvent):
+    """A change (of a token) made these stations' lists pending; published in the change's transaction,
+    so once it committed their updates can be requested."""
+
+    station_ids: tuple[str, ...]
+
+
+@dataclass(slots=True, frozen=True)
+class LocalListStateChanged(DomainEvent):
+    """A station's list reached a state once its record was committed: in_sync, pending or failed after an
+    update (with what the station confirmed, or the error), or unmanaged. The fields an outcome does not
+    have are None."""
+
+    station_id: str
+    state: str  # a SyncState value, or "unmanaged"
+    station_version: int | None = None
+    skipped: int | None = None  # tokens left out because the station's version cannot carry them
+    error: str | None = None

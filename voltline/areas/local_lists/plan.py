@@ -7,12 +7,9 @@ from dataclasses import dataclass
 
 from voltline.areas.authorization.model import IdToken
 from voltline.areas.local_lists.model import LocalListEntry, LocalListState
+from voltline.kernel.versions import OcppVersion, capabilities
 
 DEFAULT_MAX_ENTRIES = 500
-
-# OCPP 1.6 idTag and parentIdTag are CiString20; 2.0.1 takes the registry's 36 characters. A token a
-# version cannot carry is left out of that station's list and reported, rather than failing the update.
-MAX_ID_LENGTH: dict[str, int] = {"1.6": 20}
 
 
 @dataclass(slots=True, frozen=True)
@@ -34,15 +31,17 @@ def diff_entries(held: Mapping[str, LocalListEntry], wanted: Mapping[str, LocalL
     return ListDiff(upserts, removals, retyped)
 
 
-def entries_for(version: str, tokens: Sequence[IdToken]) -> tuple[dict[str, LocalListEntry], tuple[str, ...]]:
-    """The entries a station of this OCPP version can hold, and the token ids it cannot."""
-    limit = MAX_ID_LENGTH.get(version)
+def entries_for(version: OcppVersion, tokens: Sequence[IdToken]) -> tuple[dict[str, LocalListEntry], tuple[str, ...]]:
+    """The entries a station of this OCPP version can hold, and the token ids it cannot.
+
+    A token (or its group, 1.6 parentIdTag / 2.0.1 groupIdToken) longer than the version's id tokens is
+    left out of that station's list and reported, rather than failing the whole update: 1.6 idTags are
+    CiString20, while the registry takes 2.0.1's 36 characters."""
+    limit = capabilities(version).id_token_max_length
     entries: dict[str, LocalListEntry] = {}
     skipped: list[str] = []
     for token in tokens:
-        too_long = limit is not None and (
-            len(token.id_token) > limit or (token.group_id is not None and len(token.group_id) > limit)
-        )
+        too_long = len(token.id_token) > limit or (token.group_id is not None and len(token.group_id) > limit)
         if too_long:
             skipped.append(token.id_token)
         else:

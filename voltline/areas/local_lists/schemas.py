@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from voltline.api.schemas import GroupId, Strict
+from voltline.api.schemas import GroupId, StatusInfoBody, Strict
 from voltline.areas.local_lists.model import LocalListState, Selection, SyncState
 from voltline.areas.local_lists.service import SentUpdate, StopOutcome, SyncOutcome, VersionCheck
 
@@ -104,7 +104,9 @@ class SentUpdateBody(BaseModel):
     entries: int = Field(description="Entries added or changed (Full: the entries of this part).")
     removals: int = Field(description="Entries removed.")
     status: str = Field(description="The station's answer.", examples=["Accepted"])
-    reason: str | None = Field(default=None, description="The station's reason (2.0.1 statusInfo), if given.")
+    status_info: StatusInfoBody | None = Field(
+        default=None, description="Why the station answered so, when it said (OCPP 2.0.1 statusInfo)."
+    )
 
     @classmethod
     def of(cls, sent: SentUpdate) -> SentUpdateBody:
@@ -114,7 +116,7 @@ class SentUpdateBody(BaseModel):
             entries=sent.entries,
             removals=sent.removals,
             status=sent.status,
-            reason=sent.reason,
+            status_info=StatusInfoBody.of(sent.status_info),
         )
 
 

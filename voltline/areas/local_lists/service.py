@@ -5,7 +5,8 @@ keeps what the station confirmed holding and at which version, sends Full or Dif
 updates to close the gap, and marks the stations a token change affects as pending, updating the online
 ones at once in the background. After a boot, a managed station's GetLocalListVersion answer is compared
 with the recorded version: a station that lost track gets a Full update, one that fell behind a
-Differential one.
+Differential one. A periodic sweep updates the online stations still not in sync (back without a boot,
+or after a failure); see the reconcile pattern in `voltline.kernel.background`.
 
 Version numbers are positive and only grow: each update goes out with a number above every number sent
 to that station before (a timed-out update may have been applied), so a number never means two contents.
@@ -18,9 +19,8 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from voltline.areas.authorization.model import IdToken
-from voltline.areas.authorization.service import AfterCommit
-from voltline.areas.configuration.model import ComponentRef, SettingAddress, VariableRef
+from voltline.areas.authorization.model import IdToken, TokenChanged
+from voltline.areas.configuration.model import SettingAddress
 from voltline.areas.local_lists.commands import (
     NOT_SUPPORTED_VERSION,
     GetLocalListVersion,
@@ -28,7 +28,14 @@ from voltline.areas.local_lists.commands import (
     UpdateAnswer,
     UpdateStatus,
 )
-from voltline.areas.local_lists.model import LocalListEntry, LocalListState, Selection, SyncState
+from voltline.areas.local_lists.model import (
+    LocalListEntry,
+    LocalListsPending,
+    LocalListState,
+    LocalListStateChanged,
+    Selection,
+    SyncState,
+)
 from voltline.areas.local_lists.plan import (
     DEFAULT_MAX_ENTRIES,
     PlannedUpdate,
@@ -40,20 +47,20 @@ from voltline.areas.local_lists.plan import (
 )
 from voltline.areas.local_lists.ports import LOCAL_LISTS
 from voltline.areas.stations.ports import STATIONS
-from voltline.kernel.actors import SYSTEM, current_actor
+from voltline.kernel.background import StationWork
 from voltline.kernel.clock import utcnow
-from voltline.kernel.commands import CommandService
+from voltline.kernel.commands import CommandService, StatusInfo
 from voltline.kernel.errors import (
     Conflict,
-    DomainError,
     InvalidRequest,
     NotFound,
     StationOffline,
     StationRejectedCall,
     StationTimeout,
 )
-from voltline.kernel.live_events import EventHub
+from voltline.kernel.events import EventBus, Transaction
 from voltline.kernel.storage import Storage, UnitOfWork
+from voltline.kernel.versions import OcppVersion, TokenIdentity, capabilities
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +72,7 @@ class SentUpdate:
     entries: int
     removals: int
     status: str
-    reason: str | None = None
+    status_info: StatusInfo | None = None  # the station's reason (2.0.1)
 
 
 @dataclass(slots=True, frozen=True)
@@ -105,7 +112,7 @@ class LocalListService:
         self,
         storage: Storage,
         commands: CommandService,
-        events: EventHub,
+        events: EventBus,
         max_entries: int = DEFAULT_MAX_ENTRIES,
     ) -> None:
         self._storage = storage
@@ -119,8 +126,8 @@ class LocalListService:
         # storm costs no database read per boot for the (usually many) stations whose list is not managed.
         self._managed: set[str] | None = None
         self._managed_since_start: set[str] = set()  # also while the set above is being read
-        self._wanted: set[str] = set()
-        self._workers: dict[str, asyncio.Task[None]] = {}
+        # Background updates: one worker per station at most, requests made meanwhile coalesce into one run.
+        self._updates = StationWork("local-list")
 
     # ---------------------------------------------------------------- reading
 
@@ -205,7 +212,7 @@ class LocalListService:
             self._managed_since_start.discard(station_id)
             if self._managed is not None:
                 self._managed.discard(station_id)
-            self._events.publish("local_list", station_id, {"state": "unmanaged"})
+            self._events.announce(LocalListStateChanged(station_id, "unmanaged"))
             return outcome
 
     # ---------------------------------------------------------------- talking to the station
@@ -241,7 +248,10 @@ class LocalListService:
             return await self._sync(station_id, full)
 
     async def reconcile(self, station_id: str) -> None:
-        """After-boot step: check the version the station reports, then send what it misses."""
+        """After-boot step (the station may have lost its list): check the version the station reports, then
+        send what it misses. Idempotent: a station in line gets the version check and nothing else; costs
+        nothing for a station whose list is not managed (an in-memory set). Changes and the timer sweep go
+        through `schedule`, which sends what is missing without the version check."""
         try:
             if not await self._is_managed(station_id):
                 return  # not managed: the station's list is none of Voltline's business
@@ -256,16 +266,12 @@ class LocalListService:
         except (StationOffline, StationTimeout, StationRejectedCall, InvalidRequest) as exc:
             log.info("local list of station %r not brought up to date after boot: %s", station_id, exc)
 
-    async def _entries_per_message(self, station_id: str, version: str) -> int:
+    async def _entries_per_message(self, station_id: str, version: OcppVersion) -> int:
         """`max_entries`, or less when the station announced a smaller limit in its device model (1.6
         SendLocalListMaxLength, 2.0.1 LocalAuthListCtrlr.ItemsPerMessage)."""
         if self.station_limit is None:
             return self.max_entries
-        address = (
-            SettingAddress.key("SendLocalListMaxLength")
-            if version == "1.6"
-            else SettingAddress(ComponentRef("LocalAuthListCtrlr"), VariableRef("ItemsPerMessage"))
-        )
+        address = SettingAddress.of(capabilities(version).local_list_items_per_message)
         announced = await self.station_limit(station_id, address)
         return min(self.max_entries, announced) if announced else self.max_entries
 
@@ -300,7 +306,9 @@ class LocalListService:
             force_full
             or record.needs_full
             or record.station_version <= 0
-            or (diff.retyped and version != "1.6")  # 2.0.1 names an entry by id and type: a retyped one is new
+            # Where an entry is named by id and type (2.0.1), a retyped token is a new entry: a
+            # Differential update would add it beside the old one instead of replacing it.
+            or (diff.retyped and capabilities(version).token_identity is TokenIdentity.VALUE_AND_TYPE)
         )
         if not full and diff.empty and record.desired_version <= record.station_version:
             return SyncOutcome(await self._finish(station_id, record.revision, skipped), (), skipped)
@@ -317,7 +325,7 @@ class LocalListService:
             refused = delivery.refused
             last = delivery.sent[-1]
             error = f"station answered {refused.status} to the {'Full' if last.full else 'Differential'} update"
-            error += f" (version {last.version})" + (f": {refused.reason}" if refused.reason else "")
+            error += f" (version {last.version})" + (f": {refused.status_info}" if refused.status_info else "")
             failed = await self._fail(station_id, error, skipped=skipped)
             return SyncOutcome(failed, tuple(delivery.sent), skipped)
         return SyncOutcome(await self._finish(station_id, record.revision, skipped), tuple(delivery.sent), skipped)
@@ -338,7 +346,7 @@ class LocalListService:
                 raise
             answer = result.value if isinstance(result.value, UpdateAnswer) else UpdateAnswer(result.status)
             delivery.sent.append(
-                SentUpdate(version, plan.full, len(plan.entries), len(plan.removals), answer.status, answer.reason)
+                SentUpdate(version, plan.full, len(plan.entries), len(plan.removals), answer.status, answer.status_info)
             )
             if answer.status != UpdateStatus.ACCEPTED:
                 delivery.refused = answer
@@ -391,10 +399,10 @@ class LocalListService:
                 record.last_error = None
 
         record = await self._update(station_id, done)
-        self._events.publish(
-            "local_list",
-            station_id,
-            {"state": record.state.value, "station_version": record.station_version, "skipped": len(skipped)},
+        self._events.announce(
+            LocalListStateChanged(
+                station_id, record.state.value, station_version=record.station_version, skipped=len(skipped)
+            )
         )
         return record
 
@@ -415,7 +423,7 @@ class LocalListService:
                 record.skipped = skipped
 
         record = await self._update(station_id, failed)
-        self._events.publish("local_list", station_id, {"state": record.state.value, "error": error})
+        self._events.announce(LocalListStateChanged(station_id, record.state.value, error=error))
         return record
 
     async def _update(self, station_id: str, change: Callable[[LocalListState], None]) -> LocalListState:
@@ -444,18 +452,23 @@ class LocalListService:
             lock = self._locks[station_id] = asyncio.Lock()
         return lock
 
-    # ---------------------------------------------------------------- token changes (AuthorizationService)
+    # ---------------------------------------------------------------- token changes (TokenChanged)
 
-    async def token_changed(self, uow: UnitOfWork, before: IdToken | None, after: IdToken | None) -> AfterCommit | None:
-        """Inside the token change's own transaction: the affected stations get their next desired version
-        and become pending; once committed, the online ones are updated in the background."""
+    async def token_changed(self, tx: Transaction, event: TokenChanged) -> None:
+        """In-transaction subscriber: inside the token change's own transaction, the affected stations get
+        their next desired version and become pending (LocalListsPending, whose after-commit subscriber
+        `lists_pending` then updates the online ones)."""
+        before, after = event.before, event.after
         if before is not None and after is not None and LocalListEntry.of(before) == LocalListEntry.of(after):
-            return None
+            return
         groups = [token.group_id for token in (before, after) if token is not None]
-        affected = await uow[LOCAL_LISTS].mark_changed(groups)
-        if not affected:
-            return None
-        return lambda: self.schedule_many(affected)
+        affected = await tx[LOCAL_LISTS].mark_changed(groups)
+        if affected:
+            await tx.publish(LocalListsPending(tuple(affected)))
+
+    def lists_pending(self, event: LocalListsPending) -> None:
+        """After-commit subscriber: update the online stations among those now pending."""
+        self.schedule_many(event.station_ids)
 
     # ---------------------------------------------------------------- background updates
 
@@ -465,44 +478,36 @@ class LocalListService:
 
     def schedule(self, station_id: str) -> None:
         """Update the station in the background if it is online (an offline one stays pending until its
-        next boot). Requests for a station already being updated coalesce into one more run."""
+        next boot, or the sweep after it is back). Requests for a station already being updated coalesce
+        into one more run."""
         if not self._commands.is_online(station_id):
             return
-        self._wanted.add(station_id)
-        if station_id not in self._workers:
-            task = asyncio.get_running_loop().create_task(self._work(station_id), name=f"local-list-{station_id}")
-            self._workers[station_id] = task
+        self._updates.request(station_id, self._update_in_background)
 
-    async def _work(self, station_id: str) -> None:
-        current_actor.set(SYSTEM)
+    async def _update_in_background(self, station_id: str) -> None:
         try:
-            while station_id in self._wanted:
-                self._wanted.discard(station_id)
-                try:
-                    await self.sync(station_id)
-                except NotFound:
-                    return
-                except DomainError as exc:
-                    log.info("local list update of station %r: %s", station_id, exc)
-                except Exception:
-                    log.exception("local list update of station %r failed", station_id)
-        finally:
-            # No await between the loop's last check and this: a later schedule() starts a new worker.
-            self._workers.pop(station_id, None)
-            self._wanted.discard(station_id)
+            await self.sync(station_id)
+        except NotFound:
+            return  # no longer managed (stopped meanwhile): nothing to update
+
+    async def sweep(self) -> None:
+        """Timer: update every online station whose list is not in sync: pending (a change it missed while
+        away and then came back without a boot), or failed (a timeout, a refusal), except those that said
+        they do not support local lists. One snapshot of the records not in sync; nothing for the others."""
+
+        async def op(uow: UnitOfWork) -> list[LocalListState]:
+            return [*await uow[LOCAL_LISTS].list(SyncState.PENDING), *await uow[LOCAL_LISTS].list(SyncState.FAILED)]
+
+        for record in await self._storage.read(op):
+            if record.reported_version != NOT_SUPPORTED_VERSION:
+                self.schedule(record.station_id)
 
     async def wait_idle(self) -> None:
         """Wait for every background update (tests, graceful stop)."""
-        while self._workers:
-            await asyncio.gather(*self._workers.values(), return_exceptions=True)
+        await self._updates.wait_idle()
 
     async def close(self) -> None:
-        workers = list(self._workers.values())
-        for task in workers:
-            task.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
-        self._workers.clear()
-        self._wanted.clear()
+        await self._updates.close()
 
 
 __all__ = [

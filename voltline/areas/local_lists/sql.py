@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from voltline.areas.authorization.model import AuthorizationStatus, IdToken, TokenType
-from voltline.areas.authorization.sql import _token as token_of_row
+from voltline.areas.authorization.sql import token_of_row
 from voltline.areas.authorization.tables import id_tokens
 from voltline.areas.local_lists.model import LocalListEntry, LocalListState, Selection, SyncState
 from voltline.areas.local_lists.ports import LOCAL_LISTS

@@ -13,13 +13,13 @@ from voltline.areas.remote_control.commands import ClearCache, MessagePriority, 
 from voltline.areas.remote_control.schemas import (
     MAX_INT32,
     AvailabilityRequest,
-    CommandResultBody,
     DataTransferAnswerBody,
     DataTransferRequest,
     DisplayMessageListBody,
     DisplayMessageRequest,
     DisplayMessageSetBody,
     RawCallResultBody,
+    RemoteStartBody,
     RemoteStartRequest,
     RemoteStopRequest,
     ResetRequest,
@@ -45,34 +45,33 @@ ANSWER_NOTE = (
     summary="Ask a station to start a transaction",
     description="Sends RemoteStartTransaction (OCPP 1.6) or RequestStartTransaction (2.0.1). The answer "
     "only says whether the station accepted the request; the transaction itself appears once the station "
-    "reports it.",
-    response_model=CommandResultBody,
+    "reports it. For 2.0.1 stations the answer has the `remote_start_id` sent: the transaction that follows "
+    "carries the same `remote_start_id` (GET /api/v1/transactions)." + ANSWER_NOTE,
+    response_model=RemoteStartBody,
     responses=COMMAND_ERRORS,
 )
 async def remote_start(
     station_id: StationId,
     body: RemoteStartRequest,
     remote_control: Annotated[RemoteControlService, Provided(RemoteControlService)],
-) -> CommandResultBody:
-    result = await remote_control.remote_start(station_id, body.id_token, body.evse)
-    return CommandResultBody(status=result.status, response=result.payload)
+) -> RemoteStartBody:
+    return RemoteStartBody.of_outcome(await remote_control.remote_start(station_id, body.id_token, body.evse))
 
 
 @router.post(
     "/remote-stop",
     summary="Ask a station to stop a transaction",
     description="Sends RemoteStopTransaction (OCPP 1.6) or RequestStopTransaction (2.0.1) for a "
-    "transaction of this station, named by its Voltline id or by the station's own id.",
-    response_model=CommandResultBody,
+    "transaction of this station, named by its Voltline id or by the station's own id." + ANSWER_NOTE,
+    response_model=StationAnswerBody,
     responses=COMMAND_ERRORS,
 )
 async def remote_stop(
     station_id: StationId,
     body: RemoteStopRequest,
     remote_control: Annotated[RemoteControlService, Provided(RemoteControlService)],
-) -> CommandResultBody:
-    result = await remote_control.remote_stop(station_id, body.reference)
-    return CommandResultBody(status=result.status, response=result.payload)
+) -> StationAnswerBody:
+    return StationAnswerBody.of(await remote_control.remote_stop(station_id, body.reference))
 
 
 @router.post(

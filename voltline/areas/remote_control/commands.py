@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from voltline.kernel.commands import Command
+from voltline.kernel.commands import Command, StatusInfo
 
 
 @dataclass(slots=True, frozen=True)
@@ -94,11 +94,13 @@ class DisplayMessage:
 
 
 @dataclass(slots=True, frozen=True)
-class StatusInfo:
-    """Why a station answered as it did (2.0.1 statusInfo); 1.6 answers carry none."""
+class RemoteStartAnswer:
+    """The decoded answer to a `RemoteStart` on OCPP 2.0.1: the remoteStartId that was sent, which the
+    station puts in the TransactionEvent of the transaction it starts (how a caller finds that
+    transaction), and the station's reason. OCPP 1.6 has no such id: its answers are not decoded."""
 
-    reason_code: str
-    additional_info: str | None = None
+    remote_start_id: int
+    status_info: StatusInfo | None = None
 
 
 @dataclass(slots=True, frozen=True)

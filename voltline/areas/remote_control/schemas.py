@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
-from voltline.api.schemas import MAX_DB_INT, PRINTABLE, IdTokenValue, Strict, UtcDatetime
+from voltline.api.schemas import MAX_DB_INT, PRINTABLE, IdTokenValue, StatusInfoBody, Strict, UtcDatetime
 from voltline.areas.remote_control.commands import (
     ChangeAvailability,
     DataTransfer,
@@ -24,7 +24,7 @@ from voltline.areas.remote_control.commands import (
     TriggerMessage,
     UnlockConnector,
 )
-from voltline.areas.remote_control.service import DisplayMessageListing, StationAnswer
+from voltline.areas.remote_control.service import DisplayMessageListing, RemoteStartOutcome, StationAnswer
 
 
 class RemoteStartRequest(Strict):
@@ -61,11 +61,6 @@ class RemoteStopRequest(Strict):
     @property
     def reference(self) -> str:
         return str(self.transaction_id)
-
-
-class CommandResultBody(BaseModel):
-    status: str = Field(description="The station's answer status word.", examples=["Accepted"])
-    response: dict[str, Any] = Field(description="The station's answer payload, as received.")
 
 
 class RawCallResultBody(BaseModel):
@@ -234,11 +229,6 @@ class DisplayMessageRequest(Strict):
         )
 
 
-class StatusInfoBody(BaseModel):
-    reason_code: str = Field(description="The station's reason code (OCPP 2.0.1 statusInfo).")
-    additional_info: str | None = None
-
-
 class StationAnswerBody(BaseModel):
     status: str = Field(description="The station's answer status word, as sent.", examples=["Accepted"])
     status_info: StatusInfoBody | None = Field(
@@ -248,18 +238,29 @@ class StationAnswerBody(BaseModel):
 
     @classmethod
     def fields_of(cls, answer: StationAnswer) -> dict[str, Any]:
-        info = answer.status_info
         return {
             "status": answer.status,
-            "status_info": StatusInfoBody(reason_code=info.reason_code, additional_info=info.additional_info)
-            if info is not None
-            else None,
+            "status_info": StatusInfoBody.of(answer.status_info),
             "response": answer.payload,
         }
 
     @classmethod
     def of(cls, answer: StationAnswer) -> StationAnswerBody:
         return cls(**cls.fields_of(answer))
+
+
+class RemoteStartBody(StationAnswerBody):
+    remote_start_id: int | None = Field(
+        default=None,
+        description="OCPP 2.0.1: the remoteStartId sent with the request. The transaction the station then "
+        "starts carries it (the transaction's `remote_start_id`), which is how to find that transaction. "
+        "Null for OCPP 1.6 stations, whose remote starts carry no such id.",
+        examples=[1804289383],
+    )
+
+    @classmethod
+    def of_outcome(cls, outcome: RemoteStartOutcome) -> RemoteStartBody:
+        return cls(**cls.fields_of(outcome.answer), remote_start_id=outcome.remote_start_id)
 
 
 class DataTransferAnswerBody(StationAnswerBody):

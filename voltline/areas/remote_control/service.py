@@ -20,12 +20,12 @@ from voltline.areas.remote_control.commands import (
     MessagePriority,
     MessageState,
     RemoteStart,
+    RemoteStartAnswer,
     RemoteStop,
     SetDisplayMessage,
-    StatusInfo,
 )
 from voltline.areas.transactions.service import TransactionService
-from voltline.kernel.commands import Command, CommandResult, CommandService
+from voltline.kernel.commands import Command, CommandResult, CommandService, StatusInfo
 from voltline.kernel.errors import StationTimeout
 from voltline.kernel.pending_requests import PendingRequests
 
@@ -49,7 +49,18 @@ class StationAnswer:
         value = result.value
         if isinstance(value, DataTransferAnswer):
             return cls(result.status, result.payload, value.status_info, value.data)
+        if isinstance(value, RemoteStartAnswer):
+            return cls(result.status, result.payload, value.status_info)
         return cls(result.status, result.payload, value if isinstance(value, StatusInfo) else None)
+
+
+@dataclass(slots=True, frozen=True)
+class RemoteStartOutcome:
+    """The answer to a remote start and, for OCPP 2.0.1, the remoteStartId sent with it: the transaction
+    the station then starts carries it (stored as the transaction's `remote_start_id`). None for 1.6."""
+
+    answer: StationAnswer
+    remote_start_id: int | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -74,16 +85,19 @@ class RemoteControlService:
         # How long the parts of a listing may take after the station accepted the request.
         self._parts_timeout = parts_timeout
 
-    async def remote_start(self, station_id: str, id_token: str, evse_id: int | None) -> CommandResult:
-        self._commands.require_online(station_id)
-        # 2.0.1 correlates the resulting transaction by remoteStartId: a random positive int32.
+    async def remote_start(self, station_id: str, id_token: str, evse_id: int | None) -> RemoteStartOutcome:
+        # 2.0.1 correlates the resulting transaction by remoteStartId: a random positive int32. Only the
+        # 2.0.1 encoder sends it, and only its decoded answer hands it back.
         command = RemoteStart(id_token, evse_id, remote_start_id=secrets.randbelow(MAX_INT32) + 1)
-        return await self._commands.send(station_id, command)
+        result = await self._commands.send(station_id, command)
+        sent = result.value.remote_start_id if isinstance(result.value, RemoteStartAnswer) else None
+        return RemoteStartOutcome(StationAnswer.of(result), sent)
 
-    async def remote_stop(self, station_id: str, transaction_ref: str) -> CommandResult:
+    async def remote_stop(self, station_id: str, transaction_ref: str) -> StationAnswer:
+        # Offline first: 409 rather than the 404 of a lookup that would not matter anyway.
         self._commands.require_online(station_id)
         tx = await self._transactions.find(station_id, transaction_ref)
-        return await self._commands.send(station_id, RemoteStop(tx.station_tx_id))
+        return await self.send(station_id, RemoteStop(tx.station_tx_id))
 
     async def send(self, station_id: str, command: Command) -> StationAnswer:
         """Send one remote-control command (Reset, UnlockConnector, ChangeAvailability, TriggerMessage,
@@ -109,7 +123,7 @@ class RemoteControlService:
         """GetDisplayMessages, then the NotifyDisplayMessages parts; StationTimeout when they do not all
         arrive within the parts timeout."""
         self._commands.require_online(station_id)
-        pending = self._pending.open(station_id, DISPLAY_MESSAGES)
+        pending = await self._pending.open(station_id, DISPLAY_MESSAGES)
         try:
             command = GetDisplayMessages(pending.request_id, ids, priority, state)
             answer = await self.send(station_id, command)
@@ -123,7 +137,7 @@ class RemoteControlService:
             by_id = {m.id: m for m in pending.items if isinstance(m, DisplayMessage)}  # a repeated id: last wins
             return DisplayMessageListing(answer, [by_id[i] for i in sorted(by_id)])
         finally:
-            self._pending.close(pending)
+            await self._pending.close(pending)
 
     async def clear_display_message(self, station_id: str, message_id: int) -> StationAnswer:
         return await self.send(station_id, ClearDisplayMessage(message_id))

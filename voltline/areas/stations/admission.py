@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from enum import Enum, StrEnum
+from enum import StrEnum
 
 from voltline.areas.stations.model import Registration
 from voltline.areas.stations.service import StationService
+from voltline.kernel.admission import Admitted as Admitted  # re-exported: the verdict types live in the kernel
+from voltline.kernel.admission import Refusal as Refusal
 from voltline.kernel.credentials import verify_secret
 
 log = logging.getLogger("voltline.admission")
@@ -17,20 +18,6 @@ class UnknownStationPolicy(StrEnum):
     REJECT = "reject"  # refuse ids nobody registered
     PENDING = "pending"  # register them as Pending until an operator approves
     ACCEPT = "accept"  # register and accept without credentials (labs, test benches, load tests)
-
-
-class Refusal(Enum):
-    UNKNOWN_STATION = "unknown station"
-    BAD_CREDENTIALS = "missing or wrong credentials"
-
-
-@dataclass(slots=True, frozen=True)
-class Admitted:
-    station_id: str
-    # Whether the station proved who it is; only such a connection may replace a live one.
-    authenticated: bool
-    # Whether its last boot was Accepted, so a reconnect without a new boot is served at once.
-    boot_accepted: bool
 
 
 class AdmissionService:

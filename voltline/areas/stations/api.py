@@ -4,25 +4,33 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from voltline.api.deps import Provided
 from voltline.api.errors import error_responses
 from voltline.api.params import StationId
 from voltline.areas.stations.schemas import StationBody, StationDetailBody, StationRegistrationRequest
 from voltline.areas.stations.service import StationRegistration, StationService
-from voltline.kernel.commands import StationLink
+from voltline.kernel.presence import Presence
 
 router = APIRouter(prefix="/stations", tags=["stations"])
 
 
-@router.get("", summary="List stations", response_model=list[StationBody])
+@router.get(
+    "",
+    summary="List stations",
+    description="Registered stations by id, a page at a time (`limit`, `offset`), each with whether it is "
+    "connected now.",
+    response_model=list[StationBody],
+)
 async def list_stations(
-    link: Annotated[StationLink, Provided(StationLink)],
+    presence: Annotated[Presence, Provided(Presence)],
     station_service: Annotated[StationService, Provided(StationService)],
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many stations.")] = 100,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1, description="Skip this many first.")] = 0,
 ) -> list[StationBody]:
-    stations = await station_service.list()
-    return [StationBody.of(s, link.is_online(s.id)) for s in stations]
+    stations = await station_service.list(limit, offset)
+    return [StationBody.of(s, presence.is_online(s.id)) for s in stations]
 
 
 @router.get(
@@ -33,12 +41,12 @@ async def list_stations(
 )
 async def view_station(
     station_id: StationId,
-    link: Annotated[StationLink, Provided(StationLink)],
+    presence: Annotated[Presence, Provided(Presence)],
     station_service: Annotated[StationService, Provided(StationService)],
 ) -> StationDetailBody:
     view = await station_service.view(station_id)
-    # The link, not the stored flag, is the live truth: the flag can lag after a crash or on another node.
-    return StationDetailBody.with_connectors(view.station, link.is_online(station_id), view.statuses)
+    # Presence, not the stored flag, is the live truth: the flag can lag after a crash or on another node.
+    return StationDetailBody.with_connectors(view.station, presence.is_online(station_id), view.statuses)
 
 
 @router.put(
@@ -52,7 +60,7 @@ async def view_station(
 async def register_station(
     station_id: StationId,
     body: StationRegistrationRequest,
-    link: Annotated[StationLink, Provided(StationLink)],
+    presence: Annotated[Presence, Provided(Presence)],
     station_service: Annotated[StationService, Provided(StationService)],
     response: Response,
 ) -> StationDetailBody:
@@ -65,7 +73,7 @@ async def register_station(
     _, created = await station_service.register(station_id, request)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     view = await station_service.view(station_id)
-    return StationDetailBody.with_connectors(view.station, link.is_online(station_id), view.statuses)
+    return StationDetailBody.with_connectors(view.station, presence.is_online(station_id), view.statuses)
 
 
 @router.delete(

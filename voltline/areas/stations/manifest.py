@@ -6,10 +6,13 @@ from __future__ import annotations
 from voltline.areas.stations import api
 from voltline.areas.stations.admission import AdmissionService
 from voltline.areas.stations.device_events import DeviceEventService
+from voltline.areas.stations.model import StationBootAccepted
 from voltline.areas.stations.ocpp import v16, v201
 from voltline.areas.stations.service import StationService
 from voltline.areas.stations.sql import REPOSITORIES
+from voltline.kernel.after_boot import AfterBoot
 from voltline.kernel.area import Area, AreaContext, OcppBinding
+from voltline.kernel.events import EventBus
 from voltline.kernel.live_events import EventHub
 from voltline.kernel.versions import OcppVersion
 
@@ -19,6 +22,10 @@ def build(context: AreaContext) -> None:
     stations = services.provide(StationService(context.storage, settings.heartbeat_interval, services[EventHub]))
     services.provide(DeviceEventService(context.storage))
     services.provide(AdmissionService(stations, settings.unknown_stations))
+    # The first subscriber of the boot event (an area that adds an after-boot step imports this one, so it
+    # is built, and subscribes, later): a newer boot supersedes what the older one had still to do.
+    after_boot = services[AfterBoot]
+    services[EventBus].subscribe_after_commit(StationBootAccepted, lambda event: after_boot.cancel(event.station_id))
 
 
 AREA = Area(

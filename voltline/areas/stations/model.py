@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from voltline.kernel.events import DomainEvent
+
 
 class Registration(StrEnum):
     """Whether a station may operate; the boot answer follows from it."""
@@ -67,3 +69,12 @@ class StationEvent:
     tech_code: str | None = None
     tech_info: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True, frozen=True)
+class StationBootAccepted(DomainEvent):
+    """A station's boot was Accepted and the answer is on the wire: from now on the CSMS may send it calls
+    (OCPP forbids them before). Announced by the protocol layer (`voltline.app` wires the dispatcher's
+    callback), once per boot; subscribers request their after-boot step on `AfterBoot`."""
+
+    station_id: str

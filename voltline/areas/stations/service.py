@@ -260,9 +260,11 @@ class StationService:
 
     # -- operators ----------------------------------------------------------------------------------
 
-    async def list(self) -> list[Station]:
+    async def list(self, limit: int = 100, offset: int = 0) -> list[Station]:
+        """A page of the registry, by id."""
+
         async def op(uow: UnitOfWork) -> list[Station]:
-            return await uow[STATIONS].list()
+            return await uow[STATIONS].list(limit, offset)
 
         return await self._storage.read(op)
 

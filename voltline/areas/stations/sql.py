@@ -103,8 +103,12 @@ class SqlStationRepository:
         row = (await self._session.execute(select(stations).where(stations.c.id == station_id))).first()
         return None if row is None else _station(row)
 
-    async def list(self) -> builtins.list[Station]:
-        rows = await self._session.execute(select(stations).order_by(stations.c.id))
+    async def list(self, limit: int | None = None, offset: int = 0) -> builtins.list[Station]:
+        """By id, so that pages are stable; `limit` None: all from `offset` on."""
+        stmt = select(stations).order_by(stations.c.id).offset(offset)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        rows = await self._session.execute(stmt)
         return [_station(row) for row in rows]
 
     async def save(self, station: Station) -> Station:
@@ -147,9 +151,6 @@ class SqlStationRepository:
                 station = _station(row)
                 found[station.id] = station
         return found
-
-    async def create_if_absent(self, station_id: str, registration: Registration) -> Station:
-        return (await self.create_missing([(station_id, registration)]))[station_id]
 
     async def create_missing(self, wanted: Sequence[tuple[str, Registration]]) -> dict[str, Station]:
         """Register the stations that do not exist yet; returns all of them as stored."""
@@ -214,9 +215,6 @@ class SqlStationRepository:
         result = await self._session.execute(delete(stations).where(stations.c.id == station_id))
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def record_boot(self, station_id: str, boot: BootRecord) -> None:
-        await self.record_boots([(station_id, boot)])
-
     async def record_boots(self, boots: Sequence[tuple[str, BootRecord]]) -> None:
         if boots:
             await self._session.execute(
@@ -237,9 +235,6 @@ class SqlStationRepository:
                 ],
             )
 
-    async def set_online(self, station_id: str, online: bool, at: datetime, ocpp_version: str | None) -> None:
-        await self.set_online_many([(station_id, online, at, ocpp_version)])
-
     async def set_online_many(self, changes: Sequence[tuple[str, bool, datetime, str | None]]) -> None:
         """(station id, online, at, OCPP version or None to keep the stored one) for many stations."""
         if changes:
@@ -259,9 +254,6 @@ class SqlStationRepository:
 
     async def mark_all_offline(self) -> None:
         await self._session.execute(update(stations).where(stations.c.online.is_(True)).values(online=False))
-
-    async def set_status(self, status: ConnectorStatus) -> None:
-        await self.set_statuses([status])
 
     async def set_statuses(self, statuses: Sequence[ConnectorStatus]) -> None:
         if not statuses:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
+
+# The measurand of the meter's total energy register: where a transaction's energy is read from.
+ENERGY_REGISTER: Final = "Energy.Active.Import.Register"
 
 
 class ReviewKind(StrEnum):
@@ -19,7 +22,7 @@ class ReviewKind(StrEnum):
 class SampledValue:
     timestamp: datetime
     value: float
-    measurand: str = "Energy.Active.Import.Register"
+    measurand: str = ENERGY_REGISTER
     unit: str | None = None
     phase: str | None = None
     location: str | None = None
@@ -51,6 +54,13 @@ class Transaction:
     @property
     def active(self) -> bool:
         return self.stopped_at is None
+
+
+# The stored fields of a transaction, defined once by the dataclass: storage maps rows and writes back by
+# these names, and the API body copies those it shows. Meter values are rows of their own.
+TRANSACTION_FIELDS: Final = tuple(f.name for f in fields(Transaction) if f.name != "meter_values")
+# What a transaction may change after it is created; its id, station and station-facing id never do.
+MUTABLE_FIELDS: Final = tuple(name for name in TRANSACTION_FIELDS if name not in ("id", "station_id", "station_tx_id"))
 
 
 @dataclass(slots=True)

@@ -7,12 +7,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from voltline.areas.transactions.model import SampledValue, Transaction
+from voltline.areas.transactions.model import ENERGY_REGISTER, TRANSACTION_FIELDS, SampledValue, Transaction
 
 
 class MeterValueBody(BaseModel):
     timestamp: datetime
-    measurand: str = Field(examples=["Energy.Active.Import.Register"])
+    measurand: str = Field(examples=[ENERGY_REGISTER])
     value: float
     unit: str | None = Field(default=None, examples=["Wh"])
     phase: str | None = None
@@ -66,27 +66,18 @@ class TransactionBody(BaseModel):
 
     @classmethod
     def fields_of(cls, tx: Transaction) -> dict[str, Any]:
-        return {
-            "id": tx.id,
-            "station_transaction_id": station_facing_id(tx),
-            "station_id": tx.station_id,
-            "evse_id": tx.evse_id,
-            "connector_id": tx.connector_id,
-            "id_token": tx.id_token,
-            "started_at": tx.started_at,
-            "stopped_at": tx.stopped_at,
-            "active": tx.active,
-            "meter_start_wh": tx.meter_start_wh,
-            "meter_stop_wh": tx.meter_stop_wh,
-            "energy_wh": tx.energy_wh,
-            "stop_reason": tx.stop_reason,
-            "charging_state": tx.charging_state,
-            "remote_start_id": tx.remote_start_id,
-        }
+        values: dict[str, Any] = {name: getattr(tx, name) for name in _SHOWN_AS_STORED}
+        values["station_transaction_id"] = station_facing_id(tx)
+        values["active"] = tx.active
+        return values
 
     @classmethod
     def of(cls, tx: Transaction) -> TransactionBody:
         return cls(**cls.fields_of(tx))
+
+
+# The body's fields that are the record's own, under the same name (the rest are derived above).
+_SHOWN_AS_STORED = tuple(name for name in TransactionBody.model_fields if name in TRANSACTION_FIELDS)
 
 
 class TransactionDetailBody(TransactionBody):

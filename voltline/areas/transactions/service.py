@@ -9,14 +9,15 @@ transaction, a second stop changes nothing, and a repeated meter sample is store
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 
 from voltline.areas.authorization.model import TokenVerdict
 from voltline.areas.authorization.ports import ID_TOKENS
 from voltline.areas.authorization.service import decide_many, decide_refs
-from voltline.areas.transactions.model import ReviewKind, SampledValue, Transaction
+from voltline.areas.transactions.model import ENERGY_REGISTER, MUTABLE_FIELDS, ReviewKind, SampledValue, Transaction
 from voltline.areas.transactions.ports import (
     REVIEW_ITEMS,
     TRANSACTIONS,
@@ -35,7 +36,6 @@ from voltline.kernel.live_events import (
 )
 from voltline.kernel.storage import Storage, UnitOfWork
 
-ENERGY_REGISTER = "Energy.Active.Import.Register"
 # Transaction ids are INTEGER columns: 32-bit on PostgreSQL, whose driver raises on a larger parameter.
 MAX_TRANSACTION_ID = 2**31 - 1
 
@@ -498,23 +498,8 @@ def _first_register(values: Sequence[SampledValue]) -> float | None:
     return None
 
 
-def _row_state(tx: Transaction) -> tuple[object, ...]:
-    """What a transaction event can change, to write back only the transactions that did change."""
-    return (
-        tx.evse_id,
-        tx.connector_id,
-        tx.id_token,
-        tx.started_at,
-        tx.meter_start_wh,
-        tx.stopped_at,
-        tx.meter_stop_wh,
-        tx.stop_reason,
-        tx.energy_wh,
-        tx.last_seq_no,
-        tx.remote_start_id,
-        tx.charging_state,
-        tx.auth_status,
-    )
+# What a transaction event can change (every mutable field), to write back only the transactions that did.
+_row_state: Callable[[Transaction], tuple[object, ...]] = attrgetter(*MUTABLE_FIELDS)
 
 
 def _merge(tx: Transaction, event: TransactionEvent, register: float | None, verdict: TokenVerdict | None) -> None:

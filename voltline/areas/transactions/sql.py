@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy import Float, bindparam, case, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from voltline.areas.transactions.model import ReviewItem, ReviewKind, SampledValue, Transaction
+from voltline.areas.transactions.model import (
+    ENERGY_REGISTER,
+    MUTABLE_FIELDS,
+    TRANSACTION_FIELDS,
+    ReviewItem,
+    ReviewKind,
+    SampledValue,
+    Transaction,
+)
 from voltline.areas.transactions.ports import (
     REVIEW_ITEMS,
     TRANSACTIONS,
@@ -36,12 +45,6 @@ class SqlReviewRepository:
             )
         )
 
-    async def list(self, station_id: str | None = None) -> builtins.list[ReviewItem]:
-        query = select(review_items).order_by(review_items.c.id)
-        if station_id is not None:
-            query = query.where(review_items.c.station_id == station_id)
-        return [_review(row) for row in await self._session.execute(query)]
-
     async def page(
         self, station_id: str | None, kind: ReviewKind | None, limit: int, offset: int
     ) -> builtins.list[ReviewItem]:
@@ -59,72 +62,27 @@ def _review(row: Row[Any]) -> ReviewItem:
     )
 
 
-ENERGY_REGISTER = "Energy.Active.Import.Register"
-
-# Everything a running transaction may change; id, station and station-facing id never change.
-_MUTABLE = (
-    "evse_id",
-    "connector_id",
-    "id_token",
-    "started_at",
-    "meter_start_wh",
-    "stopped_at",
-    "meter_stop_wh",
-    "stop_reason",
-    "energy_wh",
-    "last_seq_no",
-    "remote_start_id",
-    "charging_state",
-    "auth_status",
-)
-
-
-def _float(value: float | None) -> float | None:
-    # SQLite may hand back an integral REAL as int.
-    return None if value is None else float(value)
+# The columns are named as the record's fields (model.TRANSACTION_FIELDS); the REAL ones are converted,
+# because SQLite may hand back an integral REAL as int.
+_FLOAT_FIELDS = frozenset(column.name for column in transactions.columns if isinstance(column.type, Float))
 
 
 def _transaction(row: Row[Any]) -> Transaction:
     m = row._mapping
-    return Transaction(
-        id=m["id"],
-        station_id=m["station_id"],
-        station_tx_id=m["station_tx_id"],
-        evse_id=m["evse_id"],
-        connector_id=m["connector_id"],
-        id_token=m["id_token"],
-        started_at=m["started_at"],
-        meter_start_wh=_float(m["meter_start_wh"]),
-        stopped_at=m["stopped_at"],
-        meter_stop_wh=_float(m["meter_stop_wh"]),
-        stop_reason=m["stop_reason"],
-        energy_wh=_float(m["energy_wh"]),
-        last_seq_no=m["last_seq_no"],
-        remote_start_id=m["remote_start_id"],
-        charging_state=m["charging_state"],
-        auth_status=m["auth_status"],
-    )
+    values = {name: m[name] for name in TRANSACTION_FIELDS}
+    for name in _FLOAT_FIELDS:
+        if values[name] is not None:
+            values[name] = float(values[name])
+    return Transaction(**values)
 
 
 # One compiled statement for every bulk update: executemany over the mutable columns.
 _update_many_statement = (
     update(transactions)
     .where(transactions.c.id == bindparam("b_id"))
-    .values({name: bindparam(f"b_{name}", type_=transactions.c[name].type) for name in _MUTABLE})
+    .values({name: bindparam(f"b_{name}", type_=transactions.c[name].type) for name in MUTABLE_FIELDS})
 )
-_NEW_FIELDS = (
-    "station_id",
-    "station_tx_id",
-    "evse_id",
-    "connector_id",
-    "id_token",
-    "started_at",
-    "meter_start_wh",
-    "remote_start_id",
-    "auth_status",
-    "last_seq_no",
-    "charging_state",
-)
+_NEW_FIELDS = tuple(f.name for f in fields(NewTransaction))
 _set_station_tx_id_statement = (
     update(transactions).where(transactions.c.id == bindparam("b_id")).values(station_tx_id=bindparam("b_tx"))
 )
@@ -185,15 +143,10 @@ class SqlTransactionRepository:
         self._session = session
         self._dialect = dialect_name
 
-    async def create(self, new: NewTransaction) -> Transaction:
-        """Insert a transaction; without a station id, its own integer id becomes it (OCPP 1.6).
-
-        A station id already used by this station raises `sqlalchemy.exc.IntegrityError`.
-        """
-        return (await self.create_many([new]))[0]
-
     async def create_many(self, news: Sequence[NewTransaction]) -> builtins.list[Transaction]:
-        """Insert many transactions with one statement; returned in the order given."""
+        """Insert many transactions with one statement; returned in the order given. One without a
+        station id gets its own integer id as that (OCPP 1.6); a station id already used by the station
+        raises `sqlalchemy.exc.IntegrityError`."""
         if not news:
             return []
         rows = [{name: getattr(new, name) for name in _NEW_FIELDS} for new in news]
@@ -283,49 +236,11 @@ class SqlTransactionRepository:
                     found[key] = tx
         return found
 
-    async def find_start(
-        self,
-        station_id: str,
-        connector_id: int,
-        id_token: str | None,
-        meter_start_wh: float | None,
-        started_at: datetime,
-    ) -> Transaction | None:
-        """The transaction an identical (retried) OCPP 1.6 StartTransaction already created.
-
-        `connector_id` is the 1.6 connectorId, which is stored as the EVSE id (connector N = EVSE N).
-        """
-        row = (
-            await self._session.execute(
-                select(transactions)
-                .where(
-                    transactions.c.station_id == station_id,
-                    transactions.c.evse_id == connector_id,
-                    transactions.c.id_token.is_not_distinct_from(id_token),
-                    transactions.c.meter_start_wh.is_not_distinct_from(meter_start_wh),
-                    transactions.c.started_at == started_at,
-                )
-                .order_by(transactions.c.id)
-                .limit(1)
-            )
-        ).first()
-        return None if row is None else _transaction(row)
-
-    async def update(self, tx: Transaction) -> None:
-        """Write back every mutable field; raises LookupError if the transaction does not exist."""
-        result = await self._session.execute(
-            update(transactions)
-            .where(transactions.c.id == tx.id)
-            .values({name: getattr(tx, name) for name in _MUTABLE})
-        )
-        if not result.rowcount:  # type: ignore[attr-defined]
-            raise LookupError(f"transaction {tx.id} does not exist")
-
     async def update_many(self, txs: Sequence[Transaction]) -> None:
         """Write back every mutable field of many transactions in one executemany."""
         if not txs:
             return
-        params = [{"b_id": tx.id, **{f"b_{name}": getattr(tx, name) for name in _MUTABLE}} for tx in txs]
+        params = [{"b_id": tx.id, **{f"b_{name}": getattr(tx, name) for name in MUTABLE_FIELDS}} for tx in txs]
         await self._session.execute(_update_many_statement, params)
 
     async def list(self, query: TransactionFilter) -> builtins.list[Transaction]:
@@ -348,19 +263,6 @@ class SqlTransactionRepository:
             .offset(query.offset)
         )
         return [_transaction(row) for row in await self._session.execute(stmt)]
-
-    async def add_meter_values(
-        self, station_id: str, evse_id: int, transaction_id: int | None, values: Sequence[SampledValue]
-    ) -> int:
-        """Store samples once each; returns how many were new (a retried message adds 0)."""
-        if not values:
-            return 0
-        rows = _sample_rows(MeterRows(station_id, evse_id, transaction_id, values))
-        # executemany + RETURNING: SQLAlchemy batches it into multi-row INSERTs ("insertmanyvalues");
-        # ON CONFLICT DO NOTHING returns only the rows actually inserted.
-        stmt = dialect_insert(self._dialect, meter_values).on_conflict_do_nothing().returning(meter_values.c.id)
-        result = await self._session.execute(stmt, rows)
-        return len(result.all())
 
     async def add_meter_rows(self, batches: Sequence[MeterRows]) -> None:
         if self._dialect == "sqlite":

@@ -17,7 +17,7 @@ from voltline.areas.configuration.service import (
     WriteSettings,
 )
 from voltline.kernel.errors import InvalidRequest
-from voltline.protocol.commands import EncoderTable, OutboundCall, Payload
+from voltline.protocol.commands import EncoderTable, OutboundCall, Payload, status_info, status_info_of
 
 MAX_SET_VALUE_LENGTH = 1000
 
@@ -86,7 +86,12 @@ def get_variables(command: ReadSettings) -> OutboundCall:
 
     def decode(answer: Payload) -> list[SettingReading]:
         return [
-            SettingReading(address_of(item), str(item["attributeStatus"]), item.get("attributeValue"))
+            SettingReading(
+                address_of(item),
+                str(item["attributeStatus"]),
+                item.get("attributeValue"),
+                status_info=status_info(item.get("attributeStatusInfo")),
+            )
             for item in answer["getVariableResult"]
         ]
 
@@ -108,14 +113,16 @@ def set_variables(command: WriteSettings) -> OutboundCall:
             # A station that spells the echo differently (say, drops the instance) still answered in order.
             fallback = command.values[index].value if index < len(command.values) else ""
             value = desired.get(address.identity, fallback)
-            results.append(SettingWriteResult(address, value, str(item["attributeStatus"])))
+            info = status_info(item.get("attributeStatusInfo"))
+            results.append(SettingWriteResult(address, value, str(item["attributeStatus"]), info))
         return results
 
     return OutboundCall("SetVariables", {"setVariableData": data}, decode)
 
 
 def get_base_report(command: RequestBaseReport) -> OutboundCall:
-    return OutboundCall("GetBaseReport", {"requestId": command.request_id, "reportBase": command.base.value})
+    payload = {"requestId": command.request_id, "reportBase": command.base.value}
+    return OutboundCall("GetBaseReport", payload, decode=status_info_of)
 
 
 def get_report(command: RequestReport) -> OutboundCall:
@@ -130,7 +137,7 @@ def get_report(command: RequestReport) -> OutboundCall:
                 entry["variable"] = variable_payload(selection.variable)
             selections.append(entry)
         payload["componentVariable"] = selections
-    return OutboundCall("GetReport", payload)
+    return OutboundCall("GetReport", payload, decode=status_info_of)
 
 
 ENCODERS: EncoderTable = {

@@ -6,7 +6,7 @@ from voltline.areas.authorization.model import TokenVerdict
 from voltline.areas.authorization.ocpp.v201 import id_token_info
 from voltline.areas.local_lists.commands import GetLocalListVersion, SendLocalList, UpdateAnswer
 from voltline.areas.local_lists.model import LocalListEntry
-from voltline.protocol.commands import EncoderTable, OutboundCall, Payload
+from voltline.protocol.commands import EncoderTable, OutboundCall, Payload, status_info_of
 
 
 def _id_token(entry: LocalListEntry) -> Payload:
@@ -14,9 +14,7 @@ def _id_token(entry: LocalListEntry) -> Payload:
 
 
 def _answer(answer: Payload) -> UpdateAnswer:
-    info = answer.get("statusInfo") or {}
-    reason = " ".join(str(part) for part in (info.get("reasonCode"), info.get("additionalInfo")) if part)
-    return UpdateAnswer(str(answer["status"]), reason or None)
+    return UpdateAnswer(str(answer["status"]), status_info_of(answer))
 
 
 def send_local_list(command: SendLocalList) -> OutboundCall:

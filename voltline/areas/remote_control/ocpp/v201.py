@@ -19,7 +19,6 @@ from voltline.areas.remote_control.commands import (
     Reset,
     ResetKind,
     SetDisplayMessage,
-    StatusInfo,
     TriggerableMessage,
     TriggerMessage,
     UnlockConnector,
@@ -29,7 +28,7 @@ from voltline.areas.remote_control.ocpp.v201_display import message_info, notify
 from voltline.kernel.errors import InvalidRequest
 from voltline.kernel.pending_requests import PendingRequests
 from voltline.kernel.services import ServiceRegistry
-from voltline.protocol.commands import EncoderTable, OutboundCall, Payload
+from voltline.protocol.commands import EncoderTable, OutboundCall, Payload, status_info_of
 from voltline.protocol.context import StationContext
 from voltline.protocol.dispatcher import RouteTable
 
@@ -68,14 +67,6 @@ TRIGGERABLE = (
 )
 
 
-def status_info(payload: Payload) -> StatusInfo | None:
-    """The answer's statusInfo, if the station gave one."""
-    info = payload.get("statusInfo")
-    if not isinstance(info, dict):
-        return None
-    return StatusInfo(str(info.get("reasonCode", "")), info.get("additionalInfo"))
-
-
 def _evse(evse_id: int | None, connector_id: int | None, what: str) -> Payload | None:
     """The EVSEType naming `evse_id` (and a connector on it); None for the whole station."""
     if not evse_id:
@@ -92,12 +83,12 @@ def reset(command: Reset) -> OutboundCall:
     payload: Payload = {"type": RESET_TYPES[command.kind]}
     if command.evse_id is not None:
         payload["evseId"] = command.evse_id
-    return OutboundCall("Reset", payload, decode=status_info)
+    return OutboundCall("Reset", payload, decode=status_info_of)
 
 
 def unlock(command: UnlockConnector) -> OutboundCall:
     return OutboundCall(
-        "UnlockConnector", {"evseId": command.evse_id, "connectorId": command.connector_id}, decode=status_info
+        "UnlockConnector", {"evseId": command.evse_id, "connectorId": command.connector_id}, decode=status_info_of
     )
 
 
@@ -106,7 +97,7 @@ def change_availability(command: ChangeAvailability) -> OutboundCall:
     evse = _evse(command.evse_id, command.connector_id, "availability")
     if evse is not None:
         payload["evse"] = evse
-    return OutboundCall("ChangeAvailability", payload, decode=status_info)
+    return OutboundCall("ChangeAvailability", payload, decode=status_info_of)
 
 
 def trigger(command: TriggerMessage) -> OutboundCall:
@@ -117,11 +108,11 @@ def trigger(command: TriggerMessage) -> OutboundCall:
     evse = _evse(command.evse_id, command.connector_id, "trigger")
     if evse is not None:
         payload["evse"] = evse
-    return OutboundCall("TriggerMessage", payload, decode=status_info)
+    return OutboundCall("TriggerMessage", payload, decode=status_info_of)
 
 
 def clear_cache(command: ClearCache) -> OutboundCall:
-    return OutboundCall("ClearCache", {}, decode=status_info)
+    return OutboundCall("ClearCache", {}, decode=status_info_of)
 
 
 def data_transfer(command: DataTransfer) -> OutboundCall:
@@ -134,11 +125,11 @@ def data_transfer(command: DataTransfer) -> OutboundCall:
 
 
 def _data_transfer_answer(payload: Payload) -> DataTransferAnswer:
-    return DataTransferAnswer(payload.get("data"), status_info(payload))
+    return DataTransferAnswer(payload.get("data"), status_info_of(payload))
 
 
 def set_display_message(command: SetDisplayMessage) -> OutboundCall:
-    return OutboundCall("SetDisplayMessage", {"message": message_info(command.message)}, decode=status_info)
+    return OutboundCall("SetDisplayMessage", {"message": message_info(command.message)}, decode=status_info_of)
 
 
 def get_display_messages(command: GetDisplayMessages) -> OutboundCall:
@@ -149,11 +140,11 @@ def get_display_messages(command: GetDisplayMessages) -> OutboundCall:
         payload["priority"] = command.priority.value
     if command.state is not None:
         payload["state"] = command.state.value
-    return OutboundCall("GetDisplayMessages", payload, decode=status_info)
+    return OutboundCall("GetDisplayMessages", payload, decode=status_info_of)
 
 
 def clear_display_message(command: ClearDisplayMessage) -> OutboundCall:
-    return OutboundCall("ClearDisplayMessage", {"id": command.message_id}, decode=status_info)
+    return OutboundCall("ClearDisplayMessage", {"id": command.message_id}, decode=status_info_of)
 
 
 ENCODERS: EncoderTable = {

@@ -61,5 +61,6 @@ async def notify_display_messages(
     # Parts nobody waits for (a listing that timed out, a station's own initiative) are not kept:
     # Voltline does not store display messages, the station is their source of truth.
     messages = [display_message(info) for info in payload.get("messageInfo", [])]
-    pending.feed(ctx.station_id, DISPLAY_MESSAGES, payload["requestId"], messages, more=bool(payload.get("tbc", False)))
+    more = bool(payload.get("tbc", False))
+    await pending.feed(ctx.station_id, DISPLAY_MESSAGES, payload["requestId"], messages, more=more)
     return {}

@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 from voltline.areas.authorization.ocpp.v16 import id_tag_info
-from voltline.areas.transactions.model import SampledValue
+from voltline.areas.transactions.model import ENERGY_REGISTER, SampledValue
 from voltline.areas.transactions.service import MeterReport, StartRequest, StopRequest, TransactionService
 from voltline.kernel.services import ServiceRegistry
 from voltline.protocol.context import StationContext
@@ -33,7 +33,7 @@ def sampled_values(meter_values: list[dict[str, Any]]) -> list[SampledValue]:
                 SampledValue(
                     timestamp=timestamp,
                     value=value,
-                    measurand=sample.get("measurand", "Energy.Active.Import.Register"),
+                    measurand=sample.get("measurand", ENERGY_REGISTER),  # OCPP's default
                     unit=sample.get("unit", "Wh"),
                     phase=sample.get("phase"),
                     location=sample.get("location"),

@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 from voltline.areas.authorization.ocpp.v201 import id_token_info
-from voltline.areas.transactions.model import SampledValue
+from voltline.areas.transactions.model import ENERGY_REGISTER, SampledValue
 from voltline.areas.transactions.service import MeterReport, TransactionEvent, TransactionService
 from voltline.kernel.services import ServiceRegistry
 from voltline.ocppj import ErrorKind, OcppError
@@ -29,7 +29,7 @@ def sampled_values(meter_values: list[dict[str, Any]]) -> list[SampledValue]:
                 SampledValue(
                     timestamp=timestamp,
                     value=_scaled(sample["value"], multiplier),
-                    measurand=sample.get("measurand", "Energy.Active.Import.Register"),
+                    measurand=sample.get("measurand", ENERGY_REGISTER),  # OCPP's default
                     unit=unit.get("unit", "Wh"),
                     phase=sample.get("phase"),
                     location=sample.get("location"),

@@ -1,1 +1,0 @@
-"""Version-neutral business services: they know OCPP concepts, never OCPP payload shapes."""
