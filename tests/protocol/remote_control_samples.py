@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from voltline.areas.data_transfer.commands import DataTransfer
 from voltline.areas.remote_control.commands import (
     ChangeAvailability,
     ClearCache,
     ClearDisplayMessage,
-    DataTransfer,
     DisplayMessage,
     GetDisplayMessages,
     MessageFormat,

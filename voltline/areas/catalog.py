@@ -9,6 +9,7 @@ from voltline.areas.access.manifest import AREA as ACCESS
 from voltline.areas.audit.manifest import AREA as AUDIT
 from voltline.areas.authorization.manifest import AREA as AUTHORIZATION
 from voltline.areas.configuration.manifest import AREA as CONFIGURATION
+from voltline.areas.data_transfer.manifest import AREA as DATA_TRANSFER
 from voltline.areas.live_events.manifest import AREA as LIVE_EVENTS
 from voltline.areas.local_lists.manifest import AREA as LOCAL_LISTS
 from voltline.areas.message_log.manifest import AREA as MESSAGE_LOG
@@ -24,6 +25,7 @@ AREAS: tuple[Area, ...] = (
     AUTHORIZATION,
     TRANSACTIONS,
     REMOTE_CONTROL,
+    DATA_TRANSFER,
     CONFIGURATION,
     LOCAL_LISTS,
     MESSAGE_LOG,

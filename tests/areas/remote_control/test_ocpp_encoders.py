@@ -9,8 +9,6 @@ from tests.support.wiring import ENCODERS
 from voltline.areas.remote_control.commands import (
     ChangeAvailability,
     ClearDisplayMessage,
-    DataTransfer,
-    DataTransferAnswer,
     GetDisplayMessages,
     RemoteStart,
     RemoteStartAnswer,
@@ -100,29 +98,10 @@ def test_trigger_targets() -> None:
     assert V201.encode(TriggerMessage(status)).payload == {"requestedMessage": "StatusNotification"}
 
 
-def test_data_transfer_data_is_a_string_in_16_and_any_json_in_201() -> None:
-    data = {"a": [1, None]}
-    assert V16.encode(DataTransfer("v", "m", data)).payload == {
-        "vendorId": "v",
-        "messageId": "m",
-        "data": '{"a":[1,null]}',
-    }
-    assert V16.encode(DataTransfer("v", None, "as is")).payload == {"vendorId": "v", "data": "as is"}
-    assert V201.encode(DataTransfer("v", "m", data)).payload == {"vendorId": "v", "messageId": "m", "data": data}
-    assert V201.encode(DataTransfer("v")).payload == {"vendorId": "v"}
-
-
 def test_answers_decode_to_neutral_values() -> None:
-    call = V201.encode(DataTransfer("v"))
-    assert call.decode is not None
-    answer = {"status": "Rejected", "data": [1], "statusInfo": {"reasonCode": "Busy", "additionalInfo": "later"}}
-    assert call.decode(answer) == DataTransferAnswer([1], StatusInfo("Busy", "later"))
     reset = V201.encode(Reset(ResetKind.SOFT))
     assert reset.decode is not None
     assert reset.decode({"status": "Accepted"}) is None
-    v16_call = V16.encode(DataTransfer("v"))
-    assert v16_call.decode is not None
-    assert v16_call.decode({"status": "Accepted", "data": "x"}) == DataTransferAnswer("x", None)
 
 
 @pytest.mark.parametrize(

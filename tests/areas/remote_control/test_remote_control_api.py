@@ -18,8 +18,6 @@ from voltline.areas.remote_control.commands import (
     ChangeAvailability,
     ClearCache,
     ClearDisplayMessage,
-    DataTransfer,
-    DataTransferAnswer,
     DisplayMessage,
     GetDisplayMessages,
     MessageFormat,
@@ -33,7 +31,7 @@ from voltline.areas.remote_control.commands import (
     UnlockConnector,
 )
 from voltline.areas.remote_control.service import DISPLAY_MESSAGES
-from voltline.kernel.commands import Command, CommandResult, StatusInfo
+from voltline.kernel.commands import Command, CommandResult
 from voltline.kernel.errors import StationRejectedCall, StationTimeout
 from voltline.kernel.pending_requests import PendingRequests
 from voltline.kernel.services import ServiceRegistry
@@ -94,13 +92,6 @@ def a_message(message_id: int, **overrides: Any) -> DisplayMessage:
             TriggerMessage(TriggerableMessage.METER_VALUES, 1),
         ),
         ("POST", "clear-cache", None, ClearCache()),
-        ("POST", "data-transfer", {"vendor_id": "com.example"}, DataTransfer("com.example")),
-        (
-            "POST",
-            "data-transfer",
-            {"vendor_id": "v", "message_id": "m", "data": [1, {"a": None}]},
-            DataTransfer("v", "m", [1, {"a": None}]),
-        ),
         ("GET", "display-messages?id=3&id=4&priority=InFront&state=Charging", None, None),
         ("DELETE", "display-messages/9", None, ClearDisplayMessage(9)),
     ],
@@ -122,19 +113,10 @@ async def test_each_request_becomes_its_neutral_command(
         assert sent == command
 
 
-async def test_the_answer_carries_status_info_data_and_the_raw_payload(
+async def test_the_answer_carries_status_info_and_the_raw_payload(
     client: httpx.AsyncClient, link: ReportingLink
 ) -> None:
     link.online.add("CP-1")
-    payload = {"status": "Rejected", "statusInfo": {"reasonCode": "Busy"}, "data": {"n": 1}}
-    link.answer = CommandResult("Rejected", payload, DataTransferAnswer({"n": 1}, StatusInfo("Busy")))
-    response = await client.post(f"{BASE}/data-transfer", json={"vendor_id": "v"})
-    assert response.json() == {
-        "status": "Rejected",
-        "status_info": {"reason_code": "Busy", "additional_info": None},
-        "response": payload,
-        "data": {"n": 1},
-    }
     link.answer = CommandResult("Scheduled", {"status": "Scheduled"}, None)
     response = await client.post(f"{BASE}/reset", json={"type": "on_idle"})
     assert response.json() == {"status": "Scheduled", "status_info": None, "response": {"status": "Scheduled"}}

@@ -13,8 +13,6 @@ from voltline.areas.remote_control.commands import ClearCache, MessagePriority, 
 from voltline.areas.remote_control.schemas import (
     MAX_INT32,
     AvailabilityRequest,
-    DataTransferAnswerBody,
-    DataTransferRequest,
     DisplayMessageListBody,
     DisplayMessageRequest,
     DisplayMessageSetBody,
@@ -188,23 +186,6 @@ async def clear_cache(
     station_id: StationId, remote_control: Annotated[RemoteControlService, Provided(RemoteControlService)]
 ) -> StationAnswerBody:
     return StationAnswerBody.of(await remote_control.send(station_id, ClearCache()))
-
-
-@router.post(
-    "/data-transfer",
-    summary="Send a vendor-specific DataTransfer",
-    description="Sends DataTransfer with the vendor id, message id and data. OCPP 1.6 data is a string: a "
-    "non-string value is sent to 1.6 stations as its compact JSON text. Answers: Accepted, Rejected, "
-    "UnknownMessageId, UnknownVendorId, with the data the station sent back." + ANSWER_NOTE,
-    response_model=DataTransferAnswerBody,
-    responses=REMOTE_ERRORS,
-)
-async def data_transfer(
-    station_id: StationId,
-    body: DataTransferRequest,
-    remote_control: Annotated[RemoteControlService, Provided(RemoteControlService)],
-) -> DataTransferAnswerBody:
-    return DataTransferAnswerBody.of(await remote_control.send(station_id, body.to_command()))
 
 
 @router.post(

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from voltline.kernel.commands import Command, StatusInfo
 
@@ -104,14 +103,6 @@ class RemoteStartAnswer:
 
 
 @dataclass(slots=True, frozen=True)
-class DataTransferAnswer:
-    """The decoded answer to a `DataTransfer`: its data (any JSON value; a string from 1.6 stations)."""
-
-    data: Any
-    status_info: StatusInfo | None
-
-
-@dataclass(slots=True, frozen=True)
 class Reset(Command):
     kind: ResetKind
     evse_id: int | None = None  # one EVSE instead of the whole station (2.0.1 only)
@@ -140,13 +131,6 @@ class TriggerMessage(Command):
 @dataclass(slots=True, frozen=True)
 class ClearCache(Command):
     pass
-
-
-@dataclass(slots=True, frozen=True)
-class DataTransfer(Command):
-    vendor_id: str
-    message_id: str | None = None
-    data: Any = None  # any JSON value; None means no data
 
 
 @dataclass(slots=True, frozen=True)

@@ -1,10 +1,8 @@
-"""Remote control: remote start and stop, reset, unlock, availability, trigger, cache, data transfer
-(both directions) and display messages."""
+"""Remote control: remote start and stop, reset, unlock, availability, trigger, cache and display messages."""
 
 from __future__ import annotations
 
 from voltline.areas.remote_control import api
-from voltline.areas.remote_control.data_transfer import DataTransferRegistry
 from voltline.areas.remote_control.ocpp import v16, v16_remote_start, v201, v201_remote_start
 from voltline.areas.remote_control.service import RemoteControlService
 from voltline.areas.transactions.service import TransactionService
@@ -16,7 +14,6 @@ from voltline.kernel.versions import OcppVersion
 
 def build(context: AreaContext) -> None:
     services = context.services
-    services.provide(DataTransferRegistry())
     services.provide(
         RemoteControlService(
             services[CommandService],
@@ -31,7 +28,7 @@ AREA = Area(
     name="remote_control",
     build=build,
     ocpp={
-        OcppVersion.V16: OcppBinding(routes=v16.routes, encoders={**v16_remote_start.ENCODERS, **v16.ENCODERS}),
+        OcppVersion.V16: OcppBinding(encoders={**v16_remote_start.ENCODERS, **v16.ENCODERS}),
         OcppVersion.V201: OcppBinding(routes=v201.routes, encoders={**v201_remote_start.ENCODERS, **v201.ENCODERS}),
     },
     api_routers=lambda: [api.router],

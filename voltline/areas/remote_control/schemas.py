@@ -8,12 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from voltline.api.schemas import MAX_DB_INT, PRINTABLE, IdTokenValue, StatusInfoBody, Strict, UtcDatetime
 from voltline.areas.remote_control.commands import (
     ChangeAvailability,
-    DataTransfer,
     DisplayMessage,
     MessageFormat,
     MessagePriority,
@@ -148,24 +147,6 @@ class TriggerRequest(Strict):
         return TriggerMessage(self.message, self.evse_id, self.connector_id)
 
 
-class DataTransferRequest(Strict):
-    """A vendor-specific message. `data` may be any JSON value: 2.0.1 stations receive it as is; OCPP
-    1.6 carries a string only, so 1.6 stations receive a string as is and any other value as its compact
-    JSON text. Null means no data."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"vendor_id": "com.example", "message_id": "ping", "data": "hello"}]},
-    )
-
-    vendor_id: str = Field(min_length=1, max_length=255, pattern=PRINTABLE)
-    message_id: str | None = Field(default=None, min_length=1, max_length=50, pattern=PRINTABLE)
-    data: JsonValue = None
-
-    def to_command(self) -> DataTransfer:
-        return DataTransfer(self.vendor_id, self.message_id, self.data)
-
-
 class MessageContentBody(Strict):
     format: MessageFormat = MessageFormat.UTF8
     content: str = Field(min_length=1, max_length=512)
@@ -261,14 +242,6 @@ class RemoteStartBody(StationAnswerBody):
     @classmethod
     def of_outcome(cls, outcome: RemoteStartOutcome) -> RemoteStartBody:
         return cls(**cls.fields_of(outcome.answer), remote_start_id=outcome.remote_start_id)
-
-
-class DataTransferAnswerBody(StationAnswerBody):
-    data: JsonValue = Field(default=None, description="The data the station sent back (a string from 1.6).")
-
-    @classmethod
-    def of(cls, answer: StationAnswer) -> DataTransferAnswerBody:
-        return cls(**cls.fields_of(answer), data=answer.data)
 
 
 class MessageContentOut(BaseModel):

@@ -14,7 +14,6 @@ from typing import Any
 
 from voltline.areas.remote_control.commands import (
     ClearDisplayMessage,
-    DataTransferAnswer,
     DisplayMessage,
     GetDisplayMessages,
     MessagePriority,
@@ -36,19 +35,15 @@ MAX_INT32 = 2**31 - 1
 
 @dataclass(slots=True, frozen=True)
 class StationAnswer:
-    """A station's answer to a command: its status word, the reason it gave (if any), the raw payload,
-    and for a data transfer the data it sent back."""
+    """A station's answer to a command: its status word, the reason it gave (if any), the raw payload."""
 
     status: str
     payload: dict[str, Any]
     status_info: StatusInfo | None = None
-    data: Any = None
 
     @classmethod
     def of(cls, result: CommandResult) -> StationAnswer:
         value = result.value
-        if isinstance(value, DataTransferAnswer):
-            return cls(result.status, result.payload, value.status_info, value.data)
         if isinstance(value, RemoteStartAnswer):
             return cls(result.status, result.payload, value.status_info)
         return cls(result.status, result.payload, value if isinstance(value, StatusInfo) else None)
@@ -101,7 +96,7 @@ class RemoteControlService:
 
     async def send(self, station_id: str, command: Command) -> StationAnswer:
         """Send one remote-control command (Reset, UnlockConnector, ChangeAvailability, TriggerMessage,
-        ClearCache, DataTransfer, ClearDisplayMessage ...) and return the station's answer."""
+        ClearCache, ClearDisplayMessage ...) and return the station's answer."""
         return StationAnswer.of(await self._commands.send(station_id, command))
 
     @staticmethod

@@ -2,22 +2,15 @@
 
 1.6 names EVSE N "connector N" and has one connector per EVSE, so a connector other than 1 within an EVSE
 cannot be addressed. Reset knows Soft and Hard only: on_idle is sent as Soft (the station ends its
-transactions gracefully first) and immediate as Hard. 1.6 DataTransfer data is a string: a string is sent
-as is, any other JSON value as its compact JSON text. Display messages do not exist in 1.6.
+transactions gracefully first) and immediate as Hard. Display messages do not exist in 1.6.
 """
 
 from __future__ import annotations
-
-import json
-from functools import partial
-from typing import Any
 
 from voltline.areas.remote_control.commands import (
     ChangeAvailability,
     ClearCache,
     ClearDisplayMessage,
-    DataTransfer,
-    DataTransferAnswer,
     GetDisplayMessages,
     Reset,
     ResetKind,
@@ -26,26 +19,8 @@ from voltline.areas.remote_control.commands import (
     TriggerMessage,
     UnlockConnector,
 )
-from voltline.areas.remote_control.data_transfer import DataTransferRegistry, DataTransferRequest
 from voltline.kernel.errors import InvalidRequest
-from voltline.kernel.services import ServiceRegistry
 from voltline.protocol.commands import EncoderTable, OutboundCall, Payload
-from voltline.protocol.context import StationContext
-from voltline.protocol.dispatcher import RouteTable
-
-
-async def data_transfer_request(
-    vendors: DataTransferRegistry, ctx: StationContext, payload: dict[str, Any]
-) -> dict[str, Any]:
-    reply = await vendors.handle(
-        DataTransferRequest(ctx.station_id, payload["vendorId"], payload.get("messageId"), payload.get("data"))
-    )
-    response: dict[str, Any] = {"status": reply.status}
-    if reply.data is not None:
-        # 1.6 carries data as a string.
-        response["data"] = reply.data if isinstance(reply.data, str) else str(reply.data)
-    return response
-
 
 RESET_TYPES = {
     ResetKind.SOFT: "Soft",
@@ -110,20 +85,6 @@ def clear_cache(command: ClearCache) -> OutboundCall:
     return OutboundCall("ClearCache", {})
 
 
-def data_transfer(command: DataTransfer) -> OutboundCall:
-    payload: Payload = {"vendorId": command.vendor_id}
-    if command.message_id is not None:
-        payload["messageId"] = command.message_id
-    if command.data is not None:
-        data = command.data
-        payload["data"] = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
-    return OutboundCall("DataTransfer", payload, decode=_data_transfer_answer)
-
-
-def _data_transfer_answer(payload: Payload) -> DataTransferAnswer:
-    return DataTransferAnswer(payload.get("data"), None)
-
-
 def refuse_display_messages(command: SetDisplayMessage | GetDisplayMessages | ClearDisplayMessage) -> OutboundCall:
     raise InvalidRequest(DISPLAY_MESSAGES_REFUSED)
 
@@ -134,16 +95,7 @@ ENCODERS: EncoderTable = {
     ChangeAvailability: change_availability,
     TriggerMessage: trigger,
     ClearCache: clear_cache,
-    DataTransfer: data_transfer,
     SetDisplayMessage: refuse_display_messages,
     GetDisplayMessages: refuse_display_messages,
     ClearDisplayMessage: refuse_display_messages,
 }
-
-
-def routes(services: ServiceRegistry) -> RouteTable:
-    """The actions this area answers, each handler bound to the services it uses."""
-    vendors = services[DataTransferRegistry]
-    return {
-        "DataTransfer": partial(data_transfer_request, vendors),
-    }

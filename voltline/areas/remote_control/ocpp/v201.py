@@ -7,14 +7,11 @@ whole station, so it is sent without an `evse`.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
 from voltline.areas.remote_control.commands import (
     ChangeAvailability,
     ClearCache,
     ClearDisplayMessage,
-    DataTransfer,
-    DataTransferAnswer,
     GetDisplayMessages,
     Reset,
     ResetKind,
@@ -23,27 +20,12 @@ from voltline.areas.remote_control.commands import (
     TriggerMessage,
     UnlockConnector,
 )
-from voltline.areas.remote_control.data_transfer import DataTransferRegistry, DataTransferRequest
 from voltline.areas.remote_control.ocpp.v201_display import message_info, notify_display_messages
 from voltline.kernel.errors import InvalidRequest
 from voltline.kernel.pending_requests import PendingRequests
 from voltline.kernel.services import ServiceRegistry
 from voltline.protocol.commands import EncoderTable, OutboundCall, Payload, status_info_of
-from voltline.protocol.context import StationContext
 from voltline.protocol.dispatcher import RouteTable
-
-
-async def data_transfer_request(
-    vendors: DataTransferRegistry, ctx: StationContext, payload: dict[str, Any]
-) -> dict[str, Any]:
-    reply = await vendors.handle(
-        DataTransferRequest(ctx.station_id, payload["vendorId"], payload.get("messageId"), payload.get("data"))
-    )
-    response: dict[str, Any] = {"status": reply.status}
-    if reply.data is not None:
-        response["data"] = reply.data
-    return response
-
 
 RESET_TYPES = {
     ResetKind.SOFT: "OnIdle",
@@ -115,19 +97,6 @@ def clear_cache(command: ClearCache) -> OutboundCall:
     return OutboundCall("ClearCache", {}, decode=status_info_of)
 
 
-def data_transfer(command: DataTransfer) -> OutboundCall:
-    payload: Payload = {"vendorId": command.vendor_id}
-    if command.message_id is not None:
-        payload["messageId"] = command.message_id
-    if command.data is not None:
-        payload["data"] = command.data
-    return OutboundCall("DataTransfer", payload, decode=_data_transfer_answer)
-
-
-def _data_transfer_answer(payload: Payload) -> DataTransferAnswer:
-    return DataTransferAnswer(payload.get("data"), status_info_of(payload))
-
-
 def set_display_message(command: SetDisplayMessage) -> OutboundCall:
     return OutboundCall("SetDisplayMessage", {"message": message_info(command.message)}, decode=status_info_of)
 
@@ -153,7 +122,6 @@ ENCODERS: EncoderTable = {
     ChangeAvailability: change_availability,
     TriggerMessage: trigger,
     ClearCache: clear_cache,
-    DataTransfer: data_transfer,
     SetDisplayMessage: set_display_message,
     GetDisplayMessages: get_display_messages,
     ClearDisplayMessage: clear_display_message,
@@ -162,9 +130,7 @@ ENCODERS: EncoderTable = {
 
 def routes(services: ServiceRegistry) -> RouteTable:
     """The actions this area answers, each handler bound to the services it uses."""
-    vendors = services[DataTransferRegistry]
     pending = services[PendingRequests]
     return {
-        "DataTransfer": partial(data_transfer_request, vendors),
         "NotifyDisplayMessages": partial(notify_display_messages, pending),
     }

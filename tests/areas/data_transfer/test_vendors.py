@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voltline.areas.remote_control.data_transfer import DataTransferRegistry, DataTransferReply, DataTransferRequest
+from voltline.areas.data_transfer.service import DataTransferRegistry, DataTransferReply, DataTransferRequest
 
 
 def a_request(**overrides: object) -> DataTransferRequest:

@@ -1,0 +1,1 @@
+"""The data transfer area: see `manifest.py` for what it contributes."""

@@ -1,0 +1,1 @@
+"""The data transfer area's OCPP adapters: one module per version (payload shapes live only here)."""
