@@ -11,11 +11,15 @@ from voltline.api.deps import Provided
 from voltline.api.errors import error_responses
 from voltline.api.params import STATION_ID_PATTERN
 from voltline.api.schemas import MAX_DB_INT, PRINTABLE, as_utc
+from voltline.areas.transactions.model import ReviewKind
 from voltline.areas.transactions.ports import TransactionFilter
-from voltline.areas.transactions.schemas import TransactionBody, TransactionDetailBody
+from voltline.areas.transactions.reviews import ReviewService
+from voltline.areas.transactions.schemas import ReviewItemBody, TransactionBody, TransactionDetailBody
 from voltline.areas.transactions.service import TransactionService
 
 router = APIRouter(prefix="/transactions", tags=["transactions"])
+# /api/v1/review-items: station messages set aside for an operator to look at.
+reviews_router = APIRouter(prefix="/review-items", tags=["transactions"])
 
 
 @router.get(
@@ -67,3 +71,25 @@ async def get_transaction(
     transaction_service: Annotated[TransactionService, Provided(TransactionService)],
 ) -> TransactionDetailBody:
     return TransactionDetailBody.with_meter_values(await transaction_service.get(transaction_id))
+
+
+@reviews_router.get(
+    "",
+    summary="List messages set aside for review, newest first",
+    description="A StopTransaction, MeterValues or TransactionEvent naming a transaction the station does not "
+    "own (another station's, or one Voltline does not know) is answered normally, never applied, and listed "
+    "here.",
+    response_model=list[ReviewItemBody],
+)
+async def list_review_items(
+    review_service: Annotated[ReviewService, Provided(ReviewService)],
+    station_id: Annotated[
+        str | None,
+        Query(min_length=1, max_length=48, pattern=STATION_ID_PATTERN, description="Only this station's."),
+    ] = None,
+    kind: Annotated[ReviewKind | None, Query(description="Only this kind.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many.")] = 100,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1, description="Skip this many first.")] = 0,
+) -> list[ReviewItemBody]:
+    items = await review_service.list(station_id, kind, limit, offset)
+    return [ReviewItemBody.of(item) for item in items]

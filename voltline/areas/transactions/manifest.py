@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voltline.areas.transactions import api, review_api
+from voltline.areas.transactions import api
 from voltline.areas.transactions.ocpp import v16, v201
 from voltline.areas.transactions.reviews import ReviewService
 from voltline.areas.transactions.service import TransactionService
@@ -22,6 +22,6 @@ AREA = Area(
     name="transactions",
     build=build,
     ocpp={OcppVersion.V16: OcppBinding(routes=v16.routes), OcppVersion.V201: OcppBinding(routes=v201.routes)},
-    api_routers=lambda: [api.router, review_api.router],
+    api_routers=lambda: [api.router, api.reviews_router],
     repositories=lambda: REPOSITORIES,
 )

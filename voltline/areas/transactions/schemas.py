@@ -7,7 +7,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from voltline.areas.transactions.model import ENERGY_REGISTER, TRANSACTION_FIELDS, SampledValue, Transaction
+from voltline.areas.transactions.model import (
+    ENERGY_REGISTER,
+    TRANSACTION_FIELDS,
+    ReviewItem,
+    ReviewKind,
+    SampledValue,
+    Transaction,
+)
 
 
 class MeterValueBody(BaseModel):
@@ -86,3 +93,19 @@ class TransactionDetailBody(TransactionBody):
     @classmethod
     def with_meter_values(cls, tx: Transaction) -> TransactionDetailBody:
         return cls(**cls.fields_of(tx), meter_values=[MeterValueBody.of(v) for v in tx.meter_values])
+
+
+class ReviewItemBody(BaseModel):
+    id: int
+    station_id: str = Field(description="The station that sent the message.")
+    kind: ReviewKind = Field(
+        description="UnknownTransaction: no such transaction; ForeignTransaction: it belongs to another station."
+    )
+    detail: dict[str, Any] = Field(description="What the message said: its action and the transaction id it named.")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, item: ReviewItem) -> ReviewItemBody:
+        return cls(
+            id=item.id, station_id=item.station_id, kind=item.kind, detail=item.detail, created_at=item.created_at
+        )
