@@ -19,9 +19,11 @@ import uvicorn
 from voltline.api.app import create_api
 from voltline.areas.access.api_access import ApiAccessService
 from voltline.areas.message_log.service import MessageLog
-from voltline.areas.stations.admission import AdmissionService, UnknownStationPolicy
-from voltline.areas.stations.model import StationBootAccepted
+from voltline.areas.message_log.settings import MessageLogSettings
+from voltline.areas.stations.admission import AdmissionService
+from voltline.areas.stations.model import StationBootAccepted, UnknownStationPolicy
 from voltline.areas.stations.service import StationService
+from voltline.areas.stations.settings import StationSettings
 from voltline.composition import (
     api_routers,
     build_services,
@@ -36,13 +38,14 @@ from voltline.gateway.registry import ConnectionRegistry
 from voltline.gateway.server import GatewayConfig, StationGateway
 from voltline.gc_tuning import tune_for_server
 from voltline.kernel.after_boot import AfterBoot
+from voltline.kernel.area import settings_of
 from voltline.kernel.events import EventBus
 from voltline.kernel.live_events import EventHub
 from voltline.kernel.services import ServiceRegistry
 from voltline.ocppj import shared_registry
 from voltline.protocol.binding import DispatcherFactory
 from voltline.protocol.outbound import SessionLink
-from voltline.settings import Settings
+from voltline.settings import PlatformSettings
 from voltline.storage.sql import migrate
 from voltline.storage.sql.message_store import (
     default_message_log_url,
@@ -83,7 +86,8 @@ class _EmbeddedUvicorn(uvicorn.Server):
 class Voltline:
     """The whole CSMS in one process: the station gateway and the HTTP API over the areas' services."""
 
-    def __init__(self, settings: Settings, *, serve_http: bool = True) -> None:
+    def __init__(self, settings: PlatformSettings, *, serve_http: bool = True) -> None:
+        """`settings`: the process's (`voltline.composition.Settings`), with every area's."""
         self.settings = settings
         self._serve_http = serve_http
         self.storage: SqlStorage | None = None
@@ -124,8 +128,10 @@ class Voltline:
             sqlite_synchronous=settings.sqlite_synchronous,
         )
         stack.push_async_callback(self.storage.close)
-        if settings.message_log:
-            log_url = settings.message_log_database_url or default_message_log_url(settings.database_url)
+        # The message log's storage is opened here, with the main one, for its area to build on.
+        message_log_settings = settings_of(settings, MessageLogSettings)
+        if message_log_settings.message_log:
+            log_url = message_log_settings.message_log_database_url or default_message_log_url(settings.database_url)
             await asyncio.to_thread(prepare_message_log_database, log_url, settings.database_url)
             self.message_storage = await open_message_store(
                 log_url, settings.database_url, sql_repositories(), max_batch=settings.write_batch_max
@@ -148,7 +154,7 @@ class Voltline:
         self.generated_admin_token = await services[ApiAccessService].ensure_admin_token(configured)
         await stations.mark_all_offline()  # whatever was online before a crash is not now
 
-        if settings.unknown_stations is UnknownStationPolicy.ACCEPT:
+        if settings_of(settings, StationSettings).unknown_stations is UnknownStationPolicy.ACCEPT:
             log.warning(
                 "VOLTLINE_UNKNOWN_STATIONS=accept: any station id is registered and accepted without "
                 "credentials. Use this only for labs, test benches and load tests."
@@ -238,7 +244,7 @@ class Voltline:
         log.info("Voltline stopped")
 
 
-async def serve_until_signalled(settings: Settings) -> None:
+async def serve_until_signalled(settings: PlatformSettings) -> None:
     app = Voltline(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -15,11 +15,11 @@ import uvloop
 
 from voltline.areas.access.model import Role
 from voltline.logs import configure_logging
-from voltline.settings import load_settings
 from voltline.simulator.cli import simulate
 
 if TYPE_CHECKING:
     from voltline.areas.stations.service import ImportResult, StationImport
+    from voltline.settings import PlatformSettings
 
 app = typer.Typer(
     help="Voltline: an open charging station management system (OCPP 1.6J and 2.0.1).", no_args_is_help=True
@@ -31,6 +31,14 @@ app.add_typer(stations_app, name="stations")
 user_app = typer.Typer(help="People's accounts for the API.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.command("simulate", help="Run a simulated charge point against a CSMS.")(simulate)
+
+
+def load_settings() -> PlatformSettings:
+    """Every setting of the process, validated: the platform's and the areas'. Imported when a command runs,
+    not for `voltline --help`: the areas' settings come with the area list, which imports every area."""
+    from voltline.composition import load_settings as load
+
+    return load()
 
 
 @app.command()

@@ -2,14 +2,16 @@
 
 Everything here walks the area list (`voltline/areas/catalog.py`) in order; nothing names an area. The
 process's lifecycle (`voltline/app.py`) uses these functions, and so do tests that need the real wiring
-without sockets.
+without sockets. The process's `Settings` are made here too: the platform's and every area's, in one class.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import Any, cast
+
+from pydantic import BaseModel
 
 from voltline.areas.catalog import AREAS
 from voltline.kernel.after_boot import AfterBoot
@@ -26,9 +28,51 @@ from voltline.kernel.throttles import InProcessThrottles, Throttles
 from voltline.kernel.versions import OcppVersion
 from voltline.protocol.dispatcher import RouteTable
 from voltline.protocol.versions import VersionEncoders, merge_routes, version_encoders
+from voltline.settings import PlatformSettings
 from voltline.storage.sql.unit_of_work import RepositoryFactories, RepositoryFactory
 
 VERSIONS = tuple(OcppVersion)
+
+
+def settings_class(areas: Sequence[Area] = AREAS) -> type[PlatformSettings]:
+    """The settings of a process made of `areas`: one class with the platform's settings and every area's
+    (`Area.settings`) as its bases.
+
+    One class rather than one object per area, so that the process has one set of sources (keyword
+    arguments, VOLTLINE_* variables, the TOML file, read once), keyword arguments reach an area's setting
+    as they reach a platform one, and a start-up lists every wrong value in one error, "for Settings", as
+    when all settings were declared in one place. The instance is then an instance of each area's class,
+    which `AreaContext.settings_of` narrows it to.
+    """
+    names(areas)
+    owner = dict.fromkeys(PlatformSettings.model_fields, "the platform")
+    parts: list[type[BaseModel]] = []
+    for area in areas:
+        part = area.settings
+        if part is None:
+            continue
+        if not (isinstance(part, type) and issubclass(part, BaseModel)):
+            raise TypeError(f"area {area.name!r}: settings must be a pydantic model class, not {part!r}")
+        if part.model_config:
+            # The composed class takes the platform's config (prefix, sources, extra); an area's own would
+            # be silently overridden, or would silently change every setting's.
+            raise ValueError(f"area {area.name!r}: {part.__name__} must not set model_config")
+        for field in part.model_fields:
+            if field in owner:
+                raise ValueError(f"area {area.name!r} declares the setting {field!r}, already {owner[field]}'s")
+            owner[field] = f"area {area.name!r}"
+        parts.append(part)
+    namespace = {"__module__": __name__, "__qualname__": "Settings", "model_config": PlatformSettings.model_config}
+    return cast(type[PlatformSettings], type("Settings", (PlatformSettings, *parts), namespace))
+
+
+# The settings of this Voltline: what `load_settings` and the tests construct.
+Settings = settings_class()
+
+
+def load_settings(**overrides: Any) -> PlatformSettings:
+    """The process's settings from its sources; `overrides` (keyword arguments) are the strongest."""
+    return Settings(**overrides)
 
 
 def sql_repositories(areas: Sequence[Area] = AREAS) -> RepositoryFactories:
@@ -56,7 +100,7 @@ def encoders(areas: Sequence[Area] = AREAS) -> dict[OcppVersion, VersionEncoders
 def build_services(
     storage: Storage,
     link: StationLink,
-    settings: Any,
+    settings: PlatformSettings,
     *,
     message_log_storage: Storage | None = None,
     areas: Sequence[Area] = AREAS,

@@ -1,14 +1,18 @@
-"""All configuration in one typed object.
+"""The platform's settings, and where every setting of the process comes from.
 
 Sources, strongest first: keyword arguments (tests), VOLTLINE_* environment variables, then a TOML file
-(VOLTLINE_CONFIG, or ./voltline.toml when present), then the defaults below.
+(VOLTLINE_CONFIG, or ./voltline.toml when present), then the defaults.
+
+An area's own settings are declared by the area (`voltline/areas/<area>/settings.py`, named by its
+manifest's `Area.settings`), not here. The process's `Settings` class is this one together with every
+area's, made by the composition root (`voltline.composition.Settings`), so it has one set of sources and
+one validation; this module knows no area, and does not change when one is added.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -18,7 +22,6 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from voltline.areas.stations.admission import UnknownStationPolicy
 from voltline.ocppj import OcppVersion
 
 
@@ -30,7 +33,11 @@ def _config_file() -> Path | None:
     return default if default.is_file() else None
 
 
-class Settings(BaseSettings):
+class PlatformSettings(BaseSettings):
+    """The settings of the platform (storage, gateway, API, process); the base of the process's Settings."""
+
+    # Also the config of the composed Settings. extra="ignore": an environment variable, TOML key or keyword
+    # argument that names no setting is dropped, not an error (a shell may hold VOLTLINE_* of other versions).
     model_config = SettingsConfigDict(env_prefix="VOLTLINE_", extra="ignore")
 
     database_url: str = Field(
@@ -40,7 +47,6 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(
         default=None, description="First admin API token; generated and printed once when unset"
     )
-    unknown_stations: UnknownStationPolicy = UnknownStationPolicy.REJECT
 
     ocpp_host: str = "0.0.0.0"
     ocpp_port: int = 9000
@@ -52,7 +58,6 @@ class Settings(BaseSettings):
     http_host: str = "0.0.0.0"
     http_port: int = 8000
 
-    heartbeat_interval: int = Field(default=300, ge=1, description="Seconds, sent in the boot answer")
     ping_interval: float = Field(default=30.0, gt=0)
     ping_timeout: float = Field(default=30.0, gt=0)
     handshake_timeout: float = Field(default=10.0, gt=0)
@@ -76,39 +81,11 @@ class Settings(BaseSettings):
     last_seen_flush_interval: float = Field(default=5.0, gt=0)
 
     write_batch_max: int = Field(default=512, ge=1)
-    local_list_max_entries: int = Field(
-        default=500,
-        ge=1,
-        description="Entries per SendLocalList message; a longer Full list goes out as a Full part plus "
-        "Differential parts, each with the next version number",
-    )
     reconcile_interval: float = Field(
         default=300.0,
         gt=0,
         description="Seconds between sweeps that bring online stations not in line with their desired state "
         "(local lists pending or failed, apply-on-boot templates whose run failed) up to date",
-    )
-    message_log: bool = Field(
-        default=True,
-        description="Keep every OCPP frame in and out of each station (written in batches); off: capture nothing",
-    )
-    message_log_retention_days: int = Field(default=7, ge=1, description="Days the OCPP message log is kept")
-    message_log_database_url: str | None = Field(
-        default=None,
-        description="Where the message log is written. Default: with SQLite, a file of its own next to the main "
-        "database (<name>.messages.db), so logging never delays a station's commit; with PostgreSQL, the main "
-        "database over connections of its own",
-    )
-    session_ttl: float = Field(default=8 * 3600.0, gt=0, description="Seconds a login session lasts")
-    login_failures_per_account: int = Field(
-        default=5, ge=1, description="Failed logins for one account within the window before it is locked"
-    )
-    login_failures_per_address: int = Field(
-        default=20, ge=1, description="Failed logins from one client address within the window before it is locked"
-    )
-    login_failure_window: float = Field(default=900.0, gt=0, description="Seconds over which failed logins count")
-    login_lockout: float = Field(
-        default=900.0, gt=0, description="Seconds a locked account or address is refused (429), right password or not"
     )
     sqlite_synchronous: str = "FULL"
     log_level: str = "INFO"
@@ -132,7 +109,3 @@ class Settings(BaseSettings):
         if path is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
-
-
-def load_settings(**overrides: Any) -> Settings:
-    return Settings(**overrides)

@@ -10,13 +10,14 @@ import httpx
 import pytest
 
 from voltline.app import Voltline
-from voltline.settings import Settings
+from voltline.composition import Settings
+from voltline.settings import PlatformSettings
 
 ADMIN_TOKEN = "vl_test_admin_token_0123456789abcdef"
 STATION_PASSWORD = "station-secret-0123456789"
 
 
-def server_settings(tmp_path: Path, **overrides: Any) -> Settings:
+def server_settings(tmp_path: Path, **overrides: Any) -> PlatformSettings:
     values: dict[str, Any] = {
         "database_url": f"sqlite+aiosqlite:///{tmp_path / 'voltline.db'}",
         "admin_token": ADMIN_TOKEN,

@@ -8,12 +8,12 @@ from typing import Any, cast
 from fastapi import FastAPI
 
 from voltline.api.app import create_api
-from voltline.composition import api_routers, build_services, encoders, route_tables, sql_repositories
+from voltline.composition import Settings, api_routers, build_services, encoders, route_tables, sql_repositories
 from voltline.kernel.commands import StationLink
 from voltline.kernel.services import ServiceRegistry
 from voltline.kernel.storage import Storage
 from voltline.kernel.versions import OcppVersion
-from voltline.settings import Settings
+from voltline.settings import PlatformSettings
 from voltline.storage.sql.storage import SqlStorage
 
 # Each version's command encoders, as the running server has them.
@@ -24,8 +24,9 @@ async def open_storage(url: str, **options: Any) -> SqlStorage:
     return await SqlStorage.open(url, sql_repositories(), **options)
 
 
-def settings_for_tests(**overrides: Any) -> Settings:
-    """Settings for in-process wiring: the defaults with `overrides` (validated as the server does)."""
+def settings_for_tests(**overrides: Any) -> PlatformSettings:
+    """Settings for in-process wiring: the defaults with `overrides` (validated as the server does; the
+    process's Settings, so an area's setting is overridden like a platform one)."""
     return Settings(**overrides)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from voltline.kernel.commands import Command, StationLink
 from voltline.kernel.services import ServiceRegistry
@@ -29,6 +29,33 @@ Handler = Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any]]]
 # A neutral command -> `voltline.protocol.commands.OutboundCall`.
 Encoder = Callable[[Any], Any]
 
+T = TypeVar("T")
+
+
+class SharedSettings(Protocol):
+    """The platform settings (voltline/settings.py) an area's build may read; the kernel does not import
+    that edge, so it names here the few it hands on. An area's own settings are its settings class."""
+
+    @property
+    def call_timeout(self) -> float: ...
+
+    @property
+    def reconcile_interval(self) -> float: ...
+
+
+def settings_of(settings: object, cls: type[T]) -> T:
+    """`settings` as the area settings class `cls`.
+
+    The process's settings object is one instance of the platform settings and of every area's settings
+    class at once (see `voltline.composition.settings_class`), so this is a checked narrowing, not a copy.
+    """
+    if not isinstance(settings, cls):
+        raise TypeError(
+            f"these settings ({type(settings).__name__}) do not include {cls.__name__}: build them with "
+            "voltline.composition.Settings, and name the class in its area's manifest (Area.settings)"
+        )
+    return settings
+
 
 @dataclass(frozen=True, slots=True)
 class AreaContext:
@@ -36,10 +63,14 @@ class AreaContext:
 
     storage: Storage
     link: StationLink
-    settings: Any  # voltline.settings.Settings (the kernel does not import the settings edge)
+    settings: SharedSettings  # the process's settings: the platform's and every area's
     services: ServiceRegistry
     # The message log's own storage (None: the main one); only the message log area uses it.
     message_log_storage: Storage | None = None
+
+    def settings_of(self, cls: type[T]) -> T:
+        """An area's own settings, typed: `context.settings_of(LocalListSettings).local_list_max_entries`."""
+        return settings_of(self.settings, cls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +101,10 @@ class Area:
     start: Callable[[ServiceRegistry], Awaitable[None]] | None = None
     stop: Callable[[ServiceRegistry], Awaitable[None]] | None = None
     flush: Callable[[ServiceRegistry], Awaitable[None]] | None = None
+    # The area's settings: a pydantic model class (the kernel does not import pydantic) whose fields are
+    # settings of the process like the platform's (VOLTLINE_<FIELD>, TOML key <field>). The composition root
+    # makes them part of the one Settings class; `build` reads them with `context.settings_of(cls)`.
+    settings: type[object] | None = None
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.support.builders import STATION, a_boot, a_registration
-from voltline.areas.stations.admission import AdmissionService, Admitted, Refusal, UnknownStationPolicy
-from voltline.areas.stations.model import Registration
+from voltline.areas.stations.admission import AdmissionService, Admitted, Refusal
+from voltline.areas.stations.model import Registration, UnknownStationPolicy
 from voltline.areas.stations.service import StationService
 
 PASSWORD = "correct-horse-battery-staple"

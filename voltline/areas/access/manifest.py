@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from voltline.areas.access.accounts import AccountService
 from voltline.areas.access.api import api_keys, mfa, sessions, users
 from voltline.areas.access.api_access import ApiAccessService
 from voltline.areas.access.login import LoginPolicy, LoginService
 from voltline.areas.access.mfa import MfaService
 from voltline.areas.access.passwords import PasswordHashing
+from voltline.areas.access.settings import AccessSettings
 from voltline.areas.access.sql import REPOSITORIES
 from voltline.areas.audit.service import AuditService
 from voltline.kernel.area import Area, AreaContext
 from voltline.kernel.throttles import Throttles
 
 
-def login_policy(settings: Any) -> LoginPolicy:
+def login_policy(settings: AccessSettings) -> LoginPolicy:
     return LoginPolicy(
         session_ttl=settings.session_ttl,
         failures_per_account=settings.login_failures_per_account,
@@ -38,7 +37,7 @@ def build(context: AreaContext) -> None:
             mfa_service,
             api_access,
             services[AuditService],
-            login_policy(context.settings),
+            login_policy(context.settings_of(AccessSettings)),
             services[Throttles],
         )
     )
@@ -50,4 +49,5 @@ AREA = Area(
     build=build,
     api_routers=lambda: [sessions.router, mfa.router, users.router, api_keys.router],
     repositories=lambda: REPOSITORIES,
+    settings=AccessSettings,
 )

@@ -8,6 +8,7 @@ from voltline.areas.local_lists import api
 from voltline.areas.local_lists.model import LocalListsPending
 from voltline.areas.local_lists.ocpp import v16, v201
 from voltline.areas.local_lists.service import LocalListService
+from voltline.areas.local_lists.settings import LocalListSettings
 from voltline.areas.local_lists.sql import REPOSITORIES
 from voltline.areas.stations.model import StationBootAccepted
 from voltline.kernel.after_boot import AfterBoot
@@ -23,7 +24,7 @@ def build(context: AreaContext) -> None:
     services = context.services
     bus = services[EventBus]
     local_lists = services.provide(LocalListService(context.storage, services[CommandService], bus))
-    local_lists.max_entries = context.settings.local_list_max_entries
+    local_lists.max_entries = context.settings_of(LocalListSettings).local_list_max_entries
     # SendLocalList within what the station announced
     local_lists.station_limit = services[ConfigurationService].stored_limit
     subscribe(bus, local_lists, services[AfterBoot])
@@ -53,4 +54,5 @@ AREA = Area(
     api_routers=lambda: [api.router],
     repositories=lambda: REPOSITORIES,
     stop=stop,
+    settings=LocalListSettings,
 )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from voltline.areas.message_log import api
 from voltline.areas.message_log.service import MessageLog, MessageLogConfig
+from voltline.areas.message_log.settings import MessageLogSettings
 from voltline.areas.message_log.sql import REPOSITORIES
 from voltline.kernel.area import Area, AreaContext
 from voltline.kernel.services import ServiceRegistry
 
 
 def build(context: AreaContext) -> None:
-    settings = context.settings
+    settings = context.settings_of(MessageLogSettings)
     config = MessageLogConfig(enabled=settings.message_log, retention_days=settings.message_log_retention_days)
     storage = context.message_log_storage or context.storage
     context.services.provide(MessageLog(storage, config, registry=context.storage))
@@ -31,4 +32,5 @@ AREA = Area(
     repositories=lambda: REPOSITORIES,
     start=start,
     flush=flush,
+    settings=MessageLogSettings,
 )

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import logging
-from enum import StrEnum
 
-from voltline.areas.stations.model import Registration
+from voltline.areas.stations.model import Registration, UnknownStationPolicy
 from voltline.areas.stations.service import StationService
 from voltline.kernel.admission import Admitted as Admitted  # re-exported: the verdict types live in the kernel
 from voltline.kernel.admission import Refusal as Refusal
 from voltline.kernel.credentials import verify_secret
 
 log = logging.getLogger("voltline.admission")
-
-
-class UnknownStationPolicy(StrEnum):
-    REJECT = "reject"  # refuse ids nobody registered
-    PENDING = "pending"  # register them as Pending until an operator approves
-    ACCEPT = "accept"  # register and accept without credentials (labs, test benches, load tests)
 
 
 class AdmissionService:

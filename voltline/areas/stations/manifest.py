@@ -9,6 +9,7 @@ from voltline.areas.stations.device_events import DeviceEventService
 from voltline.areas.stations.model import StationBootAccepted
 from voltline.areas.stations.ocpp import v16, v201
 from voltline.areas.stations.service import StationService
+from voltline.areas.stations.settings import StationSettings
 from voltline.areas.stations.sql import REPOSITORIES
 from voltline.kernel.after_boot import AfterBoot
 from voltline.kernel.area import Area, AreaContext, OcppBinding
@@ -18,7 +19,7 @@ from voltline.kernel.versions import OcppVersion
 
 
 def build(context: AreaContext) -> None:
-    services, settings = context.services, context.settings
+    services, settings = context.services, context.settings_of(StationSettings)
     stations = services.provide(StationService(context.storage, settings.heartbeat_interval, services[EventHub]))
     services.provide(DeviceEventService(context.storage))
     services.provide(AdmissionService(stations, settings.unknown_stations))
@@ -34,4 +35,5 @@ AREA = Area(
     ocpp={OcppVersion.V16: OcppBinding(routes=v16.routes), OcppVersion.V201: OcppBinding(routes=v201.routes)},
     api_routers=lambda: [api.router],
     repositories=lambda: REPOSITORIES,
+    settings=StationSettings,
 )

@@ -18,6 +18,14 @@ class Registration(StrEnum):
     REJECTED = "Rejected"
 
 
+class UnknownStationPolicy(StrEnum):
+    """What admission does with a station id nobody registered (the setting VOLTLINE_UNKNOWN_STATIONS)."""
+
+    REJECT = "reject"  # refuse ids nobody registered
+    PENDING = "pending"  # register them as Pending until an operator approves
+    ACCEPT = "accept"  # register and accept without credentials (labs, test benches, load tests)
+
+
 @dataclass(slots=True)
 class Station:
     id: str
