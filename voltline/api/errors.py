@@ -89,3 +89,11 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         model = StationCallErrorBody if status == 502 else ErrorBody
         responses[status] = {"model": model, "description": descriptions.get(status, "Error.")}
     return responses
+
+
+# A command sent to a station: offline 409, invalid or not expressible in the station's version 422,
+# CALLERROR 502, no answer in time 504. Every area that sends commands documents its endpoints with these.
+STATION_COMMAND_ERRORS = error_responses(409, 422, 502, 504)
+STATION_ANSWER_NOTE = (
+    " Returns the station's answer: its status word as sent, the reason it gave (2.0.1 statusInfo) and the raw payload."
+)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query
 
 from voltline.api.deps import Provided
-from voltline.api.errors import error_responses
+from voltline.api.errors import STATION_ANSWER_NOTE, STATION_COMMAND_ERRORS, error_responses
 from voltline.api.params import StationId
 from voltline.areas.remote_control.commands import ClearCache, MessagePriority, MessageState
 from voltline.areas.remote_control.schemas import (
@@ -30,12 +30,6 @@ from voltline.areas.remote_control.service import RemoteControlService
 router = APIRouter(prefix="/stations/{station_id}", tags=["commands"])
 
 COMMAND_ERRORS = error_responses(404, 409, 502, 504)
-# Remote-control commands: offline 409, invalid or not expressible in the station's version 422,
-# CALLERROR 502, no answer in time 504.
-REMOTE_ERRORS = error_responses(409, 422, 502, 504)
-ANSWER_NOTE = (
-    " Returns the station's answer: its status word as sent, the reason it gave (2.0.1 statusInfo) and the raw payload."
-)
 
 
 @router.post(
@@ -44,7 +38,7 @@ ANSWER_NOTE = (
     description="Sends RemoteStartTransaction (OCPP 1.6) or RequestStartTransaction (2.0.1). The answer "
     "only says whether the station accepted the request; the transaction itself appears once the station "
     "reports it. For 2.0.1 stations the answer has the `remote_start_id` sent: the transaction that follows "
-    "carries the same `remote_start_id` (GET /api/v1/transactions)." + ANSWER_NOTE,
+    "carries the same `remote_start_id` (GET /api/v1/transactions)." + STATION_ANSWER_NOTE,
     response_model=RemoteStartBody,
     responses=COMMAND_ERRORS,
 )
@@ -60,7 +54,7 @@ async def remote_start(
     "/remote-stop",
     summary="Ask a station to stop a transaction",
     description="Sends RemoteStopTransaction (OCPP 1.6) or RequestStopTransaction (2.0.1) for a "
-    "transaction of this station, named by its Voltline id or by the station's own id." + ANSWER_NOTE,
+    "transaction of this station, named by its Voltline id or by the station's own id." + STATION_ANSWER_NOTE,
     response_model=StationAnswerBody,
     responses=COMMAND_ERRORS,
 )
@@ -111,9 +105,9 @@ async def raw_call(
     description="Sends Reset. OCPP 1.6 stations get Soft (for soft and on_idle) or Hard (hard, immediate) and "
     "can only be reset whole (evse_id is a 422); 2.0.1 stations get OnIdle (soft, on_idle) or Immediate "
     "(hard, immediate), optionally for one EVSE. Answers: Accepted, Rejected, Scheduled (2.0.1: after the "
-    "running transactions end)." + ANSWER_NOTE,
+    "running transactions end)." + STATION_ANSWER_NOTE,
     response_model=StationAnswerBody,
-    responses=REMOTE_ERRORS,
+    responses=STATION_COMMAND_ERRORS,
 )
 async def reset(
     station_id: StationId,
@@ -128,9 +122,9 @@ async def reset(
     summary="Unlock a connector",
     description="Sends UnlockConnector. For OCPP 1.6 stations evse_id is the 1.6 connector number and "
     "connector_id must be 1. Answers: Unlocked, UnlockFailed, NotSupported (1.6), "
-    "OngoingAuthorizedTransaction, UnknownConnector (2.0.1)." + ANSWER_NOTE,
+    "OngoingAuthorizedTransaction, UnknownConnector (2.0.1)." + STATION_ANSWER_NOTE,
     response_model=StationAnswerBody,
-    responses=REMOTE_ERRORS,
+    responses=STATION_COMMAND_ERRORS,
 )
 async def unlock(
     station_id: StationId,
@@ -144,9 +138,9 @@ async def unlock(
     "/availability",
     summary="Change the availability of a station, EVSE or connector",
     description="Sends ChangeAvailability (1.6 connectorId, 0 for the station; 2.0.1 operationalStatus and "
-    "evse). Answers: Accepted, Rejected, Scheduled (applied once running transactions end)." + ANSWER_NOTE,
+    "evse). Answers: Accepted, Rejected, Scheduled (applied once running transactions end)." + STATION_ANSWER_NOTE,
     response_model=StationAnswerBody,
-    responses=REMOTE_ERRORS,
+    responses=STATION_COMMAND_ERRORS,
 )
 async def availability(
     station_id: StationId,
@@ -163,9 +157,9 @@ async def availability(
     "FirmwareStatusNotification, Heartbeat, MeterValues, StatusNotification; 2.0.1 also LogStatusNotification, "
     "TransactionEvent and the certificate and firmware-publishing messages, but not "
     "DiagnosticsStatusNotification. A message the station's version lacks is a 422 naming those it has. "
-    "Answers: Accepted, Rejected, NotImplemented." + ANSWER_NOTE,
+    "Answers: Accepted, Rejected, NotImplemented." + STATION_ANSWER_NOTE,
     response_model=StationAnswerBody,
-    responses=REMOTE_ERRORS,
+    responses=STATION_COMMAND_ERRORS,
 )
 async def trigger(
     station_id: StationId,
@@ -178,9 +172,9 @@ async def trigger(
 @router.post(
     "/clear-cache",
     summary="Clear a station's authorization cache",
-    description="Sends ClearCache. Answers: Accepted, Rejected." + ANSWER_NOTE,
+    description="Sends ClearCache. Answers: Accepted, Rejected." + STATION_ANSWER_NOTE,
     response_model=StationAnswerBody,
-    responses=REMOTE_ERRORS,
+    responses=STATION_COMMAND_ERRORS,
 )
 async def clear_cache(
     station_id: StationId, remote_control: Annotated[RemoteControlService, Provided(RemoteControlService)]
@@ -193,9 +187,10 @@ async def clear_cache(
     summary="Show a message on a station's display (OCPP 2.0.1)",
     description="Sends SetDisplayMessage; the response carries the message's id (allocated when the request "
     "gave none). OCPP 1.6 stations have no display messages: 422. Answers: Accepted, "
-    "NotSupportedMessageFormat, Rejected, NotSupportedPriority, NotSupportedState, UnknownTransaction." + ANSWER_NOTE,
+    "NotSupportedMessageFormat, Rejected, NotSupportedPriority, NotSupportedState, UnknownTransaction."
+    + STATION_ANSWER_NOTE,
     response_model=DisplayMessageSetBody,
-    responses=REMOTE_ERRORS,
+    responses=STATION_COMMAND_ERRORS,
 )
 async def set_display_message(
     station_id: StationId,
@@ -216,7 +211,7 @@ async def set_display_message(
     "empty list. 504 when the station does not answer, or does not report all parts, within the call "
     "timeout. OCPP 1.6 stations: 422.",
     response_model=DisplayMessageListBody,
-    responses=REMOTE_ERRORS,
+    responses=STATION_COMMAND_ERRORS,
 )
 async def list_display_messages(
     station_id: StationId,
@@ -236,9 +231,9 @@ async def list_display_messages(
     "/display-messages/{message_id}",
     summary="Remove a message from a station's display (OCPP 2.0.1)",
     description="Sends ClearDisplayMessage. Answers: Accepted, Unknown (no message with that id). OCPP 1.6 "
-    "stations: 422." + ANSWER_NOTE,
+    "stations: 422." + STATION_ANSWER_NOTE,
     response_model=StationAnswerBody,
-    responses=REMOTE_ERRORS,
+    responses=STATION_COMMAND_ERRORS,
 )
 async def clear_display_message(
     station_id: StationId,
