@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 
-from tests.support.api_builders import T0, a_v16_transaction, a_v201_transaction
+from tests.support.api_builders import T0, a_v16_transaction, a_v201_transaction, energy
+from voltline.areas.transactions.service import MeterReport, TransactionEvent, TransactionService
 from voltline.kernel.services import ServiceRegistry
+from voltline.storage.sql.storage import SqlStorage
 
 
 async def ids(client: httpx.AsyncClient, **params: str) -> set[int]:
@@ -145,3 +149,66 @@ async def test_malformed_transaction_ids_are_422(client: httpx.AsyncClient, tran
     response = await client.get(f"/api/v1/transactions/{transaction_id}")
     assert response.status_code == 422
     assert response.json()["detail"]
+
+
+async def a_running_pair(services: ServiceRegistry, suffix: str = "") -> tuple[int, int]:
+    """A running 1.6 and a running 2.0.1 transaction, each with energy readings: (1.6 id, 2.0.1 id)."""
+    v16 = await a_v16_transaction(services, f"CP-16{suffix}", meter_start_wh=1000.0)
+    await services[TransactionService].record_meter_values(
+        MeterReport(f"CP-16{suffix}", 1, v16.station_tx_id, [energy(T0 + timedelta(minutes=5), 1046.0)])
+    )
+    v201 = await a_v201_transaction(services, f"CP-201{suffix}", f"tx{suffix}")  # starts at 500 Wh
+    await services[TransactionService].apply_event(
+        TransactionEvent(
+            station_id=f"CP-201{suffix}",
+            event_type="Updated",
+            timestamp=T0 + timedelta(minutes=5),
+            trigger_reason="MeterValuePeriodic",
+            seq_no=1,
+            station_tx_id=f"tx{suffix}",
+            evse_id=2,
+            connector_id=1,
+            meter_values=[energy(T0 + timedelta(minutes=5), 620.0)],
+        )
+    )
+    return v16.id, v201.id
+
+
+async def test_the_list_shows_the_energy_so_far_as_the_detail_view_does(
+    client: httpx.AsyncClient, services: ServiceRegistry
+) -> None:
+    v16_id, v201_id = await a_running_pair(services)
+    done = await a_v16_transaction(services, "CP-16-done", meter_start_wh=1000.0, meter_stop_wh=8500.0)
+    listed = {tx["id"]: tx for tx in (await client.get("/api/v1/transactions")).json()}
+    for tx_id in (v16_id, v201_id, done.id):
+        detail = (await client.get(f"/api/v1/transactions/{tx_id}")).json()
+        assert listed[tx_id]["energy_wh"] == detail["energy_wh"], tx_id
+    assert listed[v16_id]["active"] is True and listed[v16_id]["energy_wh"] == 46.0
+    assert listed[v201_id]["active"] is True and listed[v201_id]["energy_wh"] == 120.0
+    assert listed[done.id]["active"] is False and listed[done.id]["energy_wh"] == 7500.0  # stop minus start
+
+
+async def test_the_list_reads_energy_with_one_query_per_page(
+    client: httpx.AsyncClient, services: ServiceRegistry, api_storage: SqlStorage
+) -> None:
+    async def meter_queries_of_a_list() -> int:
+        statements: list[str] = []
+
+        def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if "meter_values" in statement:
+                statements.append(statement)
+
+        event.listen(api_storage.engine.sync_engine, "before_cursor_execute", record)
+        try:
+            response = await client.get("/api/v1/transactions")
+        finally:
+            event.remove(api_storage.engine.sync_engine, "before_cursor_execute", record)
+        assert response.status_code == 200
+        assert all(tx["energy_wh"] is not None for tx in response.json())
+        return len(statements)
+
+    await a_running_pair(services, "-a")
+    few = await meter_queries_of_a_list()
+    for suffix in ("-b", "-c", "-d"):
+        await a_running_pair(services, suffix)
+    assert await meter_queries_of_a_list() == few == 1

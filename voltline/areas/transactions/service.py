@@ -208,8 +208,12 @@ class TransactionService:
     # -- operators --------------------------------------------------------------------------------
 
     async def list(self, query: TransactionFilter) -> list[Transaction]:
+        """A page of transactions, each with its energy so far as `get` shows it (one query for the page)."""
+
         async def op(uow: UnitOfWork) -> list[Transaction]:
-            return await uow[TRANSACTIONS].list(query)
+            txs = await uow[TRANSACTIONS].list(query)
+            await _fill_energy(uow, txs)
+            return txs
 
         return await self._storage.read(op)
 
@@ -220,8 +224,7 @@ class TransactionService:
                 return None
             if with_meter_values:
                 tx.meter_values = await uow[TRANSACTIONS].meter_values(tx.id)
-            if tx.energy_wh is None:
-                tx.energy_wh = energy_of(tx, await uow[TRANSACTIONS].energy_register_bounds(tx.id))
+            await _fill_energy(uow, [tx])
             return tx
 
         tx = await self._storage.read(op)
@@ -245,6 +248,17 @@ class TransactionService:
         if tx is None:
             raise NotFound(f"station {station_id!r} has no transaction {reference!r}")
         return tx
+
+
+async def _fill_energy(uow: UnitOfWork, txs: list[Transaction]) -> None:
+    """Energy so far of the transactions that have no stored total (running ones), by `energy_of`, from
+    one batched query: the list and the detail view show the same number."""
+    pending = [tx for tx in txs if tx.energy_wh is None]
+    if not pending:
+        return
+    bounds = await uow[TRANSACTIONS].energy_register_bounds_many([tx.id for tx in pending])
+    for tx in pending:
+        tx.energy_wh = energy_of(tx, bounds.get(tx.id))
 
 
 def _start_key(request: StartRequest) -> StartKey:

@@ -329,20 +329,7 @@ class SqlTransactionRepository:
 
         Per-phase readings are left out: they are not the meter's total register.
         """
-        wh = meter_values.c.value * case((meter_values.c.unit == "kWh", 1000.0), else_=1.0)
-        row = (
-            await self._session.execute(
-                select(func.min(wh), func.max(wh)).where(
-                    meter_values.c.transaction_id == transaction_id,
-                    meter_values.c.measurand == ENERGY_REGISTER,
-                    meter_values.c.phase == "",
-                )
-            )
-        ).one()
-        low, high = row
-        if low is None or high is None:
-            return None
-        return float(low), float(high)
+        return (await self.energy_register_bounds_many([transaction_id])).get(transaction_id)
 
 
 # The repositories this area registers with SQL storage (see `voltline.storage.sql.unit_of_work`).
