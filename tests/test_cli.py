@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import json
+import logging
+import os
 import secrets
+import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -12,12 +18,15 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.support.databases import sqlite_url
+from tests.support.ports import free_port
 from tests.support.wiring import open_storage
+from voltline.app import prepare_database
 from voltline.areas.stations.model import Registration, Station
 from voltline.areas.stations.ports import STATIONS
 from voltline.cli import app
 from voltline.kernel.credentials import verify_secret
 from voltline.kernel.storage import UnitOfWork
+from voltline.storage.sql.engine import loggable_url
 
 runner = CliRunner()
 
@@ -158,3 +167,56 @@ def test_ten_thousand_stations(database: str, tmp_path: Path) -> None:
     assert code == 0, err
     print(f"\n10,000 stations imported into SQLite in {elapsed:.2f} s (with migration); command said: {out.strip()}")
     assert len(stored_stations(database)) == 10_000
+
+
+# -- the command line's own errors and answers -----------------------------------------------------
+
+
+def test_version_prints_the_package_version() -> None:
+    result = runner.invoke(app, ["--version"])
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"voltline {importlib.metadata.version('voltline')}"
+
+
+@pytest.mark.parametrize(("busy", "setting"), [("ocpp", "VOLTLINE_OCPP_PORT"), ("http", "VOLTLINE_HTTP_PORT")])
+def test_a_busy_port_is_one_line_naming_it_and_its_setting(tmp_path: Path, busy: str, setting: str) -> None:
+    ports = {"ocpp": free_port(), "http": free_port()}
+    env = {
+        **os.environ,
+        "VOLTLINE_DATABASE_URL": sqlite_url(tmp_path / "voltline.db"),
+        "VOLTLINE_ADMIN_TOKEN": "vl_test-admin-token-0123456789",
+        "VOLTLINE_OCPP_HOST": "127.0.0.1",
+        "VOLTLINE_OCPP_PORT": str(ports["ocpp"]),
+        "VOLTLINE_HTTP_HOST": "127.0.0.1",
+        "VOLTLINE_HTTP_PORT": str(ports["http"]),
+    }
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", ports[busy]))
+        taken.listen()
+        done = subprocess.run(
+            [sys.executable, "-m", "voltline.cli", "serve"], env=env, capture_output=True, text=True, timeout=60
+        )
+
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [
+        f"error: {busy.upper()} port {ports[busy]} on 127.0.0.1 is already in use: set {setting} to another port"
+    ]
+
+
+def test_migrating_an_empty_database_logs_which_one(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    url = sqlite_url(tmp_path / "voltline.db")
+    with caplog.at_level(logging.INFO, logger="voltline"):
+        prepare_database(url)
+
+    assert f"empty database {url}: creating the schema" in caplog.messages
+
+
+def test_a_logged_database_url_has_no_password() -> None:
+    named = loggable_url("postgresql+asyncpg://voltline:s3cret-pw@db.example:5432/csms")
+
+    assert named == "postgresql+asyncpg://voltline:***@db.example:5432/csms"
+    assert "s3cret" not in named
+    assert loggable_url("not a url") == "the configured database"

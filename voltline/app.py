@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import signal
+import socket
 import sys
 from collections.abc import Iterator
 
@@ -47,6 +49,7 @@ from voltline.protocol.binding import DispatcherFactory
 from voltline.protocol.outbound import SessionLink
 from voltline.settings import PlatformSettings
 from voltline.storage.sql import migrate
+from voltline.storage.sql.engine import loggable_url
 from voltline.storage.sql.message_store import (
     default_message_log_url,
     open_message_store,
@@ -61,10 +64,22 @@ class DatabaseNotMigrated(RuntimeError):
     pass
 
 
+class CannotListen(RuntimeError):
+    """A server's port cannot be listened on (in use, or not permitted): the message names the setting."""
+
+    def __init__(self, what: str, host: str, port: int, setting: str, error: OSError) -> None:
+        reason = (
+            "is already in use" if error.errno == errno.EADDRINUSE else f"cannot be used ({error.strerror or error})"
+        )
+        super().__init__(f"{what} port {port} on {host} {reason}: set {setting} to another port")
+        self.port = port
+        self.setting = setting
+
+
 def prepare_database(url: str) -> None:
     """Migrate an empty database; refuse to start on one that is behind (an operator runs the upgrade)."""
     if migrate.is_empty(url):
-        log.info("empty database: creating the schema")
+        log.info("empty database %s: creating the schema", loggable_url(url))
         migrate.upgrade(url)
         return
     current, head = migrate.current_revision(url), migrate.head_revision()
@@ -73,6 +88,18 @@ def prepare_database(url: str) -> None:
             f"database schema is at {current or 'no revision'}, this version needs {head}: "
             "run `voltline db upgrade` first"
         )
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to (host, port), as uvicorn would bind it; the server listens on it."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 class _EmbeddedUvicorn(uvicorn.Server):
@@ -187,7 +214,10 @@ class Voltline:
             DispatcherFactory(route_tables(services), lambda station_id: bus.announce(StationBootAccepted(station_id))),
             message_log.observer if message_log.capturing else None,
         )
-        await self.gateway.start()
+        try:
+            await self.gateway.start()
+        except OSError as exc:
+            raise CannotListen("OCPP", settings.ocpp_host, settings.ocpp_port, "VOLTLINE_OCPP_PORT", exc) from exc
         stack.push_async_callback(self.gateway.stop)
         # Before the gateway closes the stations' connections: the work that talks to stations.
         stack.push_async_callback(stop_areas, services)
@@ -214,11 +244,19 @@ class Voltline:
             lifespan="off",
             backlog=self.settings.backlog,
         )
+        # Bound here, not by uvicorn: uvicorn answers a busy port with sys.exit() from inside its task.
+        try:
+            listener = _listening_socket(self.settings.http_host, self.settings.http_port)
+        except OSError as exc:
+            raise CannotListen(
+                "HTTP", self.settings.http_host, self.settings.http_port, "VOLTLINE_HTTP_PORT", exc
+            ) from exc
         self._http = _EmbeddedUvicorn(config)
-        self._http_task = asyncio.create_task(self._http.serve(), name="http-api")
+        self._http_task = asyncio.create_task(self._http.serve(sockets=[listener]), name="http-api")
         self._stack.push_async_callback(self._stop_http)
         while not self._http.started:
             if self._http_task.done():
+                listener.close()
                 self._http_task.result()  # raises what made it fail (e.g. port in use)
                 raise RuntimeError("HTTP server stopped during start-up")
             await asyncio.sleep(0.01)

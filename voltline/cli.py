@@ -33,6 +33,24 @@ app.add_typer(user_app, name="user")
 app.command("simulate", help="Run a simulated charge point against a CSMS.")(simulate)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"voltline {version('voltline')}")
+        raise typer.Exit
+
+
+@app.callback()
+def main(
+    _version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
+) -> None:
+    pass
+
+
 def load_settings() -> PlatformSettings:
     """Every setting of the process, validated: the platform's and the areas'. Imported when a command runs,
     not for `voltline --help`: the areas' settings come with the area list, which imports every area."""
@@ -44,7 +62,7 @@ def load_settings() -> PlatformSettings:
 @app.command()
 def serve() -> None:
     """Serve OCPP (stations) and HTTP (API) until SIGTERM or Ctrl-C; migrates an empty database first."""
-    from voltline.app import DatabaseNotMigrated, serve_until_signalled
+    from voltline.app import CannotListen, DatabaseNotMigrated, serve_until_signalled
 
     settings = load_settings()
     configure_logging(settings.log_level)
@@ -54,6 +72,9 @@ def serve() -> None:
     except DatabaseNotMigrated as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+    except CannotListen as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 @db_app.command("upgrade")

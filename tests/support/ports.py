@@ -26,7 +26,11 @@ def _worker_index() -> int:
 
 def _candidates() -> itertools.cycle[int]:
     start = _FIRST_PORT + (_worker_index() % 8) * _PORTS_PER_WORKER
-    return itertools.cycle(range(start, start + _PORTS_PER_WORKER))
+    ports = range(start, start + _PORTS_PER_WORKER)
+    # Begun at a place of this process's own: two test runs on one machine (a developer's and a hook's)
+    # then rarely probe the same port at the same moment.
+    offset = os.getpid() % _PORTS_PER_WORKER
+    return itertools.cycle([*ports[offset:], *ports[:offset]])
 
 
 _next = _candidates()

@@ -7,14 +7,15 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field, StringConstraints
 
 from voltline.api.deps import Provided
 from voltline.api.errors import error_responses
 from voltline.api.params import STATION_ID_PATTERN
-from voltline.kernel.live_events import EventHub, LiveEvent
+from voltline.kernel.errors import InvalidRequest
+from voltline.kernel.live_events import KINDS, EventHub, LiveEvent
 
 router = APIRouter(tags=["events"])
 
@@ -24,7 +25,9 @@ MAX_QUEUED_EVENTS = 5000
 LISTENING_COMMENT = "listening"
 
 StationFilter = Annotated[str, StringConstraints(min_length=1, max_length=48, pattern=STATION_ID_PATTERN)]
-KindFilter = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z_]+(\.[a-z_]+)*$")]
+KindFilter = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# What a `kind` filter may name: a kind, or a kind's first part ("transaction", "command").
+FILTER_KINDS: frozenset[str] = frozenset(KINDS) | {kind.split(".", 1)[0] for kind in KINDS}
 
 
 class LiveEventBody(BaseModel):
@@ -47,7 +50,8 @@ oldest events rather than the server holding them: the next event's `dropped` sa
 The stream ends when the server shuts down.
 
 Filters (both repeatable; none means everything): `station` (station ids), `kind` (a kind, or its first
-part: `transaction` matches the three transaction kinds, `command` matches `command.result`).
+part: `transaction` matches the three transaction kinds, `command` matches `command.result`); an unknown
+kind is a 422 that lists the valid ones.
 
 Kinds and their `data`:
 
@@ -101,6 +105,22 @@ def _sse_openapi() -> dict[str, Any]:
     }
 
 
+def kind_filter(
+    kind: Annotated[
+        list[KindFilter] | None,
+        Query(description="Only events of these kinds, or of kinds starting with `<kind>.` (repeatable)."),
+    ] = None,
+) -> list[str] | None:
+    """The `kind` filter, checked before the stream starts: a typo would otherwise be a silent empty stream."""
+    unknown = sorted({k for k in kind or () if k not in FILTER_KINDS})
+    if unknown:
+        raise InvalidRequest(
+            f"unknown event kind{'s' if len(unknown) > 1 else ''} {', '.join(repr(k) for k in unknown)}: "
+            f"a kind filter is one of {', '.join(sorted(FILTER_KINDS))}"
+        )
+    return kind
+
+
 @router.get(
     "/events",
     summary="Follow the network's live events (server-sent events)",
@@ -112,12 +132,9 @@ def _sse_openapi() -> dict[str, Any]:
 )
 async def live_events(
     event_hub: Annotated[EventHub, Provided(EventHub)],
+    kind: Annotated[list[str] | None, Depends(kind_filter)],
     station: Annotated[
         list[StationFilter] | None, Query(description="Only events of these stations (repeatable).")
-    ] = None,
-    kind: Annotated[
-        list[KindFilter] | None,
-        Query(description="Only events of these kinds, or of kinds starting with `<kind>.` (repeatable)."),
     ] = None,
 ) -> AsyncIterator[ServerSentEvent]:
     hub = event_hub

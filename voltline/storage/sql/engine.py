@@ -42,6 +42,14 @@ def normalize_url(url: str | URL) -> URL:
     return parsed
 
 
+def loggable_url(url: str) -> str:
+    """A database URL fit for a log line: without its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy can parse: say nothing that could hold a secret
+        return "the configured database"
+
+
 def _server_settings_from_options(options: str) -> dict[str, str]:
     """Parse libpq ``options`` (``-c name=value`` / ``--name=value``) into server settings."""
     settings: dict[str, str] = {}
