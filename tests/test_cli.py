@@ -64,7 +64,7 @@ def test_imports_csv_then_json_into_an_empty_database(database: str, tmp_path: P
         "id,password,security_profile,registration,description\n"
         "CP-1,secret-number-one-0001,,,Level 2 bay 14\n"
         "CP-2,,,Pending,\n"
-        "CP-3,secret-number-three-03,2,Accepted,\n"
+        "CP-3,secret-number-three-03,1,Accepted,\n"
     )
     code, out, err = import_file(database, csv_file)
     assert code == 0, err
@@ -92,7 +92,7 @@ def test_imports_csv_then_json_into_an_empty_database(database: str, tmp_path: P
     assert verify_secret("secret-number-one-0001", saved["CP-1"].password_hash)  # kept: no password given
     assert (saved["CP-2"].registration, saved["CP-2"].security_profile) == (Registration.PENDING, 0)
     assert saved["CP-2"].password_hash is None
-    assert saved["CP-3"].security_profile == 2
+    assert saved["CP-3"].security_profile == 1
     assert verify_secret("secret-number-three-03", saved["CP-3"].password_hash)
     assert saved["CP-4"].password_hash != "secret-number-four-004"
     assert verify_secret("secret-number-four-004", saved["CP-4"].password_hash)
@@ -134,6 +134,22 @@ def test_a_bad_csv_imports_nothing_and_names_every_bad_line(database: str, tmp_p
     assert "tooshort" not in out + err
     assert "imported" not in out
     assert not Path(database.removeprefix("sqlite+aiosqlite:///")).exists()  # not even migrated
+
+
+def test_rows_of_stations_that_could_never_connect_import_nothing(database: str, tmp_path: Path) -> None:
+    # The API's rules: profile 1 needs a password (none is registered for a new station), and profiles 2
+    # and 3 need TLS, which this server does not serve.
+    fleet = tmp_path / "fleet.csv"
+    fleet.write_text("id,password,security_profile\nCP-1,,0\nCP-2,,1\nCP-3,secret-number-three-03,2\n")
+
+    code, out, err = import_file(database, fleet)
+
+    assert code == 1
+    assert "nothing was imported" in err
+    assert "station 'CP-2': security_profile 1 needs a password" in err
+    assert "station 'CP-3': security_profile 2 needs TLS (wss://), and TLS is not configured" in err
+    assert "Traceback" not in out + err
+    assert stored_stations(database) == {}
 
 
 def test_a_bad_json_file_names_the_line(database: str, tmp_path: Path) -> None:

@@ -17,9 +17,12 @@ import sys
 from collections.abc import Iterator
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from voltline.api.app import create_api
 from voltline.areas.access.api_access import ApiAccessService
+from voltline.areas.access.login import LoginService
+from voltline.areas.access.model import Role
 from voltline.areas.message_log.service import MessageLog
 from voltline.areas.message_log.settings import MessageLogSettings
 from voltline.areas.stations.admission import AdmissionService
@@ -44,7 +47,8 @@ from voltline.kernel.area import settings_of
 from voltline.kernel.events import EventBus
 from voltline.kernel.live_events import EventHub
 from voltline.kernel.services import ServiceRegistry
-from voltline.ocppj import shared_registry
+from voltline.metrics import METRICS_PATH, Metrics, MetricsEndpoint, MetricSources, metrics_app
+from voltline.ocppj import MessageCounts, shared_registry
 from voltline.protocol.binding import DispatcherFactory
 from voltline.protocol.outbound import SessionLink
 from voltline.settings import PlatformSettings
@@ -123,8 +127,11 @@ class Voltline:
         self.gateway: StationGateway | None = None
         self.registry = ConnectionRegistry()
         self.generated_admin_token: str | None = None
+        # Counted by every station session; read only when /metrics is scraped.
+        self.message_counts = MessageCounts()
+        self.metrics = Metrics(MetricSources(settings.ocpp_versions, self.registry, self.message_counts))
         self._http: _EmbeddedUvicorn | None = None
-        self._http_task: asyncio.Task[None] | None = None
+        self._metrics_http: _EmbeddedUvicorn | None = None
         self._stack = contextlib.AsyncExitStack()
         self._stopped = False
 
@@ -137,6 +144,12 @@ class Voltline:
     def http_port(self) -> int:
         assert self._http is not None and self._http.servers, "HTTP server not started"
         return int(self._http.servers[0].sockets[0].getsockname()[1])
+
+    @property
+    def metrics_port(self) -> int:
+        """The bound port of the separate metrics server (VOLTLINE_METRICS_PORT; useful when it is 0)."""
+        assert self._metrics_http is not None and self._metrics_http.servers, "metrics server not started"
+        return int(self._metrics_http.servers[0].sockets[0].getsockname()[1])
 
     async def start(self) -> None:
         try:
@@ -155,6 +168,7 @@ class Voltline:
             sqlite_synchronous=settings.sqlite_synchronous,
         )
         stack.push_async_callback(self.storage.close)
+        self.metrics.watch_storage("main", self.storage)
         # The message log's storage is opened here, with the main one, for its area to build on.
         message_log_settings = settings_of(settings, MessageLogSettings)
         if message_log_settings.message_log:
@@ -165,6 +179,7 @@ class Voltline:
             )
             if self.message_storage is not None:
                 stack.push_async_callback(self.message_storage.close)
+                self.metrics.watch_storage("message_log", self.message_storage)
         schemas = shared_registry()
         services = build_services(
             self.storage,
@@ -188,6 +203,11 @@ class Voltline:
             )
         message_log = services[MessageLog]
         after_boot, bus = services[AfterBoot], services[EventBus]
+        sources = self.metrics.sources
+        sources.hub = services[EventHub]
+        if message_log.capturing:
+            sources.message_log_queue = lambda: message_log.queued
+            sources.message_log_dropped = lambda: message_log.dropped
         self.gateway = StationGateway(
             GatewayConfig(
                 host=settings.ocpp_host,
@@ -213,7 +233,9 @@ class Voltline:
             # Once an Accepted boot's answer is on the wire: its subscribers request their after-boot steps.
             DispatcherFactory(route_tables(services), lambda station_id: bus.announce(StationBootAccepted(station_id))),
             message_log.observer if message_log.capturing else None,
+            self.message_counts,
         )
+        sources.gateway = self.gateway
         try:
             await self.gateway.start()
         except OSError as exc:
@@ -224,6 +246,8 @@ class Voltline:
         stack.push_async_callback(after_boot.close)
         if self._serve_http:
             await self._start_http(services)
+        if settings.metrics_port is not None:
+            await self._start_metrics_http(services)
         # First of all on stop: end the live event streams, which uvicorn's graceful stop would wait for.
         stack.callback(services[EventHub].close)
         log.info(
@@ -235,38 +259,76 @@ class Voltline:
         )
 
     async def _start_http(self, services: ServiceRegistry) -> None:
+        api = create_api(services, api_routers())
+        # On the API's port /metrics always needs a token: this port usually faces more than Prometheus.
+        metrics = self._metrics_endpoint(services, require_token=True)
+        api.add_route(METRICS_PATH, metrics.handle, methods=["GET"], include_in_schema=False)
+        self._http = await self._serve(
+            api, self.settings.http_host, self.settings.http_port, "HTTP", "VOLTLINE_HTTP_PORT"
+        )
+        log.info("Voltline API on http://%s:%d (docs at /docs)", self.settings.http_host, self.http_port)
+
+    async def _start_metrics_http(self, services: ServiceRegistry) -> None:
+        host, port = self.settings.metrics_host, self.settings.metrics_port
+        assert port is not None
+        token_set = self.settings.metrics_token is not None
+        endpoint = self._metrics_endpoint(services, require_token=token_set)
+        self._metrics_http = await self._serve(metrics_app(endpoint), host, port, "metrics", "VOLTLINE_METRICS_PORT")
+        if not token_set and host not in ("127.0.0.1", "::1", "localhost"):
+            log.warning(
+                "metrics on %s:%d without VOLTLINE_METRICS_TOKEN: anyone who reaches it may read them", host, port
+            )
+        log.info("Voltline metrics on http://%s:%d%s", host, self.metrics_port, METRICS_PATH)
+
+    def _metrics_endpoint(self, services: ServiceRegistry, *, require_token: bool) -> MetricsEndpoint:
+        login = services[LoginService]
+
+        async def is_admin(token: str) -> bool:
+            principal = await login.authenticate(token)
+            return principal is not None and principal.role is Role.ADMIN and not principal.must_enrol_mfa
+
+        token = self.settings.metrics_token
+        return MetricsEndpoint(
+            self.metrics,
+            token.get_secret_value() if token is not None else None,
+            require_token=require_token,
+            other_tokens=is_admin,
+        )
+
+    async def _serve(self, asgi: ASGIApp, host: str, port: int, what: str, setting: str) -> _EmbeddedUvicorn:
+        """Start uvicorn serving `asgi` on (host, port) in this loop; stopped with the rest of the stack."""
         config = uvicorn.Config(
-            create_api(services, api_routers()),
-            host=self.settings.http_host,
-            port=self.settings.http_port,
+            asgi,
+            host=host,
+            port=port,
             log_level=self.settings.log_level.lower(),
+            # JSON logs: uvicorn's own handlers would print plain text; without them its records reach ours.
+            log_config=None if self.settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
             access_log=False,
             lifespan="off",
             backlog=self.settings.backlog,
         )
         # Bound here, not by uvicorn: uvicorn answers a busy port with sys.exit() from inside its task.
         try:
-            listener = _listening_socket(self.settings.http_host, self.settings.http_port)
+            listener = _listening_socket(host, port)
         except OSError as exc:
-            raise CannotListen(
-                "HTTP", self.settings.http_host, self.settings.http_port, "VOLTLINE_HTTP_PORT", exc
-            ) from exc
-        self._http = _EmbeddedUvicorn(config)
-        self._http_task = asyncio.create_task(self._http.serve(sockets=[listener]), name="http-api")
-        self._stack.push_async_callback(self._stop_http)
-        while not self._http.started:
-            if self._http_task.done():
+            raise CannotListen(what, host, port, setting, exc) from exc
+        server = _EmbeddedUvicorn(config)
+        task = asyncio.create_task(server.serve(sockets=[listener]), name=f"{what}-server")
+        self._stack.push_async_callback(self._stop_server, server, task)
+        while not server.started:
+            if task.done():
                 listener.close()
-                self._http_task.result()  # raises what made it fail (e.g. port in use)
-                raise RuntimeError("HTTP server stopped during start-up")
+                task.result()  # raises what made it fail (e.g. port in use)
+                raise RuntimeError(f"{what} server stopped during start-up")
             await asyncio.sleep(0.01)
-        log.info("Voltline API on http://%s:%d (docs at /docs)", self.settings.http_host, self.http_port)
+        return server
 
-    async def _stop_http(self) -> None:
-        if self._http is not None and self._http_task is not None:
-            self._http.should_exit = True
-            with contextlib.suppress(Exception):
-                await self._http_task
+    @staticmethod
+    async def _stop_server(server: _EmbeddedUvicorn, task: asyncio.Task[None]) -> None:
+        server.should_exit = True
+        with contextlib.suppress(Exception):
+            await task
 
     @staticmethod
     async def _mark_all_offline(stations: StationService) -> None:

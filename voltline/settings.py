@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -89,6 +90,22 @@ class PlatformSettings(BaseSettings):
     )
     sqlite_synchronous: str = "FULL"
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text: one readable line per event; json: one JSON object per line"
+    )
+
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token for GET /metrics on the API (an admin's API key or session works too)",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Also serve GET /metrics on this port of VOLTLINE_METRICS_HOST, without a token unless "
+        "VOLTLINE_METRICS_TOKEN is set (0: any free port)",
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="Address of the separate metrics port")
 
     @field_validator("ocpp_path")
     @classmethod

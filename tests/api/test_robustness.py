@@ -47,8 +47,8 @@ async def test_a_body_that_is_not_json_is_refused(client: httpx.AsyncClient) -> 
         content=b"id_token=CARD-1",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
-    assert response.status_code == 422
-    assert response.json()["detail"]
+    assert response.status_code == 415  # Unsupported Media Type: the body is not JSON
+    assert response.json()["detail"] == "send the body as JSON (Content-Type: application/json)"
     assert (await client.get("/api/v1/id-tokens")).json() == []
 
 

@@ -85,7 +85,9 @@ async def test_an_operator_acts_on_stations_and_tokens_but_cannot_manage_access(
 
     assert (await anonymous.put("/api/v1/stations/CP-1", json=station_body(), headers=operator)).status_code == 201
     assert (await anonymous.post("/api/v1/id-tokens", json=token_body(), headers=operator)).status_code == 201
-    started = await anonymous.post("/api/v1/stations/CP-1/remote-start", json={"id_token": "T"}, headers=operator)
+    started = await anonymous.post(
+        "/api/v1/stations/CP-1/remote-start", json={"id_token": token_body()["id_token"]}, headers=operator
+    )
     assert started.status_code == 200
     assert len(link.sent) == 1
 

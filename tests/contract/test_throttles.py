@@ -93,6 +93,28 @@ async def test_failures_while_locked_do_not_extend_the_lockout(throttles: Thrott
     assert await lockouts.retry_after("alice") is None
 
 
+async def test_an_unlock_ends_the_lockout_at_once_and_starts_from_no_failures(
+    throttles: Throttles, clock: FakeClock
+) -> None:
+    lockouts = throttles.lockouts("test.accounts", POLICY)
+    for _ in range(3):
+        await lockouts.fail("alice")
+    await lockouts.fail("bob")
+
+    assert await lockouts.unlock("alice") is True
+
+    assert await lockouts.retry_after("alice") is None
+    assert await lockouts.fail("alice") is None  # counting starts over
+    assert await lockouts.fail("alice") is None
+    assert await lockouts.fail("alice") == 3  # the limit locks again
+    assert await lockouts.unlock("nobody") is False
+    assert await lockouts.unlock("bob") is False  # failures but no lockout: forgotten all the same
+    assert await lockouts.fail("bob") is None
+    assert await lockouts.fail("bob") is None
+    clock.advance(300)
+    assert await lockouts.ended() == ["alice"]  # the second lockout only: an unlocked one is not reported
+
+
 async def test_one_name_is_one_set_of_counters_and_names_are_apart(throttles: Throttles) -> None:
     """Every node (and every user in one process) taking the same name counts in the same place."""
     first = throttles.lockouts("test.accounts", POLICY)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -58,6 +59,8 @@ async def test_an_operators_command_reaches_the_station_and_the_audit_log(server
         root = bearer(await an_enrolled_admin_session(http, "root"))
         registered = await http.put(f"/api/v1/stations/{station_id}", json={"password": STATION_PASSWORD}, headers=root)
         assert registered.status_code == 201
+        token = await http.post("/api/v1/id-tokens", json={"id_token": "APP-USER-7"}, headers=root)
+        assert token.status_code == 201  # a remote start with an unknown token is refused before it is sent
         await a_user(http, "otto", "operator")
         await a_user(http, "vera", "viewer")
         otto = bearer((await log_in(http, "otto")).json()["token"])
@@ -107,3 +110,47 @@ async def test_failed_logins_lock_the_account_then_it_opens_again(start_server: 
             return (await log_in(http, "alice")).status_code == 200
 
         assert await eventually(opens, within=6, every=0.2)
+
+
+async def test_an_admin_unlocks_a_locked_out_user_over_real_http(start_server: ServerFactory) -> None:
+    server: RunningServer = await start_server(login_failures_per_account=3, login_lockout=900.0)
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as http:
+        root = bearer(await an_enrolled_admin_session(http, "root"))
+        await a_user(http, "alice", "operator")
+        for _ in range(3):
+            wrong = await http.post("/api/v1/auth/login", json={"username": "alice", "password": "wrong guess!"})
+            assert wrong.status_code == 401
+        assert (await log_in(http, "alice")).status_code == 429
+
+        assert (await http.post("/api/v1/users/alice/unlock", headers=root)).status_code == 200
+
+        assert (await log_in(http, "alice")).status_code == 200
+
+
+async def test_the_bootstrap_token_warned_about_then_revoked_stays_revoked_across_restarts(
+    start_server: ServerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """VOLTLINE_ADMIN_TOKEN stays set throughout, as it would in a deployment's environment."""
+    caplog.set_level(logging.WARNING, logger="voltline")
+    first: RunningServer = await start_server()
+    async with httpx.AsyncClient(base_url=first.http_url, timeout=10) as http:
+        await an_enrolled_admin_session(http, "root")
+    await first.app.stop()
+    assert not any("still active" in m for m in caplog.messages)  # no real admin at the first start
+
+    second: RunningServer = await start_server()
+    assert any("the bootstrap admin token is still active although 1 admin user(s)" in m for m in caplog.messages)
+    async with httpx.AsyncClient(base_url=second.http_url, timeout=10) as http:
+        # The token revokes itself: allowed, since root can take over.
+        revoked = await http.delete("/api/v1/api-keys/bootstrap", headers=bearer(ADMIN_TOKEN))
+        assert revoked.status_code == 200, revoked.text
+        assert (await http.get("/api/v1/auth/me", headers=bearer(ADMIN_TOKEN))).status_code == 401
+    await second.app.stop()
+    caplog.clear()
+
+    third: RunningServer = await start_server()
+    assert any("VOLTLINE_ADMIN_TOKEN was revoked and stays revoked" in m for m in caplog.messages)
+    assert not any("still active" in m for m in caplog.messages)
+    assert ADMIN_TOKEN not in caplog.text
+    async with httpx.AsyncClient(base_url=third.http_url, timeout=10) as http:
+        assert (await http.get("/api/v1/auth/me", headers=bearer(ADMIN_TOKEN))).status_code == 401

@@ -151,7 +151,7 @@ async def test_v16_start_and_stop_survive_kill_9_and_retries_get_the_same_answer
         txs = (await api.get("/api/v1/transactions", params={"station_id": "CRASH-16"})).json()
         assert len(txs) == 1, txs
         detail = (await api.get(f"/api/v1/transactions/{txs[0]['id']}")).json()
-    assert detail["station_transaction_id"] == first["transactionId"]
+    assert detail["station_transaction_id"] == str(first["transactionId"])
     assert detail["active"] is False
     assert detail["meter_stop_wh"] == 4500 and detail["energy_wh"] == 3500
 

@@ -124,8 +124,13 @@ async def test_messages_before_an_accepted_boot_are_refused_with_security_error(
     answer = await boot16(ws)
     assert answer[2]["status"] == "Pending"  # type: ignore[index]
     assert (await heartbeat(ws, "hb-2"))[2] == "SecurityError"
-    # the operator approves; the station's next boot is Accepted and it is served
-    await api.put("/api/v1/stations/GW-PENDING", json={"registration": "Accepted"})
+    # the operator approves; Voltline asks the connected station to boot again at once, and that boot is
+    # Accepted and the station served
+    assert (await api.patch("/api/v1/stations/GW-PENDING", json={"registration": "Accepted"})).status_code == 200
+    trigger = orjson.loads(await asyncio.wait_for(ws.recv(), 5))
+    assert trigger[0] == 2 and trigger[2] == "TriggerMessage"
+    assert trigger[3] == {"requestedMessage": "BootNotification"}
+    await ws.send(orjson.dumps([3, trigger[1], {"status": "Accepted"}]).decode())
     assert (await boot16(ws))[2]["status"] == "Accepted"  # type: ignore[index]
     assert (await heartbeat(ws, "hb-3"))[0] == 3
     await ws.close()
@@ -232,7 +237,9 @@ async def test_station_that_does_not_answer_gives_504(
 ) -> None:
     ws = await open_station(server, registered)
     await boot16(ws)
-    response = await api.post(f"/api/v1/stations/{registered}/remote-start", json={"id_token": "T"})
+    # check_token off: the token is unknown here, and the request must reach the (silent) station
+    body = {"id_token": "T", "check_token": False}
+    response = await api.post(f"/api/v1/stations/{registered}/remote-start", json=body)
     assert response.status_code == 504
     await ws.close()
 

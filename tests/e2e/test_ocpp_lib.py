@@ -85,7 +85,7 @@ async def test_boot_status_authorize_and_a_charging_session(
     listing = (await api.get("/api/v1/transactions", params={"station_id": station_id})).json()
     assert len(listing) == 1
     detail = await transaction_detail(api, listing[0]["id"])
-    assert detail["station_transaction_id"] == station_tx_id
+    assert detail["station_transaction_id"] == str(station_tx_id)  # a string everywhere
     assert detail["station_id"] == station_id
     assert detail["evse_id"] == 1
     assert detail["active"] is False
@@ -158,7 +158,7 @@ async def test_remote_start_and_stop_through_the_api(
 
         tx = await eventually(active_transaction)
         assert tx["id_token"] == "APP-USER-7"
-        assert tx["station_transaction_id"] == station_tx_id
+        assert tx["station_transaction_id"] == str(station_tx_id)
         await station.meter(1, station_tx_id, 2_500)
 
         station.remote.stop_status = "Rejected"
@@ -213,7 +213,7 @@ async def test_retried_start_and_stop_transaction_are_idempotent_on_1_6(
 
         # The retry created nothing: one transaction, the first one.
         txs = (await api.get("/api/v1/transactions", params={"station_id": station_id})).json()
-        assert [tx["station_transaction_id"] for tx in txs] == [first.transaction_id]
+        assert [tx["station_transaction_id"] for tx in txs] == [str(first.transaction_id)]
 
         sample = call16.MeterValues(
             connector_id=1,
@@ -254,7 +254,7 @@ async def test_retried_start_and_stop_transaction_are_idempotent_on_1_6(
     txs = (await api.get("/api/v1/transactions", params={"station_id": station_id})).json()
     assert len(txs) == 1
     detail = await transaction_detail(api, txs[0]["id"])
-    assert detail["station_transaction_id"] == first.transaction_id
+    assert detail["station_transaction_id"] == str(first.transaction_id)
     assert detail["active"] is False
     assert detail["meter_start_wh"] == pytest.approx(100)
     assert detail["meter_stop_wh"] == pytest.approx(2_100)
@@ -347,7 +347,7 @@ async def test_retried_transaction_events_are_idempotent_on_2_0_1(
     txs = (await api.get("/api/v1/transactions", params={"station_id": station_id})).json()
     assert len(txs) == 1
     detail = await transaction_detail(api, txs[0]["id"])
-    assert detail["station_transaction_id"] == tx_id
+    assert detail["station_transaction_id"] == str(tx_id)
     assert detail["id_token"] == "RETRY-TAG"
     assert detail["active"] is False
     assert detail["meter_start_wh"] == pytest.approx(100)

@@ -199,10 +199,11 @@ async def test_a_fleet_reconnects_after_a_graceful_restart_and_after_a_crash(tmp
 
         listed: list[dict[str, Any]] = []
         async with server.api() as api:
-            while len(
-                page := (await api.get("/api/v1/stations", params={"limit": 1000, "offset": len(listed)})).json()
-            ):
-                listed.extend(page)
+            while True:
+                response = await api.get("/api/v1/stations", params={"limit": 1000, "offset": len(listed)})
+                if not (items := response.json()["items"]):
+                    break
+                listed.extend(items)
         online = {row["id"] for row in listed if row["online"]}
     finally:
         await asyncio.gather(*(s.close() for s in stations), return_exceptions=True)

@@ -51,6 +51,9 @@ class Sessions:
     def session(self, station_id: str) -> RpcSession | None:
         return self.by_station.get(station_id)
 
+    def station_ids(self) -> frozenset[str]:
+        return frozenset(self.by_station)
+
     def connect(self, station_id: str, schemas: SchemaRegistry, version: OcppVersion = OcppVersion.V16) -> RpcSession:
         async def send(data: bytes) -> None:
             self.sent.append(orjson.loads(data))

@@ -70,7 +70,16 @@ def test_cli_rejects_bad_version_and_reports_unreachable_csms() -> None:
     runner = CliRunner()
     bad = runner.invoke(app, ["--ocpp", "3.0"])
     assert bad.exit_code == 2
-    # Port 9 (discard) on localhost: nothing listens, the connection is refused.
-    down = runner.invoke(app, ["--url", "ws://127.0.0.1:9/ocpp", "--ocpp", "2.0.1"])
+    # Port 9 (discard) on localhost: nothing listens, the connection is refused; without --no-reconnect the
+    # simulator would wait for the CSMS as a real station does.
+    down = runner.invoke(app, ["--url", "ws://127.0.0.1:9/ocpp", "--ocpp", "2.0.1", "--no-reconnect"])
     assert down.exit_code == 1
     assert "CP1" in down.output
+
+
+def test_cli_keeps_trying_an_unreachable_csms_until_its_duration_ends() -> None:
+    app = typer.Typer()
+    app.command()(simulate)
+    result = CliRunner().invoke(app, ["--url", "ws://127.0.0.1:9/ocpp", "--duration", "1.5"])
+    assert result.exit_code == 0, result.output
+    assert "reconnecting" in result.output and "next attempt in" in result.output

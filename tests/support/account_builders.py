@@ -14,6 +14,7 @@ from voltline.areas.access.accounts import AccountService
 from voltline.areas.access.api_access import ApiAccessService
 from voltline.areas.access.login import LoginPolicy, LoginService
 from voltline.areas.access.mfa import MfaService
+from voltline.areas.access.model import Role, User
 from voltline.areas.access.passwords import PasswordHashing
 from voltline.areas.audit.service import AuditService
 from voltline.kernel.clock import utcnow
@@ -51,12 +52,20 @@ def account_kit(
     mfa = MfaService(storage, clock)
     throttles = InProcessThrottles(clock=monotonic)
     logins = LoginService(storage, passwords, mfa, api_access, audit, policy or LoginPolicy(), throttles)
-    return AccountKit(AccountService(storage, passwords), logins, mfa, audit, api_access)
+    return AccountKit(AccountService(storage, passwords, logins.throttle), logins, mfa, audit, api_access)
 
 
 def code_at(secret: str, at: datetime) -> str:
     """What an authenticator app shows at `at` (computed independently of Voltline, with pyotp)."""
     return pyotp.TOTP(secret).at(at)
+
+
+async def an_enrolled_admin(kit: AccountKit, username: str = "root") -> User:
+    """A new admin who enrolled MFA: an admin who can take over from the bootstrap token."""
+    user = await kit.accounts.create_user(username, PASSWORD, Role.ADMIN)
+    enrolment = await kit.mfa.enrol(user.id)
+    await kit.mfa.confirm(user.id, code_at(enrolment.secret, utcnow()))
+    return await kit.accounts.get_user(user.id)
 
 
 class FakeClock:

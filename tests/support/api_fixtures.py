@@ -45,6 +45,9 @@ class ScriptedLink:
     def version_of(self, station_id: str) -> OcppVersion | None:
         return self.versions.get(station_id, OcppVersion.V16) if station_id in self.online else None
 
+    def online_ids(self) -> frozenset[str]:
+        return frozenset(self.online)
+
     async def send(self, station_id: str, command: Command) -> CommandResult:
         self._require(station_id)
         self.sent.append((station_id, command))

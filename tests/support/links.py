@@ -18,6 +18,9 @@ class NoStations:
     def version_of(self, station_id: str) -> OcppVersion | None:
         return None
 
+    def online_ids(self) -> frozenset[str]:
+        return frozenset()
+
     async def send(self, station_id: str, command: RemoteStart | RemoteStop) -> CommandResult:
         raise AssertionError("handlers never call stations")
 

@@ -42,6 +42,9 @@ class SimulatedLink:
         entry = self.stations.get(station_id)
         return entry[0].version if entry is not None else None
 
+    def online_ids(self) -> frozenset[str]:
+        return frozenset(self.stations)
+
     async def send(self, station_id: str, command: Command) -> CommandResult:
         if station_id not in self.stations:
             raise StationOffline(f"station {station_id!r} is not connected")

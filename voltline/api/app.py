@@ -14,7 +14,8 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from voltline.api.auth import ACCESS_RESPONSES, require_access
-from voltline.api.errors import error_responses, install_error_handlers
+from voltline.api.docs import install_docs
+from voltline.api.errors import document_error_shape, error_body, error_responses, install_error_handlers
 from voltline.api.schemas import HealthBody
 from voltline.areas.audit.service import AuditService
 from voltline.areas.audit.trail import AuditTrail
@@ -30,8 +31,12 @@ REST API for operators and integrations of the Voltline charging station managem
 Every endpoint under `/api/v1` but `POST /api/v1/auth/login` needs a bearer token: a login session's token
 or an API key, `Authorization: Bearer <token>`. Viewers may read (GET), operators and admins may also
 change things; users, API keys and the audit log are for admins only.
-Errors are JSON objects with a `detail` message.
+Every error is `{"detail": "<one line>", "errors": [...]}`: `errors` lists each invalid field of a 422
+(`field`, `message`, `type`) and is empty otherwise. Enumerations are matched ignoring case and underscores
+(`soft`, `Soft`); answers and this document use one spelling, OCPP's for OCPP words (`Soft`, `Blocked`).
 """
+
+OPENAPI_URL = "/openapi.json"
 
 
 def create_api(services: ServiceRegistry, routers: Sequence[APIRouter]) -> FastAPI:
@@ -39,12 +44,15 @@ def create_api(services: ServiceRegistry, routers: Sequence[APIRouter]) -> FastA
         title="Voltline API",
         version="1",
         description=DESCRIPTION,
-        docs_url="/docs",
+        # The docs pages are ours (voltline/api/docs.py): FastAPI's load their assets from CDNs.
+        docs_url=None,
         redoc_url=None,
-        openapi_url="/openapi.json",
+        openapi_url=OPENAPI_URL,
     )
     app.state.services = services
     install_error_handlers(app)
+    install_docs(app, OPENAPI_URL)
+    document_error_shape(app)
     app.add_exception_handler(Exception, _internal_error)
     app.add_middleware(AuditTrail, audit=services[AuditService], prefix=API_PREFIX)
 
@@ -66,4 +74,4 @@ def create_api(services: ServiceRegistry, routers: Sequence[APIRouter]) -> FastA
 async def _internal_error(request: Request, error: Exception) -> JSONResponse:
     # Method and path only: headers carry the bearer token, which must never reach a log.
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
-    return JSONResponse({"detail": "internal server error"}, status_code=500)
+    return JSONResponse(error_body("internal server error"), status_code=500)

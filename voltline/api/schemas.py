@@ -6,10 +6,14 @@ mapped onto them explicitly so that nothing internal, such as a station's passwo
 
 from __future__ import annotations
 
+import types
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from enum import Enum
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetCoreSchemaHandler
+from pydantic_core import core_schema
 
 from voltline.kernel.commands import StatusInfo
 
@@ -47,13 +51,76 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class FieldErrorBody(BaseModel):
+    field: str = Field(
+        description="Where: `body`, `query` or `path`, then the field (`body.password`, `body.items[0].id`).",
+        examples=["body.password"],
+    )
+    message: str = Field(description="What is wrong with it.", examples=["String should have at least 16 characters"])
+    type: str = Field(description="The kind of error, for programs (`missing`, `string_too_short` ...).")
+
+
 class ErrorBody(BaseModel):
-    detail: str = Field(description="What went wrong, for a person to read.", examples=["not found"])
+    """The one error shape of the API, whatever the status."""
+
+    detail: str = Field(description="What went wrong, one line for a person to read.", examples=["not found"])
+    errors: list[FieldErrorBody] = Field(
+        default_factory=list,
+        description="For an invalid request (422): each field that is wrong and why; empty for other errors.",
+    )
 
 
 class StationCallErrorBody(ErrorBody):
     error_code: str = Field(description="The OCPP CALLERROR code the station answered with.")
     description: str = Field(description="The CALLERROR description the station gave (may be empty).")
+
+
+T = TypeVar("T")
+
+
+class _AnyCase:
+    """Pydantic marker behind `AnyCase`: before the enum (or Literal) validates, a string that spells one
+    of its values in another case, or with underscores, is replaced by that value."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_before_validator_function(_canonical_spelling(source), handler(source))
+
+
+def _spelling_key(text: str) -> str:
+    return text.casefold().replace("_", "")
+
+
+def _values_of(kind: Any) -> list[str]:
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return [str(member.value) for member in kind]
+    if get_origin(kind) in (Literal, Union, types.UnionType):
+        return [value for arg in get_args(kind) for value in ([arg] if isinstance(arg, str) else _values_of(arg))]
+    return []
+
+
+def _canonical_spelling(kind: Any) -> Callable[[Any], Any]:
+    spellings: dict[str, str] = {}
+    for value in _values_of(kind):
+        key = _spelling_key(value)
+        # Two values that differ only in case would make input ambiguous: refuse to build the model.
+        if spellings.setdefault(key, value) != value:
+            raise TypeError(f"{kind!r}: {spellings[key]!r} and {value!r} are the same ignoring case")
+    if not spellings:
+        raise TypeError(f"AnyCase needs an enum or a Literal of strings, not {kind!r}")
+
+    def canonical(value: Any) -> Any:
+        # Anything else (an unknown word, a number) goes on unchanged, for the enum's own error message,
+        # which lists the canonical spellings.
+        return spellings.get(_spelling_key(value), value) if isinstance(value, str) else value
+
+    return canonical
+
+
+# An enumeration in a request (body field or query parameter): input is matched ignoring case and
+# underscores (`soft`, `SOFT`, `Soft`; `on_idle` for `OnIdle`), output and OpenAPI keep the one canonical
+# spelling (OCPP's for OCPP words). Clients write what the OCPP specification, our older docs or habit
+# taught them; refusing `soft` for `Soft` helps no one. `AnyCase[TokenType] | None`, `list[AnyCase[Literal[...]]]`.
+AnyCase = Annotated[T, _AnyCase()]
 
 
 class StatusInfoBody(BaseModel):

@@ -49,6 +49,10 @@ class ConnectionRegistry:
     def all(self) -> list[StationConnection]:
         return list(self._connections.values())
 
+    def station_ids(self) -> frozenset[str]:
+        # A copy: the caller holds it across awaits (a query), while connections come and go.
+        return frozenset(self._connections)
+
     def seen(self, station_id: str) -> None:
         self._seen[station_id] = time.time()
 

@@ -45,7 +45,7 @@ from voltline.gateway.limits import AuthFailureLimiter, SecurityEvent
 from voltline.gateway.ports import Admission, PresenceReports
 from voltline.gateway.registry import ConnectionRegistry, StationConnection
 from voltline.kernel.admission import Admitted, Refusal
-from voltline.ocppj import Dispatcher, FrameObserver, OcppVersion, RpcSession, SchemaRegistry
+from voltline.ocppj import Dispatcher, FrameObserver, MessageCounts, OcppVersion, RpcSession, SchemaRegistry
 
 log = logging.getLogger("voltline.gateway")
 # picows logs every accept and disconnect at INFO, with socket buffer sizes; our own lines say enough.
@@ -94,6 +94,7 @@ class _Verdict:
     refusal: WSUpgradeResponse | None = None
     admitted: Admitted | None = None
     target: str = ""
+    reason: str = ""  # of a refusal: the label it is counted under in `handshake_refusals`
 
 
 @dataclass(slots=True, frozen=True)
@@ -112,9 +113,14 @@ class StationGateway:
         registry: ConnectionRegistry,
         dispatcher_factory: DispatcherFactory,
         frame_observers: FrameObserverFactory | None = None,
+        message_counts: MessageCounts | None = None,
     ) -> None:
         self._config = config
         self._frame_observers = frame_observers
+        self._message_counts = message_counts
+        # Refused handshakes by reason, since start (the metrics read it): plain ints, bumped off the
+        # message path, once per refused connection.
+        self.handshake_refusals: dict[str, int] = {}
         self._admission = admission
         self._presence = presence
         self._schemas = schemas
@@ -145,6 +151,9 @@ class StationGateway:
     def security_events(self) -> list[SecurityEvent]:
         """The most recent security events, oldest first (bounded, in memory: a later issue persists them)."""
         return list(self._auth_limiter.events)
+
+    def _refused(self, reason: str) -> None:
+        self.handshake_refusals[reason] = self.handshake_refusals.get(reason, 0) + 1
 
     def _security_event(self, event: SecurityEvent) -> None:
         log.warning(
@@ -217,14 +226,17 @@ class StationGateway:
         """Admission of a request head (path, credentials, registration), before any upgrade."""
         parsed = parse_request_head(head)
         if parsed is None:
-            return _Verdict(refusal=_refusal(HTTPStatus.BAD_REQUEST, "Not a WebSocket upgrade request\n"))
+            return _Verdict(
+                refusal=_refusal(HTTPStatus.BAD_REQUEST, "Not a WebSocket upgrade request\n"), reason="bad_request"
+            )
         target, headers = parsed
         station_id = station_id_from_path(target, self._config.path_prefix)
         if station_id is None:
             log.info("refused handshake from %s: bad path %.80r", peer, target)
             prefix = self._config.path_prefix
             return _Verdict(
-                refusal=_refusal(HTTPStatus.NOT_FOUND, f"Not an OCPP endpoint: use {prefix}/{{stationId}}\n")
+                refusal=_refusal(HTTPStatus.NOT_FOUND, f"Not an OCPP endpoint: use {prefix}/{{stationId}}\n"),
+                reason="bad_path",
             )
         retry_after = self._auth_limiter.check(address, station_id)
         if retry_after is not None:
@@ -232,27 +244,32 @@ class StationGateway:
             return _Verdict(
                 refusal=_refusal(
                     HTTPStatus.TOO_MANY_REQUESTS, "Too many failed attempts\n", ("Retry-After", str(retry_after))
-                )
+                ),
+                reason="throttled",
             )
         credentials = basic_credentials(headers.get("authorization"))
         try:
             verdict = await self._admission.admit(station_id, credentials)
         except Exception:
             log.exception("could not admit station %s from %s", station_id, peer)
-            return _Verdict(refusal=_refusal(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal error\n"))
+            return _Verdict(refusal=_refusal(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal error\n"), reason="error")
         if verdict is Refusal.UNKNOWN_STATION:
             log.info("refused unknown station %s from %s", station_id, peer)
-            return _Verdict(refusal=_refusal(HTTPStatus.NOT_FOUND, "Unknown station\n"))
+            return _Verdict(refusal=_refusal(HTTPStatus.NOT_FOUND, "Unknown station\n"), reason="unknown_station")
         if verdict is Refusal.BAD_CREDENTIALS:
             log.warning("refused station %s from %s: missing or wrong credentials", station_id, peer)
             for event in self._auth_limiter.failed(address, station_id):
                 self._security_event(event)
-            return _Verdict(refusal=_refusal(HTTPStatus.UNAUTHORIZED, "Unauthorized\n", _WWW_AUTHENTICATE))
+            return _Verdict(
+                refusal=_refusal(HTTPStatus.UNAUTHORIZED, "Unauthorized\n", _WWW_AUTHENTICATE), reason="bad_credentials"
+            )
         assert isinstance(verdict, Admitted)
         if not verdict.authenticated and self._is_live(station_id):
             # An unauthenticated newcomer never displaces a live station.
             log.warning("refused unauthenticated second connection for %s from %s", station_id, peer)
-            return _Verdict(refusal=_refusal(HTTPStatus.CONFLICT, "Station already connected\n"))
+            return _Verdict(
+                refusal=_refusal(HTTPStatus.CONFLICT, "Station already connected\n"), reason="already_connected"
+            )
         return _Verdict(admitted=verdict, target=target)
 
     def _is_live(self, station_id: str) -> bool:
@@ -300,11 +317,13 @@ class StationGateway:
             return WSUpgradeResponseWithListener(verdict.refusal, None)
         admitted = verdict.admitted
         if admitted is None or request.path.decode("latin-1") != verdict.target:  # cannot happen: same bytes
+            self._refused("bad_request")
             return WSUpgradeResponseWithListener(_refusal(HTTPStatus.BAD_REQUEST, "Bad request\n"), None)
         headers = request.headers
         if "Sec-WebSocket-Protocol" not in headers:
             # Nothing offered at all: refuse plainly (an offer of only unknown versions is instead
             # completed without a subprotocol and closed, as OCPP-J prescribes).
+            self._refused("no_subprotocol")
             return WSUpgradeResponseWithListener(
                 _refusal(HTTPStatus.BAD_REQUEST, "Sec-WebSocket-Protocol required: ocpp2.0.1 or ocpp1.6\n"), None
             )
@@ -341,6 +360,7 @@ class StationGateway:
         station_id = admitted.station_id
         if version is None:
             log.info("station %s offered no supported OCPP version; closing", station_id)
+            self._refused("no_common_version")
             socket.close(WSCloseCode.PROTOCOL_ERROR, "no supported OCPP subprotocol")
             await socket.wait_closed()
             return
@@ -353,10 +373,12 @@ class StationGateway:
             logger=log,
             backlog=socket.backlog,
             observer=self._frame_observers(station_id) if self._frame_observers is not None else None,
+            counts=self._message_counts,
         )
         if not admitted.authenticated and self._is_live(station_id):
             # Two unauthenticated handshakes raced past admission: the later one must not displace.
             log.warning("closing unauthenticated second connection for %s from %s", station_id, socket.remote_address)
+            self._refused("already_connected")
             socket.close(WSCloseCode.POLICY_VIOLATION, "station already connected")
             await socket.wait_closed()
             return
@@ -426,6 +448,7 @@ class _PendingHandshake(asyncio.Protocol):
         self._peer = _peer(transport)
         self._address = _address(transport)
         if not self._gateway._handshake_started(self._address):
+            self._gateway._refused("pending_handshakes_cap")
             self._transport.abort()  # over the per-address cap: no timer, no buffer, nothing kept
             return
         self._counted = True
@@ -443,6 +466,7 @@ class _PendingHandshake(asyncio.Protocol):
             if len(self._received) > MAX_REQUEST_HEAD:
                 log.info("refused handshake from %s: request head over %d bytes", self._peer, MAX_REQUEST_HEAD)
                 self._transport.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n")
+                self._gateway._refused("request_head_too_large")
                 self._forget()
                 self._transport.close()
             return
@@ -472,7 +496,11 @@ class _PendingHandshake(asyncio.Protocol):
             verdict = await asyncio.wait_for(self._gateway._judge(head, self._peer, self._address), ADMISSION_TIMEOUT)
         except TimeoutError:
             log.warning("could not admit %s within %g s (database slow or down)", self._peer, ADMISSION_TIMEOUT)
-            verdict = _Verdict(refusal=_refusal(HTTPStatus.SERVICE_UNAVAILABLE, "Try again later\n"))
+            verdict = _Verdict(
+                refusal=_refusal(HTTPStatus.SERVICE_UNAVAILABLE, "Try again later\n"), reason="admission_timeout"
+            )
+        if verdict.refusal is not None:
+            self._gateway._refused(verdict.reason)
         self._forget()
         assert self._transport is not None
         if self._transport.is_closing():
@@ -485,6 +513,7 @@ class _PendingHandshake(asyncio.Protocol):
 
     def _timed_out(self) -> None:
         log.info("handshake from %s not completed within %gs", self._peer, self._gateway._config.handshake_timeout)
+        self._gateway._refused("handshake_timeout")
         self.abort()
 
     def _forget(self) -> None:

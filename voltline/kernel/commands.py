@@ -9,7 +9,7 @@ once, by the link as it makes the call (StationOffline), so no check can go stal
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -93,6 +93,9 @@ class CommandService:
 
     def version_of(self, station_id: str) -> OcppVersion | None:
         return self._link.version_of(station_id)
+
+    def online_ids(self) -> Collection[str]:
+        return self._link.online_ids()
 
     def require_online(self, station_id: str) -> OcppVersion:
         """The station's OCPP version; StationOffline when it is not connected."""

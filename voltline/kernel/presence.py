@@ -9,6 +9,7 @@ trip.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Protocol
 
 from voltline.kernel.versions import OcppVersion
@@ -19,4 +20,9 @@ class Presence(Protocol):
 
     def version_of(self, station_id: str) -> OcppVersion | None:
         """The version the station is connected with; None when it is not connected."""
+        ...
+
+    def online_ids(self) -> Collection[str]:
+        """Every station connected now, as a snapshot (it does not change under the caller). For lists
+        that filter by presence in one query instead of asking `is_online` row by row."""
         ...

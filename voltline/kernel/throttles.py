@@ -41,6 +41,11 @@ class Lockouts(Protocol):
         """Forget the key's failures (after a success); a running lockout stays."""
         ...
 
+    async def unlock(self, key: str) -> bool:
+        """End the key's lockout now and forget its failures (an admin's decision, not a success);
+        the lockout is not reported by `ended`. True when the key was locked."""
+        ...
+
     async def ended(self) -> list[str]:
         """The keys whose lockout ran out since the last call, each reported once, in the order they ended."""
         ...
@@ -92,6 +97,11 @@ class InProcessLockouts:
 
     async def clear(self, key: str) -> None:
         self._failures.pop(key, None)
+
+    async def unlock(self, key: str) -> bool:
+        self._failures.pop(key, None)
+        # Removing an entry keeps the others in expiry order.
+        return self._locked.pop(key, None) is not None
 
     async def ended(self) -> list[str]:
         now = self._clock()

@@ -1,6 +1,7 @@
 """OCPP-J RPC engine: frames, per-version error codes, compiled OCA schema validators, and the
 per-connection session. Knows nothing about what the actions mean."""
 
+from voltline.ocppj.counters import OTHER_CODE, UNKNOWN_ACTION, UNREADABLE, MessageCounts, VersionCounts
 from voltline.ocppj.errors import (
     CallErrorReceived,
     CallQueueFull,
@@ -12,6 +13,7 @@ from voltline.ocppj.errors import (
     OcppError,
     SessionClosed,
     error_code,
+    known_error_codes,
 )
 from voltline.ocppj.frames import (
     Call,
@@ -29,6 +31,9 @@ from voltline.ocppj.session import Dispatcher, FrameObserver, NoAnswer, RpcSessi
 from voltline.ocppj.versions import OcppVersion, schema_folder
 
 __all__ = [
+    "OTHER_CODE",
+    "UNKNOWN_ACTION",
+    "UNREADABLE",
     "Call",
     "CallError",
     "CallErrorReceived",
@@ -42,6 +47,7 @@ __all__ = [
     "FrameObserver",
     "InvalidCall",
     "InvalidPayload",
+    "MessageCounts",
     "MessageType",
     "NoAnswer",
     "OcppError",
@@ -50,11 +56,13 @@ __all__ = [
     "SchemaRegistry",
     "Send",
     "SessionClosed",
+    "VersionCounts",
     "decode_frame",
     "encode_call",
     "encode_error",
     "encode_result",
     "error_code",
+    "known_error_codes",
     "schema_folder",
     "shared_registry",
 ]

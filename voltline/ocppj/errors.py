@@ -75,6 +75,11 @@ def error_code(kind: ErrorKind, version: OcppVersion) -> str:
     return _CODES[version][kind]
 
 
+def known_error_codes(version: OcppVersion) -> frozenset[str]:
+    """Every CALLERROR errorCode `version` defines (what a received code is checked against)."""
+    return frozenset(_CODES[version].values())
+
+
 class OcppError(Exception):
     """Raised by a handler (or by validation) to answer a CALL with a CALLERROR of this kind."""
 

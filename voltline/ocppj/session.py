@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, Protocol
 
+from voltline.ocppj.counters import UNKNOWN_ACTION, UNREADABLE, MessageCounts, VersionCounts
 from voltline.ocppj.errors import (
     CallErrorReceived,
     CallQueueFull,
@@ -130,15 +131,20 @@ class RpcSession:
         "_backlog",
         "_busy",
         "_call_timeout",
+        "_calls_in",
         "_close_reason",
         "_closed",
+        "_counts",
         "_dispatcher",
         "_ids",
         "_in_flight",
+        "_known_actions",
+        "_label",
         "_log",
         "_max_queued_calls",
         "_observer",
         "_received",
+        "_results_out",
         "_schemas",
         "_send",
         "_waiters",
@@ -157,10 +163,20 @@ class RpcSession:
         logger: logging.Logger | None = None,
         backlog: Callable[[], int] | None = None,
         observer: FrameObserver | None = None,
+        counts: MessageCounts | None = None,
     ) -> None:
         self.version = version
         self._observer = observer
         self._answering: str | None = None  # the action of the CALL being handled, for the observer
+        # Frames counted for the metrics; `_label` is the bounded action label of the CALL being handled
+        # (its CALLERROR is counted under it), unlike `_answering`, which is the peer's text as sent.
+        self._counts: VersionCounts | None = counts.of(version) if counts is not None else None
+        self._label = UNKNOWN_ACTION
+        # The two updates of every station message (CALL in, CALLRESULT out) are written out inline on
+        # these: a method call per frame would double what counting costs (see bench/session_cost.py).
+        self._calls_in = self._counts.of_kind(False, _CALL) if self._counts is not None else None
+        self._results_out = self._counts.of_kind(True, _CALLRESULT) if self._counts is not None else None
+        self._known_actions = schemas.actions(version)
         self._send = send
         self._dispatcher = dispatcher
         self._schemas = schemas
@@ -201,6 +217,9 @@ class RpcSession:
         try:
             frame = decode_frame(data, self.version)
         except FrameError as err:
+            if self._counts is not None:
+                self._label = UNKNOWN_ACTION
+                self._counts.frame(False, UNREADABLE, UNKNOWN_ACTION)
             if self._observer is not None:
                 self._answering = None
                 self._observer(False, err.message_type, err.message_id, None, data)
@@ -209,6 +228,11 @@ class RpcSession:
         if self._observer is not None:
             self._observe_inbound(frame, data)
         if isinstance(frame, Call):
+            calls = self._calls_in
+            if calls is not None:
+                # Only actions the version defines become labels: the peer's text could be anything.
+                label = self._label = frame.action if frame.action in self._known_actions else UNKNOWN_ACTION
+                calls[label] = calls.get(label, 0) + 1
             # JSON can only carry NUL as the escape \u0000, so the costly walk runs only when that text is there.
             if (_NUL_TEXT in data if isinstance(data, str) else _NUL_BYTES in data) and _holds_nul(frame.payload):
                 await self._send_error(
@@ -216,10 +240,13 @@ class RpcSession:
                 )
                 return
             await self._on_call(frame)
-        elif isinstance(frame, CallResult):
-            self._on_call_result(frame)
         else:
-            self._on_call_error(frame)
+            if self._counts is not None:
+                self._count_answer(frame)
+            if isinstance(frame, CallResult):
+                self._on_call_result(frame)
+            else:
+                self._on_call_error(frame)
 
     def _observe_inbound(self, frame: Call | CallResult | CallError, data: str | bytes) -> None:
         assert self._observer is not None
@@ -231,6 +258,19 @@ class RpcSession:
         action = in_flight.action if in_flight is not None and in_flight.message_id == frame.message_id else None
         kind = _CALLRESULT if isinstance(frame, CallResult) else _CALLERROR
         self._observer(False, kind, frame.message_id, action, data)
+
+    def _count_answer(self, frame: CallResult | CallError) -> None:
+        counts = self._counts
+        assert counts is not None
+        in_flight = self._in_flight
+        action = (
+            in_flight.action if in_flight is not None and in_flight.message_id == frame.message_id else UNKNOWN_ACTION
+        )
+        if isinstance(frame, CallResult):
+            counts.frame(False, _CALLRESULT, action)
+        else:
+            counts.frame(False, _CALLERROR, action)
+            counts.error(False, frame.code)
 
     async def _on_frame_error(self, err: FrameError) -> None:
         if err.kind is ErrorKind.MESSAGE_TYPE_NOT_SUPPORTED and self.version is OcppVersion.V16:
@@ -285,6 +325,9 @@ class RpcSession:
             return
         if self._observer is not None:
             self._observer(True, _CALLRESULT, call.message_id, action, data)
+        results = self._results_out
+        if results is not None:
+            results[action] = results.get(action, 0) + 1
         await self._send(data)
         if self._backlog is not None:
             self._note_answer(call.message_id)
@@ -336,6 +379,9 @@ class RpcSession:
             data = encode_error(message_id, code, description)
         if self._observer is not None:
             self._observer(True, _CALLERROR, message_id, self._answering, data)
+        if self._counts is not None:
+            self._counts.frame(True, _CALLERROR, self._label)
+            self._counts.error(True, code)
         await self._send(data)
 
     # ----------------------------------------------------------------------------------- outgoing calls
@@ -372,6 +418,8 @@ class RpcSession:
             self._in_flight = _InFlight(message_id, action, future)
             if self._observer is not None:
                 self._observer(True, _CALL, message_id, action, data)
+            if self._counts is not None:
+                self._counts.frame(True, _CALL, action)
             try:
                 await self._send(data)
             except Exception as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Protocol
 
 from voltline.kernel.commands import Command, CommandResult
@@ -24,6 +24,10 @@ from voltline.protocol.versions import VersionEncoders
 class SessionLookup(Protocol):
     def session(self, station_id: str) -> RpcSession | None: ...
 
+    def station_ids(self) -> Collection[str]:
+        """The ids of the stations with a session now (a snapshot)."""
+        ...
+
 
 class SessionPresence:
     """Implements `voltline.kernel.presence.Presence` from the live sessions of this process: the
@@ -38,6 +42,9 @@ class SessionPresence:
     def version_of(self, station_id: str) -> OcppVersion | None:
         session = self._sessions.session(station_id)
         return session.version if session is not None else None
+
+    def online_ids(self) -> Collection[str]:
+        return self._sessions.station_ids()
 
 
 class SessionLink(SessionPresence):

@@ -26,6 +26,9 @@ class ConnectorState:
     sent_status: str | None = None  # the last status on the wire, to report changes only
     operative: bool = True
     starting: bool = False  # a remote start was accepted and is under way
+    plugged: bool = False  # a cable is in (terminal `plug`); a card authorized before waits for it
+    authorized_token: str | None = None  # a card accepted at the reader, waiting for the cable
+    error_code: str = "NoError"  # the 1.6 ChargePointErrorCode reported while Faulted
     transaction: Transaction | None = None
     meter_task: asyncio.Task[None] | None = None
     meter_stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -78,3 +81,7 @@ class StationHandle(Protocol):
     async def remote_stop_flow(
         self, connector_id: int, reason: str = "Remote", station_tx_id: int | str | None = None
     ) -> None: ...
+
+    def schedule_reset(self, kind: str, evse_id: int | None = None) -> None:
+        """Act on an accepted Reset: kind Soft or Hard (1.6), Immediate or OnIdle (2.0.1)."""
+        ...

@@ -31,8 +31,10 @@ class StationDispatcher:
 
     def __init__(self, station: DispatchedStation) -> None:
         self.station = station
+        # A Reset accepted, acted on once its answer is on the wire: (kind, evse id).
+        self._accepted_reset: tuple[str, int | None] | None = None
         common: dict[str, Handler] = {
-            "Reset": self.reset,
+            "Reset": self.reset_v16,
             "DataTransfer": self.data_transfer,
             "ClearCache": self.clear_cache,
         }
@@ -71,6 +73,11 @@ class StationDispatcher:
 
     def answered(self, action: str) -> None:
         self._configuration.answered(action)  # reports announced by this answer go out now
+        if action == "Reset" and self._accepted_reset is not None:
+            # The CSMS hears Accepted before the transactions stop and the connection drops.
+            kind, evse_id = self._accepted_reset
+            self._accepted_reset = None
+            self.station.schedule_reset(kind, evse_id)
 
     async def handle(self, action: str, payload: Payload) -> Payload:
         if action in self.station.ignored_actions:
@@ -155,7 +162,9 @@ class StationDispatcher:
 
     # ------------------------------------------------------------------ both versions
 
-    async def reset(self, payload: Payload) -> Payload:
+    async def reset_v16(self, payload: Payload) -> Payload:
+        # Soft and Hard alike stop the transactions first (1.6 5.14: Hard "if possible"), then reboot.
+        self._accepted_reset = (payload["type"], None)
         return {"status": "Accepted"}
 
     async def data_transfer(self, payload: Payload) -> Payload:
@@ -259,8 +268,10 @@ class StationDispatcher:
         else:
             return {"status": "Rejected"}
         busy = any(s.transaction is not None or s.starting for s in targets)
-        # OnIdle waits for running transactions to end; the simulator does not really reboot either way.
-        return {"status": "Scheduled" if busy and payload["type"] == "OnIdle" else "Accepted"}
+        kind = payload["type"]
+        self._accepted_reset = (kind, evse_id)
+        # OnIdle waits for the running transactions to end (B12): Scheduled, the reboot follows the last one.
+        return {"status": "Scheduled" if busy and kind == "OnIdle" else "Accepted"}
 
     async def change_availability_v201(self, payload: Payload) -> Payload:
         evse = payload.get("evse")

@@ -8,7 +8,8 @@ station keeps it in non-volatile memory. Rules followed (OCPP 1.6 5.15/6.27, 2.0
   below 1 or a token appearing twice is answered Failed and changes nothing.
 - GetLocalListVersion answers the current version (0: no list). A station without local list support
   answers NotSupported and -1 in 1.6, and a NotSupported CALLERROR in 2.0.1 (whose answers lack both).
-The simulator does not authorize from the list; it keeps the data for tests to look at.
+Offline, a card swiped at the station is authorized from the list (LocalAuthorizeOffline); online the
+CSMS decides (Authorize).
 """
 
 from __future__ import annotations
@@ -51,6 +52,14 @@ class LocalAuthList:
                     self.entries.pop(token, None)
         self.version = version
         return "Accepted"
+
+    def status_of(self, id_token: str) -> str | None:
+        """The authorization status the list gives this token (None: not in the list)."""
+        entry = self.entries.get(id_token)
+        if entry is None:
+            return None
+        info = entry.get("idTagInfo") or entry.get("idTokenInfo") or {}
+        return str(info.get("status", "Accepted"))
 
 
 class LocalListStation(StationHandle, Protocol):

@@ -5,6 +5,7 @@ Each builder returns ``(action, payload)``; payloads are valid against the OCA s
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -67,6 +68,28 @@ V201_STOP_REASONS = frozenset(
         "Timeout",
     }
 )
+# 1.6 ChargePointErrorCode values a connector fault may carry (NoError is the absence of one).
+V16_ERROR_CODES = frozenset(
+    {
+        "ConnectorLockFailure",
+        "EVCommunicationError",
+        "GroundFailure",
+        "HighTemperature",
+        "InternalError",
+        "LocalListConflict",
+        "OtherError",
+        "OverCurrentFailure",
+        "OverVoltage",
+        "PowerMeterFailure",
+        "PowerSwitchFailure",
+        "ReaderFailure",
+        "ResetFailure",
+        "UnderVoltage",
+        "WeakSignal",
+    }
+)
+# The stop reason of a transaction a connector fault ends (2.0.1 names two faults; 1.6 says Other).
+FAULT_STOP_REASONS = {"GroundFailure": "GroundFault", "OverCurrentFailure": "OvercurrentFault"}
 # Reasons one version names and the other does not.
 _TO_V201_REASON = {"HardReset": "ImmediateReset", "SoftReset": "ImmediateReset"}
 _TO_V16_REASON = {"ImmediateReset": "HardReset", "StoppedByEV": "EVDisconnected"}
@@ -105,11 +128,13 @@ class Transaction:
     id_token: str
     id_token_type: str = "ISO14443"
     remote_start_id: int | None = None
+    meter_start_wh: int = 0  # the register at the start, for the energy of the session
     # 1.6: the integer the CSMS assigned in StartTransaction.conf; 2.0.1: the station's own uuid string.
     station_tx_id: int | str | None = None
     seq_no: int = 0
     stopping: bool = False  # a stop was requested (remote stop, unlock) and is under way
     started_at: str = field(default_factory=now_iso)
+    started_clock: float = field(default_factory=time.monotonic)  # for the status line's elapsed time
 
     def next_seq_no(self) -> int:
         self.seq_no += 1
@@ -130,6 +155,13 @@ class StationMessages(Protocol):
     def stop(self, tx: Transaction, sample: MeterSample, reason: str, id_token: str | None) -> tuple[str, Payload]: ...
     def wire_status(self, status: str) -> str: ...
     def authorization_status(self, answer: Payload) -> str: ...
+    def bind_transaction(self, action: str, payload: Payload, tx: Transaction) -> Payload:
+        """A message queued while the transaction's CSMS id was unknown, with the id filled in now."""
+        ...
+
+    def mark_offline(self, action: str, payload: Payload) -> None:
+        """Flag a transaction message as having happened while the station was offline."""
+        ...
 
 
 class V16Messages:
@@ -183,12 +215,9 @@ class V16Messages:
         return "MeterValues", payload
 
     def stop(self, tx: Transaction, sample: MeterSample, reason: str, id_token: str | None) -> tuple[str, Payload]:
-        if not isinstance(tx.station_tx_id, int):
-            raise RuntimeError(f"connector {tx.connector_id}: the CSMS never assigned a transactionId")
         timestamp = now_iso()
         reason = _TO_V16_REASON.get(reason, reason)
         payload: Payload = {
-            "transactionId": tx.station_tx_id,
             "meterStop": sample.energy_wh,
             "timestamp": timestamp,
             "reason": reason if reason in V16_STOP_REASONS else "Other",
@@ -200,12 +229,21 @@ class V16Messages:
             ],
         }
         if id_token is not None:
-            payload["idTag"] = id_token
-        return "StopTransaction", payload
+            payload["idTag"] = id_token[:20]
+        # Unknown while the StartTransaction waits in the offline queue: bind_transaction adds it then.
+        return "StopTransaction", self.bind_transaction("StopTransaction", payload, tx)
 
     def authorization_status(self, answer: Payload) -> str:
         info = answer.get("idTagInfo")
         return str(info.get("status", "Accepted")) if isinstance(info, dict) else "Accepted"
+
+    def bind_transaction(self, action: str, payload: Payload, tx: Transaction) -> Payload:
+        if action in ("MeterValues", "StopTransaction") and isinstance(tx.station_tx_id, int):
+            payload["transactionId"] = tx.station_tx_id
+        return payload
+
+    def mark_offline(self, action: str, payload: Payload) -> None:
+        pass  # 1.6 messages carry their own timestamps and nothing else
 
     @staticmethod
     def _energy(sample: MeterSample, context: str) -> Payload:
@@ -341,6 +379,13 @@ class V201Messages:
     def authorization_status(self, answer: Payload) -> str:
         info = answer.get("idTokenInfo")
         return str(info.get("status", "Accepted")) if isinstance(info, dict) else "Accepted"
+
+    def bind_transaction(self, action: str, payload: Payload, tx: Transaction) -> Payload:
+        return payload  # the station chose the transaction id itself
+
+    def mark_offline(self, action: str, payload: Payload) -> None:
+        if action == "TransactionEvent":
+            payload["offline"] = True
 
     @staticmethod
     def _energy(sample: MeterSample, context: str) -> Payload:

@@ -79,7 +79,7 @@ async def test_wrong_credentials_are_refused_with_one_message(
     await create_user(client, "alice", "operator")
     response = await anonymous.post("/api/v1/auth/login", json=body)
     assert response.status_code == 401
-    assert response.json() == {"detail": "wrong user name or password"}
+    assert response.json()["detail"] == "wrong user name or password"
 
 
 @pytest.mark.parametrize(
@@ -125,7 +125,7 @@ async def test_admins_create_list_view_change_and_remove_users(
     token = await session_token(anonymous, "otto")
     assert (await client.patch(f"/api/v1/users/{user_id}", json={"disabled": True})).json()["disabled"] is True
     assert (await anonymous.get("/api/v1/stations", headers=bearer(token))).status_code == 401
-    assert (await login(anonymous, "otto")).json() == {"detail": "this account is disabled"}
+    assert (await login(anonymous, "otto")).json()["detail"] == "this account is disabled"
 
     reenabled = await client.patch(
         f"/api/v1/users/{user_id}", json={"disabled": False, "password": "a new passphrase!"}

@@ -34,8 +34,10 @@ async def test_a_key_is_shown_once_and_listed_without_its_secret(
         "last_used_at",
         "revoked",
         "revoked_at",
+        "bootstrap",
     }
     assert keys["billing-export"]["last_used_at"] is not None
+    assert keys["admin (VOLTLINE_ADMIN_TOKEN)"]["bootstrap"] is True and keys["billing-export"]["bootstrap"] is False
 
 
 async def test_a_revoked_key_stops_working_on_the_very_next_request(

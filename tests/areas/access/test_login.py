@@ -13,6 +13,7 @@ from tests.support.account_builders import (
     PASSWORD,
     FakeClock,
     account_kit,
+    an_enrolled_admin,
     code_at,
     usable_recovery_codes,
 )
@@ -186,6 +187,7 @@ async def test_a_revoked_configured_admin_token_stays_revoked(storage: SqlStorag
     configured = "vl_configured-admin-token-0123456789"
     await kit.api_access.ensure_admin_token(configured)
     [key] = await kit.api_access.list()
+    await an_enrolled_admin(kit)  # the bootstrap token is revoked only once an admin can take over
     await kit.api_access.revoke(key.id)
 
     assert await kit.api_access.ensure_admin_token(configured) is None  # a restart

@@ -68,6 +68,9 @@ class SimulatedLink:
     def version_of(self, station_id: str) -> OcppVersion | None:
         return self.stations[station_id].version if self.is_online(station_id) else None
 
+    def online_ids(self) -> frozenset[str]:
+        return frozenset(self.stations.keys() - self.offline)
+
     async def send(self, station_id: str, command: Command) -> CommandResult:
         if not self.is_online(station_id):
             raise StationOffline(station_id)

@@ -7,10 +7,20 @@ import pytest
 
 from tests.support.api_builders import a_v16_transaction, a_v201_transaction
 from tests.support.api_fixtures import ScriptedLink
+from voltline.areas.authorization.model import IdToken
+from voltline.areas.authorization.service import AuthorizationService
 from voltline.areas.remote_control.commands import RemoteStart, RemoteStartAnswer, RemoteStop
 from voltline.kernel.commands import CommandResult, StatusInfo
 from voltline.kernel.errors import InvalidRequest, StationRejectedCall, StationTimeout
 from voltline.kernel.services import ServiceRegistry
+
+
+@pytest.fixture(autouse=True)
+async def registered_tokens(services: ServiceRegistry) -> None:
+    """The tokens these tests start with, registered: a remote start of an unknown one is refused (see
+    test_remote_start_api.py)."""
+    for value in ("TOKEN-A", "T"):
+        await services[AuthorizationService].create(IdToken(value))
 
 
 async def test_remote_start_to_an_offline_station_is_409(client: httpx.AsyncClient, link: ScriptedLink) -> None:
@@ -26,17 +36,18 @@ async def test_remote_start_relays_the_stations_answer(client: httpx.AsyncClient
     link.answer = CommandResult("Rejected", payload, RemoteStartAnswer(42, StatusInfo("Busy")))
     response = await client.post("/api/v1/stations/CP-1/remote-start", json={"id_token": "TOKEN-A", "evse_id": 2})
     assert response.status_code == 200
-    assert response.json() == {
-        "status": "Rejected",
-        "status_info": {"reason_code": "Busy", "additional_info": None},
-        "response": payload,
-        "remote_start_id": 42,
-    }
     [(station_id, command)] = link.sent
     assert station_id == "CP-1"
     assert isinstance(command, RemoteStart)
     assert command.id_token == "TOKEN-A"
     assert command.evse_id == 2
+    assert response.json() == {
+        "status": "Rejected",
+        "status_info": {"reason_code": "Busy", "additional_info": None},
+        "response": payload,
+        "remote_start_id": command.remote_start_id,  # the one sent
+        "transaction": None,
+    }
 
 
 @pytest.mark.parametrize(
@@ -84,7 +95,7 @@ async def test_a_station_timeout_is_504(client: httpx.AsyncClient, link: Scripte
     link.answer = StationTimeout("CP-1 did not answer RequestStartTransaction within 30 s")
     response = await client.post("/api/v1/stations/CP-1/remote-start", json={"id_token": "T"})
     assert response.status_code == 504
-    assert response.json() == {"detail": "CP-1 did not answer RequestStartTransaction within 30 s"}
+    assert response.json() == {"detail": "CP-1 did not answer RequestStartTransaction within 30 s", "errors": []}
 
 
 async def test_a_callerror_is_502_with_its_code_and_description(client: httpx.AsyncClient, link: ScriptedLink) -> None:
@@ -94,6 +105,7 @@ async def test_a_callerror_is_502_with_its_code_and_description(client: httpx.As
     assert response.status_code == 502
     assert response.json() == {
         "detail": "NotSupported: no remote start here",
+        "errors": [],
         "error_code": "NotSupported",
         "description": "no remote start here",
     }
@@ -178,7 +190,7 @@ async def test_a_payload_the_schema_refuses_is_422(client: httpx.AsyncClient, li
     link.raw_answer = InvalidRequest("Reset payload: 'type' is a required property")
     response = await client.post("/api/v1/stations/CP-1/ocpp/Reset", json={})
     assert response.status_code == 422
-    assert response.json() == {"detail": "Reset payload: 'type' is a required property"}
+    assert response.json() == {"detail": "Reset payload: 'type' is a required property", "errors": []}
 
 
 async def test_a_raw_call_answered_with_callerror_is_502(client: httpx.AsyncClient, link: ScriptedLink) -> None:
@@ -186,7 +198,12 @@ async def test_a_raw_call_answered_with_callerror_is_502(client: httpx.AsyncClie
     link.raw_answer = StationRejectedCall("NotImplemented", "")
     response = await client.post("/api/v1/stations/CP-1/ocpp/DataTransfer", json={"vendorId": "x"})
     assert response.status_code == 502
-    assert response.json() == {"detail": "NotImplemented", "error_code": "NotImplemented", "description": ""}
+    assert response.json() == {
+        "detail": "NotImplemented",
+        "errors": [],
+        "error_code": "NotImplemented",
+        "description": "",
+    }
 
 
 @pytest.mark.parametrize(

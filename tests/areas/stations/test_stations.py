@@ -99,11 +99,13 @@ async def test_boot_of_an_unregistered_station_is_rejected_and_not_recorded(stat
 
 
 async def test_register_creates_then_updates(stations: StationService) -> None:
-    created, was_created = await stations.register(STATION, a_registration(security_profile=2, description="Yard"))
+    created, was_created = await stations.register(
+        STATION, a_registration(security_profile=1, password=PASSWORD, description="Yard")
+    )
     assert was_created
     assert (created.registration, created.security_profile, created.description) == (
         Registration.ACCEPTED,
-        2,
+        1,
         "Yard",
     )
     assert created.created_at is not None

@@ -15,13 +15,15 @@ from voltline.kernel.credentials import verify_secret
 from voltline.kernel.services import ServiceRegistry
 
 
-async def test_put_creates_an_accepted_station_with_profile_1_by_default(client: httpx.AsyncClient) -> None:
+async def test_put_creates_an_accepted_station_without_credentials_by_default(client: httpx.AsyncClient) -> None:
+    # Without a password the default profile is 0, as the importer picks for the same row: profile 1
+    # without a password would be a station that can never connect.
     response = await client.put("/api/v1/stations/CP-1", json={})
     assert response.status_code == 201
     station = response.json()
     assert station["id"] == "CP-1"
     assert station["registration"] == "Accepted"
-    assert station["security_profile"] == 1
+    assert station["security_profile"] == 0
     assert station["has_password"] is False
     assert station["online"] is False
     assert station["connectors"] == []
@@ -32,11 +34,12 @@ async def test_put_again_updates_and_answers_200(client: httpx.AsyncClient, serv
     assert (await client.put("/api/v1/stations/CP-1", json=station_body())).status_code == 201
     response = await client.put(
         "/api/v1/stations/CP-1",
-        json=station_body(registration="Pending", security_profile=2, password=..., description="moved"),
+        json=station_body(registration="Pending", security_profile=..., password=..., description="moved"),
     )
     assert response.status_code == 200
     assert response.json()["registration"] == "Pending"
-    assert response.json()["security_profile"] == 2
+    # Left out, the profile is the default of a station with a password: 1.
+    assert response.json()["security_profile"] == 1
     assert response.json()["description"] == "moved"
     # No password in the update: the station keeps the one it had.
     assert response.json()["has_password"] is True
@@ -85,7 +88,10 @@ async def test_the_station_list_comes_in_pages_by_id(client: httpx.AsyncClient) 
     async def ids(**params: int) -> list[str]:
         response = await client.get("/api/v1/stations", params=params)
         assert response.status_code == 200, response.text
-        return [s["id"] for s in response.json()]
+        page = response.json()
+        assert page["total"] == 4
+        assert (page["limit"], page["offset"]) == (params.get("limit", 100), params.get("offset", 0))
+        return [s["id"] for s in page["items"]]
 
     assert await ids() == ["CP-1", "CP-2", "CP-3", "CP-4"]
     assert await ids(limit=2) == ["CP-1", "CP-2"]
@@ -106,9 +112,9 @@ async def test_the_station_list_comes_in_pages_by_id(client: httpx.AsyncClient) 
 async def test_list_and_view_show_the_registered_stations(client: httpx.AsyncClient) -> None:
     await client.put("/api/v1/stations/CP-2", json=station_body(description="second"))
     await client.put("/api/v1/stations/CP-1", json=station_body(registration="Rejected"))
-    listed = (await client.get("/api/v1/stations")).json()
+    listed = (await client.get("/api/v1/stations")).json()["items"]
     assert {s["id"]: s["registration"] for s in listed} == {"CP-1": "Rejected", "CP-2": "Accepted"}
-    assert all("connectors" not in s for s in listed)
+    assert all(s["connectors"] == [] for s in listed)
     viewed = (await client.get("/api/v1/stations/CP-2")).json()
     assert viewed["description"] == "second"
 
@@ -162,10 +168,10 @@ async def test_online_follows_the_live_link_not_the_stored_flag(
     # Stored as connected (say, by a node that crashed), but no link reaches it now.
     await a_booted_station(services, "CP-1")
     assert (await client.get("/api/v1/stations/CP-1")).json()["online"] is False
-    assert (await client.get("/api/v1/stations")).json()[0]["online"] is False
+    assert (await client.get("/api/v1/stations")).json()["items"][0]["online"] is False
     link.online.add("CP-1")
     assert (await client.get("/api/v1/stations/CP-1")).json()["online"] is True
-    assert (await client.get("/api/v1/stations")).json()[0]["online"] is True
+    assert (await client.get("/api/v1/stations")).json()["items"][0]["online"] is True
 
 
 async def test_delete_removes_the_station(client: httpx.AsyncClient) -> None:
@@ -182,7 +188,7 @@ async def test_delete_removes_the_station(client: httpx.AsyncClient) -> None:
 async def test_unknown_station_is_404(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/v1/stations/nope")
     assert response.status_code == 404
-    assert response.json() == {"detail": "station 'nope' is not registered"}
+    assert response.json() == {"detail": "station 'nope' is not registered", "errors": []}
 
 
 async def test_a_48_character_id_is_accepted(client: httpx.AsyncClient) -> None:
@@ -197,7 +203,7 @@ async def test_invalid_station_ids_are_422(client: httpx.AsyncClient, station_id
         response = await client.request(method, f"/api/v1/stations/{station_id}", json={})
         assert response.status_code == 422, (method, station_id)
         assert response.json()["detail"]
-    assert (await client.get("/api/v1/stations")).json() == []
+    assert (await client.get("/api/v1/stations")).json()["items"] == []
 
 
 @pytest.mark.parametrize(

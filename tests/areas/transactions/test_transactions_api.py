@@ -21,7 +21,7 @@ async def ids(client: httpx.AsyncClient, **params: str) -> set[int]:
     return {tx["id"] for tx in response.json()}
 
 
-async def test_a_16_transaction_shows_its_integer_station_id_and_energy(
+async def test_a_16_transaction_shows_its_station_id_as_a_string_and_its_energy(
     client: httpx.AsyncClient, services: ServiceRegistry
 ) -> None:
     tx = await a_v16_transaction(services, meter_start_wh=1000.0, meter_stop_wh=8500.0)
@@ -29,7 +29,8 @@ async def test_a_16_transaction_shows_its_integer_station_id_and_energy(
     assert response.status_code == 200
     body = response.json()
     assert body["id"] == tx.id
-    assert body["station_transaction_id"] == int(tx.station_tx_id)
+    # One type for both versions, in REST as in the event stream: the 1.6 integer in decimal.
+    assert body["station_transaction_id"] == tx.station_tx_id == str(tx.id)
     assert body["station_id"] == "CP-16"
     assert body["evse_id"] == 1
     assert body["connector_id"] == 1
@@ -75,7 +76,7 @@ async def test_the_list_leaves_meter_values_to_the_detail_view(
     listed = (await client.get("/api/v1/transactions")).json()
     assert len(listed) == 1
     assert "meter_values" not in listed[0]
-    assert isinstance(listed[0]["station_transaction_id"], int)
+    assert isinstance(listed[0]["station_transaction_id"], str)
 
 
 async def test_filters_select_by_station_state_token_and_start_time(
@@ -212,3 +213,27 @@ async def test_the_list_reads_energy_with_one_query_per_page(
     for suffix in ("-b", "-c", "-d"):
         await a_running_pair(services, suffix)
     assert await meter_queries_of_a_list() == few == 1
+
+
+async def test_the_remote_start_id_finds_the_transaction_of_a_remote_start(
+    client: httpx.AsyncClient, services: ServiceRegistry
+) -> None:
+    await a_v201_transaction(services, "CP-201", "tx-plain")
+    await services[TransactionService].apply_event(
+        TransactionEvent(
+            station_id="CP-201",
+            event_type="Started",
+            timestamp=T0,
+            trigger_reason="RemoteStart",
+            seq_no=0,
+            station_tx_id="tx-remote",
+            evse_id=1,
+            id_token="TOKEN-B",
+            remote_start_id=7001,
+        )
+    )
+    found = (await client.get("/api/v1/transactions", params={"station_id": "CP-201", "remote_start_id": 7001})).json()
+    assert [(t["station_transaction_id"], t["remote_start_id"]) for t in found] == [("tx-remote", 7001)]
+    assert (await client.get("/api/v1/transactions", params={"remote_start_id": 7002})).json() == []
+    for bad in ("0", "-1", str(2**31), "x"):
+        assert (await client.get("/api/v1/transactions", params={"remote_start_id": bad})).status_code == 422

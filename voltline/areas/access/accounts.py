@@ -2,6 +2,12 @@
 
 User names are case-insensitive (stored lower-case). Passwords are hashed with argon2 (passwords.py).
 Whatever ends a person's access (disable, password reset, MFA reset, removal) also ends their sessions.
+
+An admin names a user by id or by name (`parse_user_ref`): all digits is an id, so a new user name may
+not be all digits. An admin's unlock, and a new password set by an admin, end the account's login
+lockout: in this process at once (the login throttle), and in every other process (another node, or the
+server when the command line did it) at the account's next login attempt, through the time stored on the
+user (`login_unlocked_at`, read by the login service only while the account is locked).
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from voltline.areas.access.login_throttle import LoginThrottle
 from voltline.areas.access.model import NewUser, Role, User
 from voltline.areas.access.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PasswordHashing
 from voltline.areas.access.ports import SESSIONS, USERS
@@ -18,6 +25,11 @@ from voltline.kernel.errors import Conflict, InvalidRequest, NotFound
 from voltline.kernel.storage import Storage, UnitOfWork
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
+_DIGITS = re.compile(r"[0-9]+")
+MAX_USER_ID = 2**31 - 1
+
+# How an admin names a user: the id, or the stored (lower-case) user name.
+UserRef = int | str
 
 
 def normalise_username(username: str) -> str:
@@ -28,6 +40,38 @@ def normalise_username(username: str) -> str:
             "a user name is 1 to 64 characters: letters, digits and . _ @ -, starting with a letter or digit"
         )
     return name
+
+
+def check_new_username(username: str) -> str:
+    """The stored form of a new user's name. All digits is refused: it would read as an id in
+    /users/{user} and on the command line. (Names made before this rule still log in; admins reach
+    them by id.)"""
+    name = normalise_username(username)
+    if _DIGITS.fullmatch(name):
+        raise InvalidRequest("a user name cannot be all digits (that is how a user's id is written)")
+    return name
+
+
+def parse_user_ref(text: str) -> UserRef:
+    """A user as an admin names one: all digits (ASCII) is the user's id, anything else the user name."""
+    text = text.strip()
+    if _DIGITS.fullmatch(text):
+        user_id = int(text)
+        if not 1 <= user_id <= MAX_USER_ID:
+            raise InvalidRequest(f"a user id is 1 to {MAX_USER_ID}")
+        return user_id
+    return normalise_username(text)
+
+
+def _no_such_user(ref: UserRef) -> NotFound:
+    return NotFound(f"no user with id {ref}" if isinstance(ref, int) else f"no user named {ref!r}")
+
+
+async def _find(uow: UnitOfWork, ref: UserRef) -> User | None:
+    if isinstance(ref, int):
+        return await uow[USERS].get(ref)
+    found = await uow[USERS].secrets_by_username(normalise_username(ref))
+    return None if found is None else found.user
 
 
 def check_password(password: str) -> None:
@@ -45,13 +89,22 @@ class UserChanges:
     reset_mfa: bool = False
 
 
+@dataclass(slots=True, frozen=True)
+class Unlocked:
+    user: User
+    was_locked: bool  # whether this process held a lockout of the account (others may have, too)
+
+
 class AccountService:
-    def __init__(self, storage: Storage, passwords: PasswordHashing) -> None:
+    def __init__(self, storage: Storage, passwords: PasswordHashing, throttle: LoginThrottle | None = None) -> None:
+        """`throttle`: the login throttle of this process, to end a lockout at once; None where no logins
+        are served (the command line): the stored unlock time reaches the server at the next attempt."""
         self._storage = storage
         self._passwords = passwords
+        self._throttle = throttle
 
     async def create_user(self, username: str, password: str, role: Role) -> User:
-        name = normalise_username(username)
+        name = check_new_username(username)
         check_password(password)
         password_hash = await self._passwords.hash(password)
         new = NewUser(
@@ -71,22 +124,19 @@ class AccountService:
 
         return await self._storage.read(op)
 
-    async def get_user(self, user_id: int) -> User:
+    async def get_user(self, ref: UserRef) -> User:
         async def op(uow: UnitOfWork) -> User | None:
-            return await uow[USERS].get(user_id)
+            return await _find(uow, ref)
 
         user = await self._storage.read(op)
         if user is None:
-            raise NotFound(f"no user with id {user_id}")
+            raise _no_such_user(ref)
         return user
 
-    async def change_user(self, user_id: int, changes: UserChanges, acting_user_id: int | None = None) -> User:
+    async def change_user(self, ref: UserRef, changes: UserChanges, acting_user_id: int | None = None) -> User:
         """Apply an admin's changes. Admins cannot demote or disable themselves (they would lock themselves
-        out halfway through a change); another admin, or an admin API key, can."""
-        if user_id == acting_user_id and (
-            (changes.role is not None and changes.role is not Role.ADMIN) or changes.disabled
-        ):
-            raise Conflict("you cannot demote or disable your own account")
+        out halfway through a change); another admin, or an admin API key, can. A new password also ends
+        the account's login lockout: the admin has just decided who may log in with what."""
         password_hash = None
         if changes.password is not None:
             check_password(changes.password)
@@ -94,14 +144,21 @@ class AccountService:
         now = utcnow()
 
         async def op(uow: UnitOfWork) -> User | None:
-            if await uow[USERS].get(user_id) is None:
+            user = await _find(uow, ref)
+            if user is None:
                 return None
+            user_id = user.id
+            if user_id == acting_user_id and (
+                (changes.role is not None and changes.role is not Role.ADMIN) or changes.disabled
+            ):
+                raise Conflict("you cannot demote or disable your own account")
             if changes.role is not None:
                 await uow[USERS].set_role(user_id, changes.role, now)
             if changes.disabled is not None:
                 await uow[USERS].set_disabled(user_id, changes.disabled, now)
             if password_hash is not None:
                 await uow[USERS].set_password_hash(user_id, password_hash, now)
+                await uow[USERS].set_login_unlocked(user_id, now)
             if changes.reset_mfa:
                 await uow[USERS].reset_mfa(user_id, now)
             if changes.disabled or password_hash is not None or changes.reset_mfa:
@@ -110,15 +167,40 @@ class AccountService:
 
         user = await self._storage.write(op)
         if user is None:
-            raise NotFound(f"no user with id {user_id}")
+            raise _no_such_user(ref)
+        if password_hash is not None:
+            await self._unlock_here(user)
         return user
 
-    async def delete_user(self, user_id: int, acting_user_id: int | None = None) -> None:
-        if user_id == acting_user_id:
-            raise Conflict("you cannot remove your own account")
+    async def unlock(self, ref: UserRef) -> Unlocked:
+        """End the account's login lockout after failed logins, and forget its failures. Its sessions and
+        password stay as they are. A lockout of a client address is not the account's and stays."""
+        now = utcnow()
 
+        async def op(uow: UnitOfWork) -> User | None:
+            user = await _find(uow, ref)
+            if user is not None:
+                await uow[USERS].set_login_unlocked(user.id, now)
+                user = await uow[USERS].get(user.id)
+            return user
+
+        user = await self._storage.write(op)
+        if user is None:
+            raise _no_such_user(ref)
+        return Unlocked(user, await self._unlock_here(user))
+
+    async def _unlock_here(self, user: User) -> bool:
+        # The throttle counts by the name as typed at login, lower-cased: the stored name for a real user.
+        return self._throttle is not None and await self._throttle.unlock(user.username)
+
+    async def delete_user(self, ref: UserRef, acting_user_id: int | None = None) -> None:
         async def op(uow: UnitOfWork) -> bool:
-            return await uow[USERS].delete(user_id)
+            user = await _find(uow, ref)
+            if user is None:
+                return False
+            if user.id == acting_user_id:
+                raise Conflict("you cannot remove your own account")
+            return await uow[USERS].delete(user.id)
 
         if not await self._storage.write(op):
-            raise NotFound(f"no user with id {user_id}")
+            raise _no_such_user(ref)

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from voltline.areas.access.accounts import normalise_username
 from voltline.areas.access.api_access import ApiAccessService
@@ -107,6 +107,8 @@ class LoginService:
         account = username.strip().lower()[:64]
         await self._report(await self.throttle.ended())
         wait = await self.throttle.retry_after(account, address)
+        if wait is not None and await self._unlocked_by_admin(account):
+            wait = await self.throttle.retry_after(account, address)  # the address may still be locked
         if wait is not None:
             raise LoginThrottled(wait)
         try:
@@ -138,6 +140,29 @@ class LoginService:
                 raise LoginRefused(reason, user.username)
         await self.throttle.succeeded(account)
         return await self._open_session(found, password)
+
+    async def _unlocked_by_admin(self, account: str) -> bool:
+        """Whether an admin unlocked the account (or set its password) since its running lockout began,
+        wherever that happened: on another node, or with the command line, neither of which can reach this
+        process's counters. Then the lockout ends here too. One read by the unique user name, and only
+        while the account is locked, so a guesser hammering a locked account costs no argon2 either."""
+        remaining = await self.throttle.account_locked_for(account)
+        if remaining is None:
+            return False
+        # When the lockout began, on the wall clock the unlock was stamped with (the throttle counts in
+        # monotonic seconds; a lockout always lasts policy.lockout). Nodes' clocks are assumed in step
+        # to well within a lockout.
+        locked_since = utcnow() - timedelta(seconds=self.policy.lockout - remaining)
+
+        async def op(uow: UnitOfWork) -> datetime | None:
+            return await uow[USERS].login_unlocked_at(account)
+
+        unlocked_at = await self._storage.read(op)
+        if unlocked_at is None or unlocked_at < locked_since:
+            return False
+        await self.throttle.unlock(account)
+        log.info("login lockout of account %r ended: an admin unlocked it", account)
+        return True
 
     async def _second_factor(self, found: UserSecrets, otp: str | None, recovery_code: str | None) -> str | None:
         """Why the second factor is refused, or None when it was accepted (and spent)."""

@@ -2,9 +2,9 @@
 
 `limit` failures of one key within `window` seconds lock that key for `lockout` seconds: while locked,
 every login for the account (or from the address) is refused unheard, even with the right password.
-A success clears the account's failures. Lockouts start and end as `LockoutEvent`s for the caller to
-log and audit; `ended()` hands over the lockouts that have run out (the login service asks when each one
-is due, and at every login attempt).
+A success clears the account's failures; an admin's unlock ends the account's lockout. Lockouts start
+and end as `LockoutEvent`s for the caller to log and audit; `ended()` hands over the lockouts that have
+run out (the login service asks when each one is due, and at every login attempt).
 
 The counting is the platform's (`voltline.kernel.throttles`): in memory and bounded in one process,
 shared when several nodes serve logins.
@@ -79,6 +79,17 @@ class LoginThrottle:
 
     async def succeeded(self, account: str) -> None:
         await self._accounts.lockouts.clear(account)
+
+    async def account_locked_for(self, account: str) -> float | None:
+        """Seconds until the account's own lockout ends (an address lockout aside), or None."""
+        return await self._accounts.lockouts.retry_after(account)
+
+    async def unlock(self, account: str) -> bool:
+        """An admin ends the account's lockout now and its failures are forgotten; True when it was locked.
+
+        Only the account: a locked client address stays locked, since it may be the attacker's, and it is
+        no account's to unlock."""
+        return await self._accounts.lockouts.unlock(account)
 
     async def ended(self) -> list[LockoutEvent]:
         """Lockouts that have run out since the last call."""

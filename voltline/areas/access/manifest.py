@@ -30,7 +30,7 @@ def build(context: AreaContext) -> None:
     passwords = services.provide(PasswordHashing())
     api_access = services.provide(ApiAccessService(storage))
     mfa_service = services.provide(MfaService(storage))
-    services.provide(
+    login = services.provide(
         LoginService(
             storage,
             passwords,
@@ -41,7 +41,8 @@ def build(context: AreaContext) -> None:
             services[Throttles],
         )
     )
-    services.provide(AccountService(storage, passwords))
+    # The same throttle: an admin's unlock ends the lockout in this process at once.
+    services.provide(AccountService(storage, passwords, login.throttle))
 
 
 AREA = Area(

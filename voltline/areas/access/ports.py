@@ -11,6 +11,11 @@ from typing import Protocol
 from voltline.areas.access.model import NewUser, Role, User, UserSecrets, UserSession
 from voltline.kernel.storage import RepositoryKey
 
+# The names start-up gives the bootstrap admin token: VOLTLINE_ADMIN_TOKEN's, or the one it generated.
+CONFIGURED_ADMIN_KEY = "admin (VOLTLINE_ADMIN_TOKEN)"
+GENERATED_ADMIN_KEY = "admin (generated)"
+BOOTSTRAP_KEY_NAMES = frozenset({CONFIGURED_ADMIN_KEY, GENERATED_ADMIN_KEY})
+
 
 @dataclass(slots=True, frozen=True)
 class ApiKey:
@@ -21,6 +26,16 @@ class ApiKey:
     created_by: str | None = None
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+
+    @property
+    def bootstrap(self) -> bool:
+        """Whether start-up made this key (the break-glass admin token). Start-up records no creator, the
+        API always does (and refuses these names), so no key made through the API passes for one."""
+        return self.name in BOOTSTRAP_KEY_NAMES and self.created_by is None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
 
 
 class ApiKeyRepository(Protocol):
@@ -68,6 +83,14 @@ class UserRepository(Protocol):
         ...
 
     async def set_last_login(self, user_id: int, at: datetime) -> None: ...
+    async def set_login_unlocked(self, user_id: int, at: datetime) -> None:
+        """Record that an admin ended the account's login lockout at `at`."""
+        ...
+
+    async def login_unlocked_at(self, username: str) -> datetime | None:
+        """When an admin last ended the login lockout of the account with this (stored) name."""
+        ...
+
     async def delete(self, user_id: int) -> bool: ...
 
 

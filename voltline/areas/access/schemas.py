@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from voltline.api.schemas import PRINTABLE, Strict
+from voltline.api.schemas import PRINTABLE, AnyCase, Strict
 from voltline.areas.access.model import Principal, Role, User
 from voltline.areas.access.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from voltline.areas.access.ports import ApiKey
@@ -115,7 +115,7 @@ class UserCreate(Strict):
 
     username: Username
     password: NewPassword
-    role: Role = Role.VIEWER
+    role: AnyCase[Role] = Role.VIEWER
 
 
 class UserPatch(Strict):
@@ -126,9 +126,11 @@ class UserPatch(Strict):
         json_schema_extra={"examples": [{"role": "admin"}, {"disabled": True}, {"reset_mfa": True}]},
     )
 
-    role: Role | None = None
+    role: AnyCase[Role] | None = None
     disabled: bool | None = Field(default=None, description="A disabled user cannot log in; sessions end.")
-    password: NewPassword | None = Field(default=None, description="A new password; the user's sessions end.")
+    password: NewPassword | None = Field(
+        default=None, description="A new password; the user's sessions and any login lockout end."
+    )
     reset_mfa: bool = Field(
         default=False, description="Forget the user's TOTP secret and recovery codes; sessions end."
     )
@@ -160,13 +162,20 @@ class UserBody(BaseModel):
         )
 
 
+class UnlockedUserBody(UserBody):
+    was_locked: bool = Field(
+        description="Whether this server held a lockout of the account. Other nodes' lockouts end at the "
+        "account's next login attempt there."
+    )
+
+
 class ApiKeyCreate(Strict):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"name": "billing-export", "role": "viewer"}]}
     )
 
     name: str = Field(min_length=1, max_length=128, pattern=PRINTABLE, description="What the key is for.")
-    role: Role
+    role: AnyCase[Role]
 
 
 class ApiKeyBody(BaseModel):
@@ -178,6 +187,11 @@ class ApiKeyBody(BaseModel):
     last_used_at: datetime | None = Field(default=None, description="To the minute.")
     revoked: bool
     revoked_at: datetime | None = None
+    bootstrap: bool = Field(
+        default=False,
+        description="The bootstrap admin token (VOLTLINE_ADMIN_TOKEN or generated at the first start): a "
+        "break-glass credential without MFA; revoke it with DELETE /api/v1/api-keys/bootstrap.",
+    )
 
     @classmethod
     def fields_of(cls, key: ApiKey) -> dict[str, Any]:
@@ -190,6 +204,7 @@ class ApiKeyBody(BaseModel):
             "last_used_at": key.last_used_at,
             "revoked": key.revoked_at is not None,
             "revoked_at": key.revoked_at,
+            "bootstrap": key.bootstrap,
         }
 
     @classmethod

@@ -198,6 +198,14 @@ class SqlUserRepository:
     async def set_last_login(self, user_id: int, at: datetime) -> None:
         await self._session.execute(update(users).where(users.c.id == user_id).values(last_login_at=at))
 
+    async def set_login_unlocked(self, user_id: int, at: datetime) -> None:
+        await self._set(user_id, at, login_unlocked_at=at)
+
+    async def login_unlocked_at(self, username: str) -> datetime | None:
+        query = select(users.c.login_unlocked_at).where(users.c.username == username)
+        found: datetime | None = (await self._session.execute(query)).scalar_one_or_none()
+        return found
+
     async def delete(self, user_id: int) -> bool:
         # Explicit deletes: SQLite enforces ON DELETE CASCADE only with foreign keys switched on.
         await self._session.execute(delete(sessions).where(sessions.c.user_id == user_id))

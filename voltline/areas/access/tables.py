@@ -53,6 +53,9 @@ class UserRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
+    # Added by 0006_login_unlock: when an admin last ended the account's login lockout (or set a new
+    # password). Lockouts live in each process's memory; this is how every process learns of an unlock.
+    login_unlocked_at: Mapped[datetime | None]
 
 
 class SessionRow(Base):

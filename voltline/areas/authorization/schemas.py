@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from voltline.api.schemas import GroupId, IdTokenValue, Strict, UtcDatetime
+from voltline.api.schemas import AnyCase, GroupId, IdTokenValue, Strict, UtcDatetime
 from voltline.areas.authorization.model import AuthorizationStatus, IdToken, TokenType
 
 
@@ -26,8 +26,10 @@ class IdTokenCreate(Strict):
     )
 
     id_token: IdTokenValue
-    type: TokenType = Field(default=TokenType.ISO14443, description="Kind of token (OCPP 2.0.1 IdTokenEnumType).")
-    status: AuthorizationStatus = Field(default=AuthorizationStatus.ACCEPTED)
+    type: AnyCase[TokenType] = Field(
+        default=TokenType.ISO14443, description="Kind of token (OCPP 2.0.1 IdTokenEnumType)."
+    )
+    status: AnyCase[AuthorizationStatus] = Field(default=AuthorizationStatus.ACCEPTED)
     expiry: UtcDatetime | None = Field(
         default=None, description="After this instant an Accepted token is reported as Expired."
     )
@@ -49,8 +51,8 @@ class IdTokenPatch(Strict):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"status": "Blocked"}, {"expiry": None}]})
 
-    type: TokenType | None = None
-    status: AuthorizationStatus | None = None
+    type: AnyCase[TokenType] | None = None
+    status: AnyCase[AuthorizationStatus] | None = None
     expiry: UtcDatetime | None = None
     group_id: GroupId | None = None
 

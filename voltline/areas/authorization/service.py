@@ -80,6 +80,15 @@ class AuthorizationService:
         # Through the commit group: one query answers every station authorizing at the same moment.
         return await self._storage.submit(AUTHORIZE_MANY, (id_token, token_type))
 
+    async def verdict(self, id_token: str) -> TokenVerdict:
+        """What a station would be told of `id_token` now (Invalid when unknown), read outside any commit
+        group: for the CSMS's own checks (a remote start), not for stations' Authorize."""
+
+        async def op(uow: UnitOfWork) -> TokenVerdict:
+            return await decide(uow[ID_TOKENS], id_token)
+
+        return await self._storage.read(op)
+
     async def list(self, limit: int = 100, offset: int = 0) -> list[IdToken]:
         async def op(uow: UnitOfWork) -> list[IdToken]:
             return await uow[ID_TOKENS].list(limit, offset)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from voltline.api.schemas import PRINTABLE, StatusInfoBody, Strict
+from voltline.api.schemas import PRINTABLE, AnyCase, StatusInfoBody, Strict
 from voltline.areas.configuration.model import (
     AttributeType,
     ComponentRef,
@@ -71,7 +71,7 @@ class Address(Strict):
 
     component: Component | None = Field(default=None, description="The 2.0.1 component; null for a 1.6 key.")
     variable: Variable
-    attribute_type: AttributeName = Field(default="Actual", description="Which attribute of the variable.")
+    attribute_type: AnyCase[AttributeName] = Field(default="Actual", description="Which attribute of the variable.")
 
     def to_domain(self) -> SettingAddress:
         component = None
@@ -240,7 +240,7 @@ class ReportSelectionBody(Strict):
 
 
 class ReportRequest(Strict):
-    criteria: list[Literal["Active", "Available", "Enabled", "Problem"]] = Field(
+    criteria: list[AnyCase[Literal["Active", "Available", "Enabled", "Problem"]]] = Field(
         default_factory=list, max_length=4, description="Report components meeting these criteria."
     )
     components: list[ReportSelectionBody] = Field(

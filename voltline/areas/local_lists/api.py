@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Query
 from voltline.api.deps import Provided
 from voltline.api.errors import error_responses
 from voltline.api.params import StationId
+from voltline.api.schemas import AnyCase
 from voltline.areas.local_lists.model import SyncState
 from voltline.areas.local_lists.schemas import (
     LocalListBody,
@@ -34,7 +35,7 @@ STATION_CALL_ERRORS = error_responses(404, 409, 502, 504)
 )
 async def list_local_lists(
     local_list_service: Annotated[LocalListService, Provided(LocalListService)],
-    state: Annotated[SyncState | None, Query(description="Only lists in this sync state.")] = None,
+    state: Annotated[AnyCase[SyncState] | None, Query(description="Only lists in this sync state.")] = None,
 ) -> list[LocalListBody]:
     return [LocalListBody.of(r.station_id, r) for r in await local_list_service.list(state)]
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from voltline.api.deps import Provided
 from voltline.api.errors import error_responses
 from voltline.api.params import StationId
-from voltline.api.schemas import MAX_DB_INT, PRINTABLE, UtcDatetime
+from voltline.api.schemas import MAX_DB_INT, PRINTABLE, AnyCase, UtcDatetime
 from voltline.areas.message_log.model import LoggedFrame, MessageLogQuery
 from voltline.areas.message_log.service import MessageLog
 from voltline.kernel.errors import InvalidRequest
@@ -80,14 +80,19 @@ async def station_messages(
         str | None,
         Query(min_length=1, max_length=64, pattern=PRINTABLE, description="Only frames of this action."),
     ] = None,
-    direction: Annotated[Literal["in", "out"] | None, Query(description="Only frames in this direction.")] = None,
+    direction: Annotated[
+        AnyCase[Literal["in", "out"]] | None, Query(description="Only frames in this direction.")
+    ] = None,
     message_type: Annotated[
-        Literal["CALL", "CALLRESULT", "CALLERROR"] | None, Query(description="Only frames of this message type.")
+        AnyCase[Literal["CALL", "CALLRESULT", "CALLERROR"]] | None,
+        Query(description="Only frames of this message type."),
     ] = None,
     since: Annotated[UtcDatetime | None, Query(description="Only frames at or after this time.")] = None,
     until: Annotated[UtcDatetime | None, Query(description="Only frames before this time.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Frames per page.")] = 100,
-    order: Annotated[Literal["desc", "asc"], Query(description="`desc`: newest first; `asc`: oldest first.")] = "desc",
+    order: Annotated[
+        AnyCase[Literal["desc", "asc"]], Query(description="`desc`: newest first; `asc`: oldest first.")
+    ] = "desc",
     cursor: Annotated[str | None, Query(max_length=200, description="The `next_cursor` of the previous page.")] = None,
 ) -> MessagePageBody:
     log = message_log

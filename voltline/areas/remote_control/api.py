@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query
+from fastapi import APIRouter, Body, Path, Query, Response
 
 from voltline.api.deps import Provided
 from voltline.api.errors import STATION_ANSWER_NOTE, STATION_COMMAND_ERRORS, error_responses
 from voltline.api.params import StationId
+from voltline.api.schemas import AnyCase
 from voltline.areas.remote_control.commands import ClearCache, MessagePriority, MessageState
 from voltline.areas.remote_control.schemas import (
     MAX_INT32,
@@ -32,22 +33,53 @@ router = APIRouter(prefix="/stations/{station_id}", tags=["commands"])
 COMMAND_ERRORS = error_responses(404, 409, 502, 504)
 
 
+# The longest a remote start may wait for its transaction: an HTTP request held open longer than a
+# minute is likely cut by a proxy; a caller that needs longer finds the transaction by its remote start id.
+MAX_START_WAIT = 60.0
+
+
 @router.post(
     "/remote-start",
     summary="Ask a station to start a transaction",
-    description="Sends RemoteStartTransaction (OCPP 1.6) or RequestStartTransaction (2.0.1). The answer "
-    "only says whether the station accepted the request; the transaction itself appears once the station "
-    "reports it. For 2.0.1 stations the answer has the `remote_start_id` sent: the transaction that follows "
-    "carries the same `remote_start_id` (GET /api/v1/transactions)." + STATION_ANSWER_NOTE,
+    description="Sends RemoteStartTransaction (OCPP 1.6) or RequestStartTransaction (2.0.1). The token is "
+    "checked first: one Voltline does not know, or knows as blocked or expired, is a 422 and nothing is "
+    'sent (the station would end the transaction at once); `"check_token": false` sends it anyway. '
+    "The answer says whether the station accepted, and gives the `remote_start_id` of this start (both "
+    "versions): the transaction that follows carries it (GET /api/v1/transactions?station_id=&"
+    "remote_start_id=). With `?wait=N` (seconds, at most 60) an accepted start also waits for that "
+    "transaction: 201 with it in `transaction` once it started, 202 when it has not within N seconds. "
+    "Without a wait, or when the station does not accept, 200." + STATION_ANSWER_NOTE,
     response_model=RemoteStartBody,
-    responses=COMMAND_ERRORS,
+    responses={
+        201: {"description": "Accepted, and the transaction started within the wait.", "model": RemoteStartBody},
+        202: {"description": "Accepted; the transaction had not started within the wait.", "model": RemoteStartBody},
+        **COMMAND_ERRORS,
+    },
 )
 async def remote_start(
     station_id: StationId,
     body: RemoteStartRequest,
+    response: Response,
     remote_control: Annotated[RemoteControlService, Provided(RemoteControlService)],
+    wait: Annotated[
+        float,
+        Query(
+            ge=0,
+            le=MAX_START_WAIT,
+            description="Seconds to wait for the transaction to start (0: answer at once).",
+        ),
+    ] = 0,
 ) -> RemoteStartBody:
-    return RemoteStartBody.of_outcome(await remote_control.remote_start(station_id, body.id_token, body.evse))
+    outcome = await remote_control.remote_start(
+        station_id, body.id_token, body.evse, check_token=body.check_token, wait=wait
+    )
+    if wait > 0 and outcome.accepted:
+        if outcome.transaction is not None:
+            response.status_code = 201
+            response.headers["Location"] = f"/api/v1/transactions/{outcome.transaction.id}"
+        else:
+            response.status_code = 202
+    return RemoteStartBody.of_outcome(outcome)
 
 
 @router.post(
@@ -102,9 +134,9 @@ async def raw_call(
 @router.post(
     "/reset",
     summary="Reset a station (or one EVSE)",
-    description="Sends Reset. OCPP 1.6 stations get Soft (for soft and on_idle) or Hard (hard, immediate) and "
-    "can only be reset whole (evse_id is a 422); 2.0.1 stations get OnIdle (soft, on_idle) or Immediate "
-    "(hard, immediate), optionally for one EVSE. Answers: Accepted, Rejected, Scheduled (2.0.1: after the "
+    description="Sends Reset. OCPP 1.6 stations get Soft (for Soft and OnIdle) or Hard (Hard, Immediate) and "
+    "can only be reset whole (evse_id is a 422); 2.0.1 stations get OnIdle (Soft, OnIdle) or Immediate "
+    "(Hard, Immediate), optionally for one EVSE. Answers: Accepted, Rejected, Scheduled (2.0.1: after the "
     "running transactions end)." + STATION_ANSWER_NOTE,
     response_model=StationAnswerBody,
     responses=STATION_COMMAND_ERRORS,
@@ -220,8 +252,8 @@ async def list_display_messages(
         list[Annotated[int, Query(ge=0, le=MAX_INT32)]] | None,
         Query(alias="id", max_length=100, description="Only these message ids (repeat the parameter)."),
     ] = None,
-    priority: Annotated[MessagePriority | None, Query(description="Only messages of this priority.")] = None,
-    state: Annotated[MessageState | None, Query(description="Only messages for this station state.")] = None,
+    priority: Annotated[AnyCase[MessagePriority] | None, Query(description="Only messages of this priority.")] = None,
+    state: Annotated[AnyCase[MessageState] | None, Query(description="Only messages for this station state.")] = None,
 ) -> DisplayMessageListBody:
     listing = await remote_control.display_messages(station_id, tuple(ids or ()), priority, state)
     return DisplayMessageListBody.of_listing(listing)

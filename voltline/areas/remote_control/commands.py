@@ -28,12 +28,13 @@ class RemoteStop(Command):
 
 class ResetKind(StrEnum):
     """How to reset. 1.6 knows Soft/Hard, 2.0.1 OnIdle/Immediate; each version maps the other pair onto
-    its own (soft ~ on_idle: wait for transactions to end; hard ~ immediate: end them now)."""
+    its own (Soft ~ OnIdle: wait for transactions to end; Hard ~ Immediate: end them now). Spelled as
+    OCPP spells them, like every OCPP word in the API (which also takes the older `soft`, `on_idle`)."""
 
-    SOFT = "soft"
-    HARD = "hard"
-    ON_IDLE = "on_idle"
-    IMMEDIATE = "immediate"
+    SOFT = "Soft"
+    HARD = "Hard"
+    ON_IDLE = "OnIdle"
+    IMMEDIATE = "Immediate"
 
 
 class TriggerableMessage(StrEnum):

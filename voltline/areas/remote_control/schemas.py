@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from voltline.api.schemas import MAX_DB_INT, PRINTABLE, IdTokenValue, StatusInfoBody, Strict, UtcDatetime
+from voltline.api.schemas import MAX_DB_INT, PRINTABLE, AnyCase, IdTokenValue, StatusInfoBody, Strict, UtcDatetime
 from voltline.areas.remote_control.commands import (
     ChangeAvailability,
     DisplayMessage,
@@ -24,6 +24,7 @@ from voltline.areas.remote_control.commands import (
     UnlockConnector,
 )
 from voltline.areas.remote_control.service import DisplayMessageListing, RemoteStartOutcome, StationAnswer
+from voltline.areas.transactions.model import Transaction
 
 
 class RemoteStartRequest(Strict):
@@ -37,6 +38,12 @@ class RemoteStartRequest(Strict):
     id_token: IdTokenValue
     evse_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     connector_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    check_token: bool = Field(
+        default=True,
+        description="Refuse (422, nothing sent) a token Voltline does not know, or knows as blocked or "
+        "expired: the station would end the transaction at once. false: send anyway, for a token the "
+        "station knows locally (its local list or cache).",
+    )
 
     @model_validator(mode="after")
     def _one_evse(self) -> RemoteStartRequest:
@@ -79,13 +86,13 @@ MessageId = Annotated[int, Field(ge=0, le=MAX_INT32, description="The display me
 
 
 class ResetRequest(Strict):
-    """Reset the station, or one EVSE of a 2.0.1 station. OCPP 1.6 knows soft and hard resets, 2.0.1
-    on_idle and immediate: 1.6 stations get on_idle as Soft and immediate as Hard, 2.0.1 stations get soft
-    as OnIdle and hard as Immediate."""
+    """Reset the station, or one EVSE of a 2.0.1 station. OCPP 1.6 knows Soft and Hard resets, 2.0.1
+    OnIdle and Immediate: 1.6 stations get OnIdle as Soft and Immediate as Hard, 2.0.1 stations get Soft
+    as OnIdle and Hard as Immediate."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"type": "soft"}]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"type": "Soft"}]})
 
-    type: ResetKind = Field(description="soft / on_idle: after transactions end; hard / immediate: now.")
+    type: AnyCase[ResetKind] = Field(description="Soft / OnIdle: after transactions end; Hard / Immediate: now.")
     evse_id: EvseId | None = Field(default=None, description="Reset only this EVSE (OCPP 2.0.1 only).")
 
     def to_command(self) -> Reset:
@@ -133,7 +140,7 @@ class TriggerRequest(Strict):
         json_schema_extra={"examples": [{"message": "StatusNotification", "evse_id": 1}, {"message": "Heartbeat"}]},
     )
 
-    message: TriggerableMessage
+    message: AnyCase[TriggerableMessage]
     evse_id: StationOrEvseId | None = None
     connector_id: ConnectorId | None = Field(default=None, description="One connector of the EVSE (needs evse_id).")
 
@@ -148,7 +155,7 @@ class TriggerRequest(Strict):
 
 
 class MessageContentBody(Strict):
-    format: MessageFormat = MessageFormat.UTF8
+    format: AnyCase[MessageFormat] = MessageFormat.UTF8
     content: str = Field(min_length=1, max_length=512)
     language: str | None = Field(
         default=None, min_length=1, max_length=8, pattern=r"^[A-Za-z0-9-]+$", description="RFC 5646 tag, e.g. en."
@@ -175,8 +182,10 @@ class DisplayMessageRequest(Strict):
     )
 
     id: int | None = Field(default=None, ge=1, le=MAX_INT32)
-    priority: MessagePriority
-    state: MessageState | None = Field(default=None, description="Show it only while the station is in this state.")
+    priority: AnyCase[MessagePriority]
+    state: AnyCase[MessageState] | None = Field(
+        default=None, description="Show it only while the station is in this state."
+    )
     message: MessageContentBody
     start: UtcDatetime | None = Field(default=None, description="Show it from this instant.")
     end: UtcDatetime | None = Field(default=None, description="Show it until this instant.")
@@ -230,18 +239,47 @@ class StationAnswerBody(BaseModel):
         return cls(**cls.fields_of(answer))
 
 
+class StartedTransactionBody(BaseModel):
+    """The transaction a remote start led to (all of it: GET /api/v1/transactions/{id})."""
+
+    id: int = Field(description="Voltline's own id of the transaction.")
+    station_transaction_id: str = Field(description="The id the station uses (a string, as everywhere).")
+    evse_id: int
+    connector_id: int
+    id_token: str | None = None
+    started_at: datetime
+    remote_start_id: int | None = None
+
+    @classmethod
+    def of(cls, tx: Transaction) -> StartedTransactionBody:
+        return cls(
+            id=tx.id,
+            station_transaction_id=tx.station_tx_id,
+            evse_id=tx.evse_id,
+            connector_id=tx.connector_id,
+            id_token=tx.id_token,
+            started_at=tx.started_at,
+            remote_start_id=tx.remote_start_id,
+        )
+
+
 class RemoteStartBody(StationAnswerBody):
-    remote_start_id: int | None = Field(
-        default=None,
-        description="OCPP 2.0.1: the remoteStartId sent with the request. The transaction the station then "
-        "starts carries it (the transaction's `remote_start_id`), which is how to find that transaction. "
-        "Null for OCPP 1.6 stations, whose remote starts carry no such id.",
+    remote_start_id: int = Field(
+        description="The id of this remote start: OCPP 2.0.1's remoteStartId sent with the request, or for "
+        "OCPP 1.6 (which has none on the wire) Voltline's own. The transaction that follows carries it as "
+        "its `remote_start_id`: GET /api/v1/transactions?station_id=...&remote_start_id=... finds it.",
         examples=[1804289383],
+    )
+    transaction: StartedTransactionBody | None = Field(
+        default=None,
+        description="With `?wait=`: the transaction the station started (201), or null when it had not "
+        "started within the wait (202) or the station did not accept.",
     )
 
     @classmethod
     def of_outcome(cls, outcome: RemoteStartOutcome) -> RemoteStartBody:
-        return cls(**cls.fields_of(outcome.answer), remote_start_id=outcome.remote_start_id)
+        transaction = StartedTransactionBody.of(outcome.transaction) if outcome.transaction is not None else None
+        return cls(**cls.fields_of(outcome.answer), remote_start_id=outcome.remote_start_id, transaction=transaction)
 
 
 class MessageContentOut(BaseModel):

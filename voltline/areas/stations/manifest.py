@@ -11,6 +11,7 @@ from voltline.areas.stations.ocpp import v16, v201
 from voltline.areas.stations.service import StationService
 from voltline.areas.stations.settings import StationSettings
 from voltline.areas.stations.sql import REPOSITORIES
+from voltline.kernel.admission import PLAIN_WEBSOCKET
 from voltline.kernel.after_boot import AfterBoot
 from voltline.kernel.area import Area, AreaContext, OcppBinding
 from voltline.kernel.events import EventBus
@@ -20,7 +21,17 @@ from voltline.kernel.versions import OcppVersion
 
 def build(context: AreaContext) -> None:
     services, settings = context.services, context.settings_of(StationSettings)
-    stations = services.provide(StationService(context.storage, settings.heartbeat_interval, services[EventHub]))
+    stations = services.provide(
+        StationService(
+            context.storage,
+            settings.heartbeat_interval,
+            services[EventHub],
+            bus=services[EventBus],
+            # The gateway serves plain ws:// only, so no station may be registered for profile 2 or 3 yet;
+            # once it serves TLS, this is where what it serves (from its TLS settings) comes in.
+            transport=PLAIN_WEBSOCKET,
+        )
+    )
     services.provide(DeviceEventService(context.storage))
     services.provide(AdmissionService(stations, settings.unknown_stations))
     # The first subscriber of the boot event (an area that adds an after-boot step imports this one, so it

@@ -86,3 +86,14 @@ class StationBootAccepted(DomainEvent):
     callback), once per boot; subscribers request their after-boot step on `AfterBoot`."""
 
     station_id: str
+
+
+@dataclass(slots=True, frozen=True)
+class StationApproved(DomainEvent):
+    """An operator changed a Pending station's registration to Accepted. Published in the change's own
+    transaction; once it committed, a subscriber asks the station, if it is online, to boot again now
+    (TriggerMessage BootNotification), so that it is Accepted at once instead of at its next boot retry,
+    which may be a whole heartbeat interval away. The stations area cannot send that command itself: the
+    TriggerMessage command belongs to remote control, an area above it."""
+
+    station_id: str

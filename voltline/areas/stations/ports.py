@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -22,6 +22,25 @@ class BootRecord:
     ocpp_version: str
     at: datetime
     answer: Registration | None = None  # what the boot was answered
+
+
+@dataclass(slots=True, frozen=True)
+class StationQuery:
+    """A page of the registry by id, filtered (filters combine; None: not filtered).
+
+    `online` is live presence, so the caller passes presence's snapshot of the connected ids in
+    `connected` (read only when `online` is not None); the stored online flag can lag behind it."""
+
+    registration: Registration | None = None
+    ocpp_version: str | None = None
+    vendor: str | None = None  # equal, ignoring case
+    model: str | None = None  # equal, ignoring case
+    status: str | None = None  # stations with at least one connector in this status
+    text: str | None = None  # part of the id or the description, ignoring case; no wildcards
+    online: bool | None = None
+    connected: Collection[str] = frozenset()
+    limit: int = 100
+    offset: int = 0
 
 
 class StationRepository(Protocol):
@@ -46,6 +65,14 @@ class StationRepository(Protocol):
     async def mark_all_offline(self) -> None: ...
     async def set_statuses(self, statuses: Sequence[ConnectorStatus]) -> None: ...
     async def statuses(self, station_id: str) -> builtins.list[ConnectorStatus]: ...
+    async def search(self, query: StationQuery) -> tuple[int, builtins.list[Station]]:
+        """(how many match in all, the page of them by id)."""
+        ...
+
+    async def statuses_of(self, station_ids: Sequence[str]) -> dict[str, builtins.list[ConnectorStatus]]:
+        """The connector statuses of these stations (one query), each by EVSE and connector; a station
+        without any is absent."""
+        ...
 
 
 class EventRepository(Protocol):

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from voltline.api.schemas import Strict
+from voltline.api.schemas import AnyCase, Strict
 from voltline.areas.stations.model import ConnectorStatus, Registration, Station
+from voltline.areas.stations.service import KEEP, StationChanges, StationPage
+
+_REGISTRATION = (
+    "Accepted stations may operate; Pending ones are asked to boot again later (approving one that is "
+    "connected asks it to boot again at once); Rejected ones are refused."
+)
+_SECURITY_PROFILE = (
+    "OCPP security profile: 0 none, 1 Basic auth, 2 TLS + Basic auth, 3 TLS client certificates. 1 and 2 "
+    "need a password; 2 and 3 need TLS, which this server does not serve yet (422)."
+)
+_PASSWORD = "Basic-auth password the station must present (16 to 40 characters), stored hashed and never returned."
 
 
 class StationRegistrationRequest(Strict):
-    """Register a station, or replace the operator settings of a registered one."""
+    """Register a station, or replace the whole operator record of a registered one: a field left out
+    gets its default (the password excepted: left out, the current one is kept). To change some fields
+    only, PATCH."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -28,25 +42,51 @@ class StationRegistrationRequest(Strict):
         },
     )
 
-    registration: Registration = Field(
-        default=Registration.ACCEPTED,
-        description="Accepted stations may operate; Pending ones are asked to boot again later; "
-        "Rejected ones are refused.",
-    )
-    security_profile: int = Field(
-        default=1,
+    registration: AnyCase[Registration] = Field(default=Registration.ACCEPTED, description=_REGISTRATION)
+    security_profile: int | None = Field(
+        default=None,
         ge=0,
         le=3,
-        description="OCPP security profile: 0 none, 1 Basic auth, 2 TLS + Basic auth, 3 TLS client certificates.",
+        description=f"{_SECURITY_PROFILE} Left out: 1 when the station has a password (given, or kept), else 0.",
     )
     password: str | None = Field(
-        default=None,
-        min_length=16,
-        max_length=40,
-        description="Basic-auth password the station must present (16 to 40 characters). "
-        "Omit to keep the current one. It is stored hashed and never returned.",
+        default=None, min_length=16, max_length=40, description=f"{_PASSWORD} Omit to keep the current one."
     )
     description: str | None = Field(default=None, max_length=500, description="Free text for operators.")
+
+
+class StationChangeRequest(Strict):
+    """Change some fields of a station's operator record: the fields left out keep their value (no
+    default applies). `password` and `description` may be null, to remove them."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"registration": "Accepted"}, {"description": "bay 3"}]},
+    )
+
+    registration: AnyCase[Registration] | None = Field(default=None, description=_REGISTRATION)
+    security_profile: int | None = Field(default=None, ge=0, le=3, description=_SECURITY_PROFILE)
+    password: str | None = Field(
+        default=None, min_length=16, max_length=40, description=f"{_PASSWORD} null removes it (then profile 0)."
+    )
+    description: str | None = Field(default=None, max_length=500, description="Free text for operators.")
+
+    @model_validator(mode="after")
+    def _required_fields_not_null(self) -> StationChangeRequest:
+        for name in ("registration", "security_profile"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+    def changes(self) -> StationChanges:
+        """The named fields only; every other one is KEEP (null is refused above for these two)."""
+        named = self.model_fields_set
+        return StationChanges(
+            registration=self.registration if self.registration is not None else KEEP,
+            security_profile=self.security_profile if self.security_profile is not None else KEEP,
+            password=self.password if "password" in named else KEEP,
+            description=self.description if "description" in named else KEEP,
+        )
 
 
 class ConnectorStatusBody(BaseModel):
@@ -126,3 +166,41 @@ class StationDetailBody(StationBody):
     def with_connectors(cls, station: Station, online: bool, statuses: list[ConnectorStatus]) -> StationDetailBody:
         ordered = sorted(statuses, key=lambda s: (s.evse_id, s.connector_id))
         return cls(**cls.fields_of(station, online), connectors=[ConnectorStatusBody.of(s) for s in ordered])
+
+
+# The connector statuses stations report, stored as reported: OCPP 1.6 ChargePointStatus and OCPP 2.0.1
+# ConnectorStatusEnumType (Available, Reserved, Unavailable and Faulted are in both). A closed list, so a
+# misspelt filter is a 422 rather than a silently empty page.
+ConnectorStatusName = Literal[
+    "Available",
+    "Preparing",
+    "Charging",
+    "SuspendedEVSE",
+    "SuspendedEV",
+    "Finishing",
+    "Reserved",
+    "Unavailable",
+    "Faulted",
+    "Occupied",
+]
+
+
+class StationPageBody(BaseModel):
+    """A page of the station list: the same shape as the other paged lists (`items`, `total`, `limit`,
+    `offset`, as the device model's), each item as the single-station view shows it."""
+
+    total: int = Field(description="Stations matching the filters (all pages).")
+    limit: int
+    offset: int
+    items: list[StationDetailBody]
+
+    @classmethod
+    def of(cls, page: StationPage, is_online: Callable[[str], bool], limit: int, offset: int) -> StationPageBody:
+        return cls(
+            total=page.total,
+            limit=limit,
+            offset=offset,
+            items=[
+                StationDetailBody.with_connectors(v.station, is_online(v.station.id), v.statuses) for v in page.views
+            ],
+        )

@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import Enum
+from typing import Final
 
-from voltline.areas.stations.model import ConnectorStatus, Registration, Station
-from voltline.areas.stations.ports import STATIONS, BootRecord
+from voltline.areas.stations.model import ConnectorStatus, Registration, Station, StationApproved
+from voltline.areas.stations.ports import STATIONS, BootRecord, StationQuery
+from voltline.kernel.admission import PLAIN_WEBSOCKET, TransportSecurity
 from voltline.kernel.clock import utcnow
 from voltline.kernel.credentials import hash_secret
 from voltline.kernel.errors import InvalidRequest, NotFound
-from voltline.kernel.identifiers import is_valid_station_id
+from voltline.kernel.events import EventBus, Transaction
+from voltline.kernel.identifiers import STATION_ID_RULE, is_valid_station_id
 from voltline.kernel.live_events import BOOT, CONNECTED, DISCONNECTED, STATUS, EventHub
 from voltline.kernel.storage import Storage, UnitOfWork
 
@@ -35,25 +39,85 @@ class BootVerdict:
 
 @dataclass(slots=True, frozen=True)
 class StationRegistration:
-    """What an operator sets through PUT /stations/{id}. A password of None keeps the current one."""
+    """The whole operator record, as PUT /stations/{id} sets it: what it leaves out gets the default.
+
+    A password of None keeps the current one (a secret is never read back, so a full replacement could
+    not repeat it). A security profile of None is 1 when the station has a password (given here, or
+    kept), else 0: the import's rule, so one row means the same station whichever way it comes in."""
 
     registration: Registration = Registration.ACCEPTED
-    security_profile: int = 1
+    security_profile: int | None = None
     password: str | None = None
     description: str | None = None
 
 
+class _Keep(Enum):
+    KEEP = "keep"
+
+
+# A field of `StationChanges` left as it is (None is a value there: no password, no description).
+KEEP: Final = _Keep.KEEP
+
+
+@dataclass(slots=True, frozen=True)
+class StationChanges:
+    """Some fields of a station's operator record, as PATCH /stations/{id} changes them: only the fields
+    given (not KEEP) change; nothing else does, not even a default. A password of None removes it."""
+
+    registration: Registration | _Keep = KEEP
+    security_profile: int | _Keep = KEEP
+    password: str | _Keep | None = KEEP
+    description: str | _Keep | None = KEEP
+
+
 # Station passwords are Basic-auth secrets of OCPP's passwordString length.
 MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH = 16, 40
+# Security profiles whose station authenticates with a Basic-auth password (3 uses a client certificate).
+PASSWORD_PROFILES = frozenset({1, 2})
+
+
+def station_id_problem(station_id: str) -> str | None:
+    """Why `station_id` cannot be a station's id, or None: the handshake's own rule, so that no station is
+    registered under an id it could never connect with."""
+    if is_valid_station_id(station_id):
+        return None
+    return f"id {station_id[:60]!r} is not a station id ({STATION_ID_RULE})"
+
+
+def registration_problems(
+    station_id: str, security_profile: int, has_password: bool, transport: TransportSecurity
+) -> list[str]:
+    """Why a station so registered could never connect to this server (empty: it can). The one check of
+    every way a station is registered: the API (PUT and PATCH) and the import."""
+    problems = [problem] if (problem := station_id_problem(station_id)) is not None else []
+    if security_profile not in (0, 1, 2, 3):
+        problems.append("security_profile must be 0, 1, 2 or 3")
+    elif (refusal := transport.refusal(security_profile)) is not None:
+        problems.append(refusal)
+    elif security_profile in PASSWORD_PROFILES and not has_password:
+        problems.append(
+            f"security_profile {security_profile} needs a password (the station's Basic auth): give a password "
+            f"of {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters, or use security_profile 0"
+        )
+    return problems
+
+
+def default_security_profile(has_password: bool) -> int:
+    """The profile of a station registered without one: Basic auth when it has a password."""
+    return 1 if has_password else 0
+
+
 MAX_DESCRIPTION_LENGTH = 500
 IMPORT_FIELDS = ("id", "password", "security_profile", "registration", "description")
 IMPORT_CHUNK_SIZE = 1000
+_IMPORT_PROBLEMS_SHOWN = 20
 
 
 @dataclass(slots=True, frozen=True)
 class StationImport:
-    """One station of a bulk import. A security profile of None means 1 with a password, else 0; a
-    password of None keeps the current one of a station already registered."""
+    """One station of a bulk import. A password of None keeps the current one of a station already
+    registered; a security profile of None means 1 when the station has a password (given, or kept), else
+    0, as for PUT."""
 
     id: str
     password: str | None = None
@@ -72,11 +136,10 @@ class StationImport:
 
         if station_id is None:
             problems.append("id is missing")
-        elif not isinstance(station_id, str) or not is_valid_station_id(station_id):
-            problems.append(
-                f"id {str(station_id)[:60]!r} is not a station id (1 to 48 of A-Z a-z 0-9 * - _ = + | @ ., "
-                "not only dots)"
-            )
+        elif not isinstance(station_id, str):
+            problems.append(f"id {str(station_id)[:60]!r} is not a station id ({STATION_ID_RULE})")
+        elif (id_problem := station_id_problem(station_id)) is not None:
+            problems.append(id_problem)
         if password is not None and (
             not isinstance(password, str) or not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH
         ):
@@ -113,6 +176,14 @@ class ImportResult:
 class StationView:
     station: Station
     statuses: list[ConnectorStatus]
+
+
+@dataclass(slots=True)
+class StationPage:
+    """A page of the filtered registry: `total` counts every match, `views` is the page, by id."""
+
+    total: int
+    views: list[StationView]
 
 
 class _GetMany:
@@ -159,10 +230,22 @@ SET_ONLINE = _SetOnline()
 
 
 class StationService:
-    def __init__(self, storage: Storage, heartbeat_interval: int, events: EventHub | None = None) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        heartbeat_interval: int,
+        events: EventHub | None = None,
+        *,
+        bus: EventBus | None = None,
+        transport: TransportSecurity = PLAIN_WEBSOCKET,
+    ) -> None:
         self._storage = storage
         self._heartbeat_interval = heartbeat_interval
         self._events = events if events is not None else EventHub()
+        # Operator changes are written through the bus: an approval publishes StationApproved.
+        self._bus = bus if bus is not None else EventBus(storage)
+        # The security profiles a station may be registered with follow what the endpoint serves.
+        self._transport = transport
 
     # -- stations' own messages -------------------------------------------------------------------
 
@@ -268,6 +351,17 @@ class StationService:
 
         return await self._storage.read(op)
 
+    async def search(self, query: StationQuery) -> StationPage:
+        """A page of the filtered registry with each station's connector statuses: three queries in one
+        read (count, page, the page's statuses), whatever the page size."""
+
+        async def op(uow: UnitOfWork) -> StationPage:
+            total, stations = await uow[STATIONS].search(query)
+            statuses = await uow[STATIONS].statuses_of([station.id for station in stations])
+            return StationPage(total, [StationView(s, statuses.get(s.id, [])) for s in stations])
+
+        return await self._storage.read(op)
+
     async def view(self, station_id: str) -> StationView:
         async def op(uow: UnitOfWork) -> StationView:
             station = await uow[STATIONS].get(station_id)
@@ -278,20 +372,67 @@ class StationService:
         return await self._storage.read(op)
 
     async def register(self, station_id: str, request: StationRegistration) -> tuple[Station, bool]:
-        """Create or update a station; returns it and whether it was created."""
+        """Create a station or replace its whole operator record (PUT); returns it and whether it was
+        created. InvalidRequest, and nothing written, when the station so registered could never connect."""
+        self._refuse_bad_id(station_id)
         password_hash = hash_secret(request.password) if request.password is not None else None
 
-        async def op(uow: UnitOfWork) -> tuple[Station, bool]:
-            existing = await uow[STATIONS].get(station_id)
+        async def op(tx: Transaction) -> tuple[Station, bool]:
+            existing = await tx[STATIONS].get(station_id)
             station = existing or Station(id=station_id)
+            before = station.registration if existing is not None else None
             station.registration = request.registration
-            station.security_profile = request.security_profile
             station.description = request.description
             if password_hash is not None:
                 station.password_hash = password_hash
-            return await uow[STATIONS].save(station), existing is None
+            station.security_profile = (
+                request.security_profile
+                if request.security_profile is not None
+                else default_security_profile(station.password_hash is not None)
+            )
+            return await self._save(tx, station, before), existing is None
 
-        return await self._storage.write(op)
+        return await self._bus.write(op)
+
+    async def change(self, station_id: str, changes: StationChanges) -> Station:
+        """Change only the named fields of a station's operator record (PATCH); NotFound when it is not
+        registered, InvalidRequest (nothing written) when the station so changed could never connect."""
+        password = changes.password
+        new_hash: str | _Keep | None = password if password is KEEP or password is None else hash_secret(password)
+
+        async def op(tx: Transaction) -> Station:
+            station = await tx[STATIONS].get(station_id)
+            if station is None:
+                raise NotFound(f"station {station_id!r} is not registered")
+            before = station.registration
+            if changes.registration is not KEEP:
+                station.registration = changes.registration
+            if changes.security_profile is not KEEP:
+                station.security_profile = changes.security_profile
+            if new_hash is not KEEP:
+                station.password_hash = new_hash
+            if changes.description is not KEEP:
+                station.description = changes.description
+            return await self._save(tx, station, before)
+
+        return await self._bus.write(op)
+
+    async def _save(self, tx: Transaction, station: Station, before: Registration | None) -> Station:
+        problems = registration_problems(
+            station.id, station.security_profile, station.password_hash is not None, self._transport
+        )
+        if problems:
+            raise InvalidRequest(f"station {station.id!r}: {'; '.join(problems)}")
+        saved = await tx[STATIONS].save(station)
+        if before is Registration.PENDING and saved.registration is Registration.ACCEPTED:
+            await tx.publish(StationApproved(saved.id))
+        return saved
+
+    @staticmethod
+    def _refuse_bad_id(station_id: str) -> None:
+        # Before anything else: a station under such an id could never connect, whatever the body says.
+        if (problem := station_id_problem(station_id)) is not None:
+            raise InvalidRequest(problem)
 
     async def import_many(
         self, rows: Sequence[StationImport], *, skip_existing: bool = False, chunk_size: int = IMPORT_CHUNK_SIZE
@@ -299,26 +440,43 @@ class StationService:
         """Register many stations: one bulk upsert per chunk of rows, each chunk one write (commit).
 
         Stations already registered get the rows' operator settings, or are left alone with
-        `skip_existing`. Rows are checked first (ids unique and valid): nothing is written if one is not."""
+        `skip_existing`. Rows are checked first, by the same rule as the API (`registration_problems`; a
+        row without a password counts the one its station keeps): nothing is written if one is bad."""
         seen: set[str] = set()
         for row in rows:
-            if not is_valid_station_id(row.id):
-                raise InvalidRequest(f"{row.id[:60]!r} is not a station id")
+            if (problem := station_id_problem(row.id)) is not None:
+                raise InvalidRequest(problem)
             if row.id in seen:
                 raise InvalidRequest(f"station {row.id!r} appears more than once")
             seen.add(row.id)
-        stations = [
-            Station(
-                id=row.id,
-                registration=row.registration,
-                security_profile=(
-                    row.security_profile if row.security_profile is not None else (0 if row.password is None else 1)
-                ),
-                password_hash=None if row.password is None else hash_secret(row.password),
-                description=row.description,
+        # What is stored matters to rows without a password (whether their station keeps one) and, with
+        # `skip_existing`, to every row (a registered station is left alone, so its row is not checked).
+        stored = await self._stored_passwords(
+            [row.id for row in rows if skip_existing or row.password is None], chunk_size
+        )
+        stations: list[Station] = []
+        problems: list[str] = []
+        for row in rows:
+            has_password = row.password is not None or stored.get(row.id, False)
+            profile = (
+                row.security_profile if row.security_profile is not None else default_security_profile(has_password)
             )
-            for row in rows
-        ]
+            if not (skip_existing and row.id in stored):
+                for problem in registration_problems(row.id, profile, has_password, self._transport):
+                    problems.append(f"station {row.id!r}: {problem}")
+            stations.append(
+                Station(
+                    id=row.id,
+                    registration=row.registration,
+                    security_profile=profile,
+                    password_hash=None if row.password is None else hash_secret(row.password),
+                    description=row.description,
+                )
+            )
+        if problems:
+            shown = problems[:_IMPORT_PROBLEMS_SHOWN]
+            more = f"; and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
+            raise InvalidRequest("; ".join(shown) + more)
         created = 0
         for start in range(0, len(stations), chunk_size):
             chunk = stations[start : start + chunk_size]
@@ -329,6 +487,18 @@ class StationService:
             created += await self._storage.write(op)
         existing = len(stations) - created
         return ImportResult(created, 0, existing) if skip_existing else ImportResult(created, existing)
+
+    async def _stored_passwords(self, station_ids: Sequence[str], chunk_size: int) -> dict[str, bool]:
+        """Whether each of these stations that is registered has a password (one read, a query a chunk)."""
+
+        async def op(uow: UnitOfWork) -> dict[str, bool]:
+            found: dict[str, bool] = {}
+            for start in range(0, len(station_ids), chunk_size):
+                stations = await uow[STATIONS].get_many(station_ids[start : start + chunk_size])
+                found.update({sid: station.password_hash is not None for sid, station in stations.items()})
+            return found
+
+        return await self._storage.read(op) if station_ids else {}
 
     async def delete(self, station_id: str) -> None:
         async def op(uow: UnitOfWork) -> bool:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+import json
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, delete, func, select, update
+from sqlalchemy import ARRAY, ColumnElement, String, all_, any_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from voltline.areas.stations.model import ConnectorStatus, Registration, Station, StationEvent
-from voltline.areas.stations.ports import STATION_EVENTS, STATIONS, BootRecord
+from voltline.areas.stations.ports import STATION_EVENTS, STATIONS, BootRecord, StationQuery
 from voltline.areas.stations.tables import connector_statuses, station_events, stations
 from voltline.storage.sql.base import UtcDateTime
 from voltline.storage.sql.dialect import dialect_insert, utcnow
@@ -92,6 +93,12 @@ _touch_statement = (
     .where(stations.c.id == bindparam("b_id"))
     .values(last_seen=bindparam("b_seen", type_=UtcDateTime()))
 )
+
+
+def _contains(text: str) -> str:
+    """A LIKE pattern for `text` anywhere, its own `%`, `_` and `\\` taken literally (ESCAPE '\\')."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 class SqlStationRepository:
@@ -285,6 +292,65 @@ class SqlStationRepository:
             .order_by(connector_statuses.c.evse_id, connector_statuses.c.connector_id)
         )
         return [_status(row) for row in rows]
+
+    async def search(self, query: StationQuery) -> tuple[int, builtins.list[Station]]:
+        """The count and the page come from the same conditions in the same transaction (one snapshot on
+        PostgreSQL), so `total` agrees with the pages. Rows by id: the primary key orders the page."""
+        c = stations.c
+        conditions: builtins.list[ColumnElement[bool]] = []
+        if query.registration is not None:
+            conditions.append(c.registration == Registration(query.registration).value)
+        if query.ocpp_version is not None:
+            conditions.append(c.ocpp_version == query.ocpp_version)
+        # Vendor and model are compared like configuration template selectors do: equal, ignoring case.
+        if query.vendor is not None:
+            conditions.append(func.lower(c.vendor) == query.vendor.lower())
+        if query.model is not None:
+            conditions.append(func.lower(c.model) == query.model.lower())
+        if query.status is not None:
+            # A semi-join: a station counts once however many of its connectors are in the status.
+            # ix_connector_statuses_status_station lets a rare status (Faulted) start from the few rows
+            # in it rather than probe every station's connectors.
+            s = connector_statuses.c
+            conditions.append(exists().where(s.station_id == c.id, s.status == query.status))
+        if query.text is not None:
+            pattern = _contains(query.text)
+            conditions.append(or_(c.id.ilike(pattern, escape="\\"), c.description.ilike(pattern, escape="\\")))
+        if query.online is not None:
+            conditions.append(self._connected(query.connected, query.online))
+        counted = await self._session.execute(select(func.count()).select_from(stations).where(*conditions))
+        rows = await self._session.execute(
+            select(stations).where(*conditions).order_by(c.id).limit(query.limit).offset(query.offset)
+        )
+        return int(counted.scalar_one()), [_station(row) for row in rows]
+
+    def _connected(self, connected: Collection[str], online: bool) -> ColumnElement[bool]:
+        """Whether the station's id is (`online`) or is not among `connected`, with the ids as ONE bound
+        parameter however many stations are online: an expanding IN takes a placeholder per id, and a
+        node holding tens of thousands of connections would pass the drivers' limit (32767)."""
+        ids = builtins.list(connected)
+        if self._dialect == "postgresql":
+            array = bindparam("connected_ids", ids, type_=ARRAY(String()))
+            # `<> ALL` for "not among": true for an empty array too; negating `= ANY` would give `<> ANY`.
+            return stations.c.id == any_(array) if online else stations.c.id != all_(array)
+        listed = select(func.json_each(bindparam("connected_ids", json.dumps(ids))).table_valued("value").c.value)
+        return stations.c.id.in_(listed) if online else stations.c.id.not_in(listed)
+
+    async def statuses_of(self, station_ids: Sequence[str]) -> dict[str, builtins.list[ConnectorStatus]]:
+        """One query for a page of stations (at most the API's page size of ids), by the primary key."""
+        found: dict[str, builtins.list[ConnectorStatus]] = {}
+        if not station_ids:
+            return found
+        s = connector_statuses.c
+        rows = await self._session.execute(
+            select(connector_statuses)
+            .where(s.station_id.in_(builtins.list(station_ids)))
+            .order_by(s.station_id, s.evse_id, s.connector_id)
+        )
+        for row in rows:
+            status = _status(row)
+            found.setdefault(status.station_id, []).append(status)
+        return found
 
 
 def _event(row: Row[Any]) -> StationEvent:

@@ -45,6 +45,9 @@ class StationRow(Base):
 
 class ConnectorStatusRow(Base):
     __tablename__ = "connector_statuses"
+    # For the station list's filter by status (stations with any connector Faulted, ...): the primary key
+    # starts with station_id, which serves a station's own connectors but not "who is in this status".
+    __table_args__ = (Index("ix_connector_statuses_status_station", "status", "station_id"),)
 
     station_id: Mapped[str] = mapped_column(String(48), ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True)
     evse_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)

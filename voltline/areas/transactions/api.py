@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from voltline.api.deps import Provided
 from voltline.api.errors import error_responses
 from voltline.api.params import STATION_ID_PATTERN
-from voltline.api.schemas import MAX_DB_INT, PRINTABLE, as_utc
+from voltline.api.schemas import MAX_DB_INT, PRINTABLE, AnyCase, as_utc
 from voltline.areas.transactions.model import ReviewKind
 from voltline.areas.transactions.ports import TransactionFilter
 from voltline.areas.transactions.reviews import ReviewService
@@ -39,6 +39,15 @@ async def list_transactions(
     id_token: Annotated[
         str | None, Query(min_length=1, max_length=36, pattern=PRINTABLE, description="Only this id token.")
     ] = None,
+    remote_start_id: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=2**31 - 1,  # an INTEGER column: PostgreSQL's driver raises on a larger parameter
+            description="Only the transaction of this remote start (the `remote_start_id` its answer gave); "
+            "give station_id too, which narrows the search to that station's transactions.",
+        ),
+    ] = None,
     started_from: Annotated[datetime | None, Query(alias="from", description="Started at or after.")] = None,
     started_to: Annotated[datetime | None, Query(alias="to", description="Started before.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many transactions.")] = 100,
@@ -52,6 +61,7 @@ async def list_transactions(
         station_id=station_id,
         active=active,
         id_token=id_token,
+        remote_start_id=remote_start_id,
         started_from=start,
         started_to=end,
         limit=limit,
@@ -87,7 +97,7 @@ async def list_review_items(
         str | None,
         Query(min_length=1, max_length=48, pattern=STATION_ID_PATTERN, description="Only this station's."),
     ] = None,
-    kind: Annotated[ReviewKind | None, Query(description="Only this kind.")] = None,
+    kind: Annotated[AnyCase[ReviewKind] | None, Query(description="Only this kind.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many.")] = 100,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1, description="Skip this many first.")] = 0,
 ) -> list[ReviewItemBody]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from voltline.areas.transactions import api
 from voltline.areas.transactions.ocpp import v16, v201
+from voltline.areas.transactions.remote_starts import ExpectedStarts
 from voltline.areas.transactions.reviews import ReviewService
 from voltline.areas.transactions.service import TransactionService
 from voltline.areas.transactions.sql import REPOSITORIES
@@ -14,7 +15,9 @@ from voltline.kernel.versions import OcppVersion
 
 def build(context: AreaContext) -> None:
     services = context.services
-    services.provide(TransactionService(context.storage, services[EventHub]))
+    # Remote control records the remote starts it sends here; the transactions they lead to are linked.
+    expected = services.provide(ExpectedStarts())
+    services.provide(TransactionService(context.storage, services[EventHub], expected))
     services.provide(ReviewService(context.storage))
 
 

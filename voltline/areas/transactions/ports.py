@@ -47,6 +47,7 @@ class TransactionFilter:
     station_id: str | None = None
     active: bool | None = None
     id_token: str | None = None
+    remote_start_id: int | None = None
     started_from: datetime | None = None
     started_to: datetime | None = None
     limit: int = 100

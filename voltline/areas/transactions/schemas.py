@@ -39,23 +39,12 @@ class MeterValueBody(BaseModel):
         )
 
 
-def station_facing_id(tx: Transaction) -> int | str:
-    """The transaction id as the station knows it: an integer for OCPP 1.6, a string for 2.0.1.
-
-    The transaction itself tells its generation: only 2.0.1 TransactionEvents carry a sequence number, so
-    `last_seq_no` is set exactly for 2.0.1 transactions. This stays right when a station later changes
-    its OCPP version, and costs no lookup of the station.
-    """
-    tx_id = tx.station_tx_id
-    if tx.last_seq_no is None and tx_id.isascii() and tx_id.isdigit():
-        return int(tx_id)
-    return tx_id
-
-
 class TransactionBody(BaseModel):
     id: int = Field(description="Voltline's own id of the transaction.")
-    station_transaction_id: int | str = Field(
-        description="The id the station uses: an integer for OCPP 1.6 stations, a string for OCPP 2.0.1."
+    station_transaction_id: str = Field(
+        description="The id the station uses, always a string (as in the event stream): an OCPP 1.6 "
+        "station's integer in decimal (\"42\"), an OCPP 2.0.1 station's own string.",
+        examples=["42"],
     )
     station_id: str
     evse_id: int
@@ -69,12 +58,18 @@ class TransactionBody(BaseModel):
     energy_wh: float | None = Field(default=None, description="Energy delivered so far or in total, in Wh.")
     stop_reason: str | None = None
     charging_state: str | None = None
-    remote_start_id: int | None = None
+    remote_start_id: int | None = Field(
+        default=None,
+        description="The remote start this transaction answers (the `remote_start_id` of POST "
+        ".../remote-start): the 2.0.1 remoteStartId, or for 1.6 Voltline's own id, linked by station, "
+        "connector and token.",
+    )
 
     @classmethod
     def fields_of(cls, tx: Transaction) -> dict[str, Any]:
         values: dict[str, Any] = {name: getattr(tx, name) for name in _SHOWN_AS_STORED}
-        values["station_transaction_id"] = station_facing_id(tx)
+        # One type everywhere (REST, live events, review items): a string holds both versions' ids.
+        values["station_transaction_id"] = tx.station_tx_id
         values["active"] = tx.active
         return values
 

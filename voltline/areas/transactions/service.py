@@ -10,7 +10,7 @@ transaction, a second stop changes nothing, and a repeated meter sample is store
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from operator import attrgetter
 
@@ -26,6 +26,7 @@ from voltline.areas.transactions.ports import (
     StartKey,
     TransactionFilter,
 )
+from voltline.areas.transactions.remote_starts import ExpectedStarts
 from voltline.kernel.errors import NotFound
 from voltline.kernel.live_events import (
     METER_VALUES,
@@ -50,6 +51,8 @@ class StartRequest:
     meter_start_wh: float
     timestamp: datetime
     reservation_id: int | None = None
+    # Not on the wire (1.6 has none): the remote start this start answers, claimed from ExpectedStarts.
+    remote_start_id: int | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -133,15 +136,37 @@ class TransactionService:
     item by item, and only items that then commit return here), before the station is answered: so each
     station's events come out in the order its messages were handled."""
 
-    def __init__(self, storage: Storage, events: EventHub | None = None) -> None:
+    def __init__(
+        self, storage: Storage, events: EventHub | None = None, expected: ExpectedStarts | None = None
+    ) -> None:
         self._storage = storage
         self._events = events if events is not None else EventHub()
+        # Remote starts waiting for their transaction (remote_control records them): a new transaction
+        # is handed over once committed, and a 1.6 start takes its remote start id from there.
+        self._expected = expected if expected is not None else ExpectedStarts()
 
     # -- OCPP 1.6 ---------------------------------------------------------------------------------
 
     async def start(self, request: StartRequest) -> StartOutcome:
-        outcome = await self._storage.submit(START_TRANSACTIONS, request)
-        if outcome.created and self._events.active:
+        # A remote start of this token (and connector) waiting for its transaction: this may be it.
+        expected = self._expected
+        claimed = expected.claim(request.station_id, request.connector_id, request.id_token) if expected else None
+        if claimed is not None:
+            request = replace(request, remote_start_id=claimed)
+        try:
+            outcome = await self._storage.submit(START_TRANSACTIONS, request)
+        except BaseException:
+            if claimed is not None:
+                expected.release(request.station_id, claimed)  # not stored: the station's retry claims it again
+            raise
+        if not outcome.created:
+            if claimed is not None:
+                # A retry of a start created earlier, which keeps what it had: the remote start waits on.
+                expected.release(request.station_id, claimed)
+            return outcome
+        if claimed is not None:
+            expected.started(outcome.transaction)
+        if self._events.active:
             self._events.publish(TRANSACTION_STARTED, request.station_id, _started_data(outcome.transaction))
         return outcome
 
@@ -169,6 +194,9 @@ class TransactionService:
 
     async def apply_event(self, event: TransactionEvent) -> TokenVerdict | None:
         outcome = await self._storage.submit(APPLY_TRANSACTION_EVENTS, event)
+        if self._expected and outcome.transaction.remote_start_id is not None:
+            # Any event, not only Started: the remoteStartId may come with a later one (it is copied in once).
+            self._expected.started(outcome.transaction)
         if self._events.active:
             self._publish_event(event, outcome)
         return outcome.verdict
@@ -289,6 +317,7 @@ class _StartTransactions:
                         id_token=request.id_token,
                         started_at=request.timestamp,
                         meter_start_wh=request.meter_start_wh,
+                        remote_start_id=request.remote_start_id,
                         auth_status=verdicts[request.id_token].status.value,
                     )
                 )

@@ -253,6 +253,8 @@ class SqlTransactionRepository:
             stmt = stmt.where(stopped.is_(None) if query.active else stopped.is_not(None))
         if query.id_token is not None:
             stmt = stmt.where(transactions.c.id_token == query.id_token)
+        if query.remote_start_id is not None:
+            stmt = stmt.where(transactions.c.remote_start_id == query.remote_start_id)
         if query.started_from is not None:
             stmt = stmt.where(transactions.c.started_at >= query.started_from)
         if query.started_to is not None:
