@@ -237,9 +237,12 @@ class FleetStation:
         self.ledger = ledger
         self.ws: ClientConnection | None = None
         self.counter = 0
+        # Checked by both loops: on Python 3.11 asyncio.wait_for can swallow a cancellation that arrives as
+        # its inner call completes, so a cancel alone may leave a loop running (and the test hanging).
+        self.running = True
 
     async def call(self, action: str, payload: dict[str, Any]) -> Any:
-        while True:
+        while self.running:
             try:
                 if self.ws is None:
                     self.ws = await connect(
@@ -262,9 +265,10 @@ class FleetStation:
             except (OSError, TimeoutError, ConnectionClosed, InvalidStatus, InvalidMessage):
                 self.ws = None
                 await asyncio.sleep(0.1)  # the server is down: try again, the same message
+        raise asyncio.CancelledError
 
     async def charge_forever(self, sessions: itertools.count[int]) -> None:
-        while True:
+        while self.running:
             session = next(sessions)
             stamp = f"2026-11-23T{session // 3600 % 24:02d}:{session // 60 % 60:02d}:{session % 60:02d}Z"
             start = {"connectorId": 1, "idTag": "K9-TAG", "meterStart": session * 1000, "timestamp": stamp}
@@ -298,9 +302,11 @@ async def test_repeated_kill_9_under_a_charging_fleet_loses_and_doubles_nothing(
             await server.start()
         await asyncio.sleep(0.5)
     finally:
+        for station in fleet:
+            station.running = False
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.wait(tasks, timeout=15)
         server.kill()
 
     assert sum(1 for _, action, _, _ in ledger if action == "StopTransaction") >= 20  # the fleet did charge
