@@ -259,7 +259,7 @@ class Voltline:
         )
 
     async def _start_http(self, services: ServiceRegistry) -> None:
-        api = create_api(services, api_routers())
+        api = create_api(services, api_routers(), max_body_bytes=self.settings.http_max_body)
         # On the API's port /metrics always needs a token: this port usually faces more than Prometheus.
         metrics = self._metrics_endpoint(services, require_token=True)
         api.add_route(METRICS_PATH, metrics.handle, methods=["GET"], include_in_schema=False)
@@ -307,6 +307,10 @@ class Voltline:
             access_log=False,
             lifespan="off",
             backlog=self.settings.backlog,
+            # uvicorn believes X-Forwarded-For from 127.0.0.1 by default; we believe it only from configured
+            # proxies, or a client could pick its address for the per-address login lockout.
+            proxy_headers=bool(self.settings.http_trusted_proxies),
+            forwarded_allow_ips=list(self.settings.http_trusted_proxies) or None,
         )
         # Bound here, not by uvicorn: uvicorn answers a busy port with sys.exit() from inside its task.
         try:

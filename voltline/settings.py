@@ -58,6 +58,16 @@ class PlatformSettings(BaseSettings):
     )
     http_host: str = "0.0.0.0"
     http_port: int = 8000
+    http_max_body: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest request body the API reads, in bytes; larger ones are answered 413 unread",
+    )
+    http_trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses (or networks) of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto "
+        "are believed; from anyone else those headers are ignored",
+    )
 
     ping_interval: float = Field(default=30.0, gt=0)
     ping_timeout: float = Field(default=30.0, gt=0)

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from voltline.api.auth import ACCESS_RESPONSES, require_access
+from voltline.api.auth import ACCESS_RESPONSES, authorize_before_body, require_access
+from voltline.api.body_guard import BodyGuard
 from voltline.api.docs import install_docs
 from voltline.api.errors import document_error_shape, error_body, error_responses, install_error_handlers
 from voltline.api.schemas import HealthBody
@@ -37,9 +38,12 @@ Every error is `{"detail": "<one line>", "errors": [...]}`: `errors` lists each 
 """
 
 OPENAPI_URL = "/openapi.json"
+DEFAULT_MAX_BODY = 1024 * 1024
 
 
-def create_api(services: ServiceRegistry, routers: Sequence[APIRouter]) -> FastAPI:
+def create_api(
+    services: ServiceRegistry, routers: Sequence[APIRouter], *, max_body_bytes: int = DEFAULT_MAX_BODY
+) -> FastAPI:
     app = FastAPI(
         title="Voltline API",
         version="1",
@@ -54,6 +58,8 @@ def create_api(services: ServiceRegistry, routers: Sequence[APIRouter]) -> FastA
     install_docs(app, OPENAPI_URL)
     document_error_shape(app)
     app.add_exception_handler(Exception, _internal_error)
+    # Inside the audit trail, which must see the caller the body guard's authorization names.
+    app.add_middleware(BodyGuard, max_body_bytes=max_body_bytes, before_body=authorize_before_body)
     app.add_middleware(AuditTrail, audit=services[AuditService], prefix=API_PREFIX)
 
     @app.get("/health", summary="Liveness check", tags=["health"], response_model=HealthBody)

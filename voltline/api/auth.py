@@ -19,8 +19,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import Scope
 
-from voltline.api.deps import Provided
+from voltline.api.deps import Provided, registry_of
 from voltline.api.schemas import ErrorBody
 from voltline.areas.access.login import LoginService
 from voltline.areas.access.model import Principal, Role
@@ -72,16 +73,23 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def require_access(
-    request: Request,
-    login_service: Annotated[LoginService, Provided(LoginService)],
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-) -> Principal | None:
+ACCESS_KEY = "voltline.access"  # the scope's cached decision: the Principal, or None for a public route
+
+
+async def authorize(request: Request, login_service: LoginService) -> Principal | None:
+    """Who the caller is and whether their role may use this route; raises 401 or 403. The decision is
+    cached in the request's scope, so the body guard and the dependency below make it once."""
+    if ACCESS_KEY in request.scope:
+        principal: Principal | None = request.scope[ACCESS_KEY]
+        _act_as(request, principal)
+        return principal
     template = route_template(request)
     note = audit_note(request)
     note.route = V1_PREFIX + template
     if template in PUBLIC_ROUTES:
+        request.scope[ACCESS_KEY] = None
         return None
+    credentials = await bearer_scheme(request)
     if credentials is None:
         raise _unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
     token = credentials.credentials.strip()
@@ -90,9 +98,7 @@ async def require_access(
     principal = await login_service.authenticate(token)
     if principal is None:
         raise _unauthorized("invalid or expired bearer token")
-    request.state.principal = principal
-    current_actor.set(principal.actor)
-    note.actor = principal.actor
+    _act_as(request, principal)
     if principal.must_enrol_mfa and template not in ENROLMENT_ROUTES:
         raise HTTPException(
             status_code=403,
@@ -106,7 +112,34 @@ async def require_access(
             detail=f"the {principal.role.value} role may not {request.method} {V1_PREFIX}{template}: "
             f"it needs the {needed.value} role",
         )
+    request.scope[ACCESS_KEY] = principal
     return principal
+
+
+def _act_as(request: Request, principal: Principal | None) -> None:
+    if principal is None:
+        return
+    request.state.principal = principal
+    current_actor.set(principal.actor)
+    audit_note(request).actor = principal.actor
+
+
+async def require_access(
+    request: Request,
+    login_service: Annotated[LoginService, Provided(LoginService)],
+    # Declared for /openapi.json (the bearer scheme on every operation); `authorize` reads the header itself.
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal | None:
+    return await authorize(request, login_service)
+
+
+async def authorize_before_body(scope: Scope) -> None:
+    """The body guard's hook: an endpoint is about to read its body. Requests outside /api/v1 (and those
+    that match no route, answered 404 or 405 without a body read) are left to their endpoints."""
+    if "route" not in scope or not str(scope.get("path", "")).startswith(V1_PREFIX + "/"):
+        return
+    request = Request(scope)
+    await authorize(request, registry_of(request)[LoginService])
 
 
 async def current_principal(request: Request) -> Principal:

@@ -42,6 +42,10 @@ STATUS_OF: tuple[tuple[type[DomainError], int], ...] = (
     (StationRejectedCall, 502),
 )
 
+# The most field errors an answer lists, and the most its one-line `detail` repeats.
+MAX_FIELD_ERRORS = 20
+MAX_SUMMARISED_ERRORS = 5
+
 SEND_JSON = "send the body as JSON (Content-Type: application/json)"
 
 
@@ -97,8 +101,12 @@ async def validation_error_handler(request: Request, error: Exception) -> JSONRe
     # the body then fails as "not an object": that would blame the content, when the header is what is wrong.
     if isinstance(error.body, bytes | bytearray) and any(_location(p)[:1] == ("body",) for p in problems):
         return JSONResponse(error_body(SEND_JSON), status_code=415)
-    fields = [_field_error(problem) for problem in problems]
-    summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+    # Bounded: a body can be wrong in many thousand places, and the answer need not repeat each.
+    fields = [_field_error(problem) for problem in problems[:MAX_FIELD_ERRORS]]
+    summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:MAX_SUMMARISED_ERRORS])
+    if len(problems) > MAX_SUMMARISED_ERRORS:
+        summary += f" (and {len(problems) - MAX_SUMMARISED_ERRORS} more"
+        summary += f"; `errors` lists the first {MAX_FIELD_ERRORS})" if len(problems) > MAX_FIELD_ERRORS else ")"
     return JSONResponse(error_body(f"invalid request: {summary}", fields), status_code=422)
 
 
@@ -120,7 +128,8 @@ def _field_error(problem: Any) -> dict[str, str]:
     context = problem.get("ctx") if isinstance(problem.get("ctx"), dict) else {}
     if kind == "json_invalid":
         # The location's second part is the offset in the text, not a field.
-        at = f" at character {location[1]}" if len(location) > 1 else ""
+        # A negative offset: one of the body guard's rules (duplicate key ...), not a place in the text.
+        at = f" at character {location[1]}" if len(location) > 1 and location[1] >= 0 else ""
         return {"field": "body", "message": f"not valid JSON{at}: {context.get('error', message)}", "type": kind}
     if location == ("body",) and kind == "missing":
         message = "a JSON body is required"
