@@ -114,8 +114,11 @@ async def test_unknown_routes_and_methods_say_what_was_asked(client: httpx.Async
     assert unknown.json() == {"detail": "nothing at /api/v1/nothing: see /docs for the endpoints", "errors": []}
     wrong_method = await client.delete("/api/v1/transactions")
     assert wrong_method.status_code == 405
-    assert wrong_method.headers["allow"] == "GET"
-    assert wrong_method.json() == {"detail": "/api/v1/transactions does not take DELETE; it takes GET", "errors": []}
+    assert wrong_method.headers["allow"] == "GET, HEAD"
+    assert wrong_method.json() == {
+        "detail": "/api/v1/transactions does not take DELETE; it takes GET, HEAD",
+        "errors": [],
+    }
 
 
 async def test_openapi_documents_the_one_shape(anonymous: httpx.AsyncClient) -> None:
@@ -133,3 +136,15 @@ async def test_openapi_documents_the_one_shape(anonymous: httpx.AsyncClient) -> 
                 if status.startswith("4"):
                     schema = response["content"]["application/json"]["schema"]
                     assert schema["$ref"].endswith("ErrorBody"), (method, path, status)
+
+
+async def test_a_405_lists_every_method_the_path_takes(client: httpx.AsyncClient) -> None:
+    # One path, four routes: routing alone names only the first route it tried (issue 11, point 10).
+    response = await client.post("/api/v1/stations/CP-1")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD, PUT, PATCH, DELETE"
+    assert (
+        response.json()["detail"] == "/api/v1/stations/CP-1 does not take POST; it takes GET, HEAD, PUT, PATCH, DELETE"
+    )
+    listing = await client.delete("/api/v1/stations")
+    assert listing.headers["allow"] == "GET, HEAD"

@@ -10,6 +10,7 @@ and `description`. README's API section documents it once; `error_responses` doc
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
@@ -73,6 +74,11 @@ async def http_error_handler(request: Request, error: Exception) -> Response:
     """HTTPException, ours (401, 403, 429 with their headers) and routing's (404, 405)."""
     assert isinstance(error, StarletteHTTPException)
     headers = getattr(error, "headers", None)
+    if error.status_code == 405:
+        # Routing names the methods of the one route it tried first; the path may have several routes.
+        methods = allowed_methods(request)
+        if methods:
+            headers = {**(headers or {}), "Allow": ", ".join(methods)}
     if not is_body_allowed_for_status_code(error.status_code):  # 1xx, 204, 304
         return Response(status_code=error.status_code, headers=headers)
     detail = error.detail if isinstance(error.detail, str) else str(error.detail)
@@ -80,6 +86,29 @@ async def http_error_handler(request: Request, error: Exception) -> Response:
         # Raised without a message of its own (routing, static files): say what was asked for.
         detail = _routing_detail(request, error.status_code, headers or {})
     return JSONResponse(error_body(detail), status_code=error.status_code, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the API takes at this path (from /openapi.json's paths), HEAD with GET."""
+    table: list[tuple[re.Pattern[str], frozenset[str]]] | None = getattr(request.app.state, "allowed_methods", None)
+    if table is None:
+        table = []
+        for template, operations in request.app.openapi().get("paths", {}).items():
+            pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+            methods = {method.upper() for method in operations if method.upper() in _HTTP_METHODS}
+            if "GET" in methods:
+                methods.add("HEAD")
+            table.append((re.compile(pattern + "$"), frozenset(methods)))
+        request.app.state.allowed_methods = table
+    found: set[str] = set()
+    for pattern, methods in table:
+        if pattern.match(request.url.path):
+            found |= methods
+    return sorted(found, key=_METHOD_ORDER.index)
+
+
+_METHOD_ORDER = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+_HTTP_METHODS = frozenset(_METHOD_ORDER)
 
 
 def _routing_detail(request: Request, status: int, headers: dict[str, str]) -> str:
