@@ -77,10 +77,11 @@ def check_json(body: bytes) -> None:
 
 
 def _is_json(scope: Scope) -> bool:
-    for name, value in scope.get("headers") or ():
+    headers: list[tuple[bytes, bytes]] = scope.get("headers") or []
+    for name, value in headers:
         if name == b"content-type":
             media = value.split(b";", 1)[0].strip().lower()
-            return bool(media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json")))
+            return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
     return False
 
 

@@ -94,15 +94,15 @@ def allowed_methods(request: Request) -> list[str]:
     if table is None:
         table = []
         for template, operations in request.app.openapi().get("paths", {}).items():
-            pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
-            methods = {method.upper() for method in operations if method.upper() in _HTTP_METHODS}
-            if "GET" in methods:
-                methods.add("HEAD")
-            table.append((re.compile(pattern + "$"), frozenset(methods)))
+            template_pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+            taken = {method.upper() for method in operations if method.upper() in _HTTP_METHODS}
+            if "GET" in taken:
+                taken.add("HEAD")
+            table.append((re.compile(template_pattern + "$"), frozenset(taken)))
         request.app.state.allowed_methods = table
     found: set[str] = set()
-    for pattern, methods in table:
-        if pattern.match(request.url.path):
+    for compiled, methods in table:
+        if compiled.match(request.url.path):
             found |= methods
     return sorted(found, key=_METHOD_ORDER.index)
 
