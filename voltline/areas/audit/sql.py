@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import RowMapping, func, insert, select
+from sqlalchemy import RowMapping, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from voltline.areas.audit.model import AuditEntry, AuditQuery, NewAuditEntry
@@ -68,6 +69,13 @@ class SqlAuditRepository:
         statement = statement.order_by(audit_log.c.at.desc(), audit_log.c.id.desc())
         statement = statement.limit(query.limit).offset(query.offset)
         return [_audit_entry(row._mapping) for row in await self._session.execute(statement)]
+
+    async def purge_older(self, before: datetime, batch: int) -> int:
+        """One bounded DELETE: the `batch` oldest entries before `before`, found on the `at` index."""
+        c = audit_log.c
+        oldest = select(c.id).where(c.at < before).order_by(c.at, c.id).limit(batch).scalar_subquery()
+        result = await self._session.execute(delete(audit_log).where(c.id.in_(oldest)))
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 # The repositories this area registers with SQL storage (see `voltline.storage.sql.unit_of_work`).

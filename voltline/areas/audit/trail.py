@@ -7,7 +7,9 @@ summary and the HTTP status. Request bodies are never stored. The entry is writt
 complete but before it is released to the client, inside the request's task: a client that saw a change
 succeed finds it in the log, and a clean shutdown (which waits for requests in flight) loses none.
 The middleware also restores `current_actor` afterwards, so nothing leaks between requests that share a
-context.
+context. An anonymous request (no actor in the note) goes through `AuditService.record_anonymous` with its
+client address, which writes at most VOLTLINE_AUDIT_ANONYMOUS_PER_MINUTE of an address's entries a minute
+and counts the rest; authenticated ones are always written.
 """
 
 from __future__ import annotations
@@ -18,13 +20,12 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from voltline.areas.audit.service import AuditService
+from voltline.areas.audit.service import ANONYMOUS, AuditService
 from voltline.kernel.actors import current_actor
 
 log = logging.getLogger(__name__)
 
 NOTE_KEY = "voltline.audit_note"
-ANONYMOUS = "anonymous"
 UNRECORDED_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -97,14 +98,19 @@ class AuditTrail:
         # The first path parameter names the resource acted on (the station, user, key ...); all of them
         # go into the detail, e.g. a raw call's OCPP action.
         target = note.target or next(iter(params.values()), None)
+        action = f"{scope['method']} {template}"
+        summary = note.summary or getattr(route, "summary", None)
+        detail = {"path": params} if len(params) > 1 else None
         try:
-            await self._audit.record(
-                actor=note.actor or ANONYMOUS,
-                action=f"{scope['method']} {template}",
-                result=str(status),
-                target=target,
-                summary=note.summary or getattr(route, "summary", None),
-                detail={"path": params} if len(params) > 1 else None,
-            )
+            if note.actor is None:
+                client = scope.get("client")
+                address = str(client[0]) if client else None
+                await self._audit.record_anonymous(
+                    address, action=action, result=str(status), target=target, summary=summary, detail=detail
+                )
+            else:
+                await self._audit.record(
+                    actor=note.actor, action=action, result=str(status), target=target, summary=summary, detail=detail
+                )
         except Exception:
             log.exception("could not write %s %s to the audit log", scope["method"], template)
