@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Protocol
 
 from voltline.kernel.admission import Admitted, Refusal
+from voltline.kernel.presence import Disconnect
 
 
 class Admission(Protocol):
@@ -27,6 +28,11 @@ class PresenceReports(Protocol):
     The `announce_*` calls are synchronous and cheap (live events); the others record state and may wait
     for storage.
     """
+
+    def attach_connections(self, connections: Disconnect) -> None:
+        """Called once, as the gateway is made, with its connection registry: how the CSMS ends the
+        connection of a station it no longer serves (one removed from the registry)."""
+        ...
 
     def announce_connected(self, station_id: str, ocpp_version: str, remote_address: str, replaced: bool) -> None: ...
 

@@ -125,6 +125,8 @@ class StationGateway:
         self._presence = presence
         self._schemas = schemas
         self._registry = registry
+        # The stations area ends a removed station's connection through the registry (kernel Disconnect).
+        presence.attach_connections(registry)
         self._dispatcher_factory = dispatcher_factory
         self._limits = SocketLimits(
             max_message_size=config.max_message_size,

@@ -19,6 +19,11 @@ class AdmissionService:
         self._policy = policy
 
     async def admit(self, station_id: str, credentials: tuple[str, str] | None) -> Admitted | Refusal:
+        if self._stations.is_being_removed(station_id):
+            # Neither admitted (it would hold a connection to a station about to go) nor registered anew
+            # by the unknown-station policy before its removal is over.
+            log.info("refused station %s: it is being removed", station_id)
+            return Refusal.UNKNOWN_STATION
         station = await self._stations.get(station_id)
         if station is None:
             if self._policy is UnknownStationPolicy.REJECT:

@@ -161,6 +161,12 @@ async def change_station(
 @router.delete(
     "/{station_id}",
     summary="Remove a station",
+    description="Removes the station from the registry, with its connector statuses, device model, local "
+    'list and template runs. A connected station is disconnected first (WebSocket close 1008, "station '
+    'removed from the CSMS"); the answer comes once its connection has ended. From then on it is an unknown '
+    "id: its reconnection is refused (404), or registered anew when VOLTLINE_UNKNOWN_STATIONS says so. What "
+    "it did stays as history: its transactions (an open one stays open), meter values, review items and "
+    "events.",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     responses=error_responses(404),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from voltline.areas.stations import api
 from voltline.areas.stations.admission import AdmissionService
 from voltline.areas.stations.device_events import DeviceEventService
-from voltline.areas.stations.model import StationBootAccepted
+from voltline.areas.stations.model import StationBootAccepted, StationRemoved
 from voltline.areas.stations.ocpp import v16, v201
 from voltline.areas.stations.service import StationService
 from voltline.areas.stations.settings import StationSettings
@@ -37,7 +37,11 @@ def build(context: AreaContext) -> None:
     # The first subscriber of the boot event (an area that adds an after-boot step imports this one, so it
     # is built, and subscribes, later): a newer boot supersedes what the older one had still to do.
     after_boot = services[AfterBoot]
-    services[EventBus].subscribe_after_commit(StationBootAccepted, lambda event: after_boot.cancel(event.station_id))
+    bus = services[EventBus]
+    bus.subscribe_after_commit(StationBootAccepted, lambda event: after_boot.cancel(event.station_id))
+    # A removed station: its connection, if it still has one, is closed, and its after-boot work dropped.
+    bus.subscribe_after_commit(StationRemoved, stations.station_removed)
+    bus.subscribe_after_commit(StationRemoved, lambda event: after_boot.cancel(event.station_id))
 
 
 AREA = Area(

@@ -97,3 +97,14 @@ class StationApproved(DomainEvent):
     TriggerMessage command belongs to remote control, an area above it."""
 
     station_id: str
+
+
+@dataclass(slots=True, frozen=True)
+class StationRemoved(DomainEvent):
+    """An operator removed a station from the registry (DELETE /stations/{id}). Published in the delete's
+    own transaction; once it committed, the stations area ends the station's connection, if it still has
+    one (close 1008), and its pending after-boot work. What the station did (transactions, meter values,
+    review items, device events) stays as history; what it was (connector statuses, device model, local
+    list, template runs) went with its row."""
+
+    station_id: str

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 from typing import Final
 
-from voltline.areas.stations.model import ConnectorStatus, Registration, Station, StationApproved
+from voltline.areas.stations.model import ConnectorStatus, Registration, Station, StationApproved, StationRemoved
 from voltline.areas.stations.ports import STATIONS, BootRecord, StationQuery
 from voltline.kernel.admission import PLAIN_WEBSOCKET, TransportSecurity
 from voltline.kernel.clock import utcnow
@@ -17,7 +18,15 @@ from voltline.kernel.errors import InvalidRequest, NotFound
 from voltline.kernel.events import EventBus, Transaction
 from voltline.kernel.identifiers import STATION_ID_RULE, is_valid_station_id
 from voltline.kernel.live_events import BOOT, CONNECTED, DISCONNECTED, STATUS, EventHub
+from voltline.kernel.presence import Disconnect, NoConnections
 from voltline.kernel.storage import Storage, UnitOfWork
+
+log = logging.getLogger("voltline.stations")
+
+# The close reason a removed station's connection gets (with code 1008, policy violation).
+REMOVED_REASON: Final = "station removed from the CSMS"
+# How long a removal waits for the station's connection to finish the message it is handling.
+REMOVAL_DRAIN_TIMEOUT: Final = 10.0
 
 
 @dataclass(slots=True, frozen=True)
@@ -211,9 +220,15 @@ class _BootMany:
 
 
 class _ReportStatuses:
-    async def apply(self, uow: UnitOfWork, statuses: Sequence[ConnectorStatus]) -> Sequence[None]:
-        await uow[STATIONS].set_statuses(statuses)
-        return [None] * len(statuses)
+    """The statuses of one commit group, of registered stations only: a station removed while its
+    message was on the way is answered, its status dropped (it would break the foreign key, failing the
+    message with an InternalError the station would send again and again). One query by primary key."""
+
+    async def apply(self, uow: UnitOfWork, statuses: Sequence[ConnectorStatus]) -> Sequence[bool]:
+        registered = await uow[STATIONS].registered({status.station_id for status in statuses})
+        kept = [status.station_id in registered for status in statuses]
+        await uow[STATIONS].set_statuses([status for status, keep in zip(statuses, kept, strict=True) if keep])
+        return kept
 
 
 class _SetOnline:
@@ -238,6 +253,7 @@ class StationService:
         *,
         bus: EventBus | None = None,
         transport: TransportSecurity = PLAIN_WEBSOCKET,
+        connections: Disconnect | None = None,
     ) -> None:
         self._storage = storage
         self._heartbeat_interval = heartbeat_interval
@@ -246,6 +262,10 @@ class StationService:
         self._bus = bus if bus is not None else EventBus(storage)
         # The security profiles a station may be registered with follow what the endpoint serves.
         self._transport = transport
+        # Ends a removed station's connection; the gateway attaches its registry (`attach_connections`).
+        self._connections: Disconnect = connections if connections is not None else NoConnections()
+        # Stations being removed: admission refuses them as unknown until the removal is over.
+        self._removing: set[str] = set()
 
     # -- stations' own messages -------------------------------------------------------------------
 
@@ -279,8 +299,9 @@ class StationService:
         return BootVerdict(registration, self._heartbeat_interval, now)
 
     async def report_status(self, status: ConnectorStatus) -> None:
-        await self._storage.submit(REPORT_STATUSES, status)
-        if self._events.active:
+        """Store a connector's status; dropped (no error) when the station is no longer registered."""
+        stored = await self._storage.submit(REPORT_STATUSES, status)
+        if stored and self._events.active:
             self._events.publish(
                 STATUS,
                 status.station_id,
@@ -295,6 +316,16 @@ class StationService:
             )
 
     # -- connection lifecycle (called by the gateway) -------------------------------------------
+
+    def attach_connections(self, connections: Disconnect) -> None:
+        """The gateway's connections (its registry), handed over as the gateway is made: how `delete`
+        ends a removed station's connection."""
+        self._connections = connections
+
+    def is_being_removed(self, station_id: str) -> bool:
+        """Whether a removal of the station is under way: admission refuses it as an unknown station."""
+        return station_id in self._removing
+
     # Bulk operations, so that thousands of stations reconnecting at once share a few statements.
 
     async def get(self, station_id: str) -> Station | None:
@@ -501,8 +532,43 @@ class StationService:
         return await self._storage.read(op) if station_ids else {}
 
     async def delete(self, station_id: str) -> None:
-        async def op(uow: UnitOfWork) -> bool:
-            return await uow[STATIONS].delete(station_id)
+        """Remove a station from the registry (NotFound when it is not registered), and end its connection.
 
-        if not await self._storage.write(op):
+        While the removal is under way admission refuses the station as unknown. Its connection, if it
+        has one, is closed first (1008) and the removal waits until its handler has finished the message
+        it was handling, so that no message of the station is stored against a station that is gone (a
+        status, a device model report: foreign keys). Then the row goes, with what describes the station
+        (connector statuses, device model, local list), and `StationRemoved` is published; once that
+        committed, any connection the station still has is closed again (`station_removed`). What the
+        station did (transactions, meter values, review items, events) stays as history. After the
+        removal the station is an unknown id: refused, or registered anew, as the unknown-station policy
+        says."""
+        if await self.get(station_id) is None:
             raise NotFound(f"station {station_id!r} is not registered")
+        self._removing.add(station_id)
+        try:
+            if self._connections.disconnect(station_id, REMOVED_REASON):
+                log.info("station %s is being removed: closing its connection", station_id)
+                if not await self._connections.disconnected(station_id, REMOVAL_DRAIN_TIMEOUT):
+                    log.warning(
+                        "station %s: its connection did not end within %g s; removing it anyway",
+                        station_id,
+                        REMOVAL_DRAIN_TIMEOUT,
+                    )
+
+            async def op(tx: Transaction) -> bool:
+                if not await tx[STATIONS].delete(station_id):
+                    return False
+                await tx.publish(StationRemoved(station_id))
+                return True
+
+            if not await self._bus.write(op):
+                raise NotFound(f"station {station_id!r} is not registered")
+        finally:
+            self._removing.discard(station_id)
+
+    def station_removed(self, event: StationRemoved) -> None:
+        """After-commit subscriber of `StationRemoved`: close a connection the station may still have (one
+        that got past admission as the removal began, or one held elsewhere)."""
+        if self._connections.disconnect(event.station_id, REMOVED_REASON):
+            log.info("station %s removed: closing its connection", event.station_id)

@@ -159,6 +159,16 @@ class SqlStationRepository:
                 found[station.id] = station
         return found
 
+    async def registered(self, station_ids: Collection[str]) -> set[str]:
+        wanted = sorted(set(station_ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 2000):
+            rows = await self._session.execute(
+                select(stations.c.id).where(stations.c.id.in_(wanted[start : start + 2000]))
+            )
+            found.update(rows.scalars())
+        return found
+
     async def create_missing(self, wanted: Sequence[tuple[str, Registration]]) -> dict[str, Station]:
         """Register the stations that do not exist yet; returns all of them as stored."""
         if not wanted:
