@@ -87,9 +87,13 @@ class Subscription:
         self._queue.append(event)
         self._ready.set()
 
-    def close(self) -> None:
-        """End the subscription: `next` returns what is still queued, then None."""
+    def close(self, *, discard: bool = False) -> None:
+        """End the subscription: `next` returns what is still queued, then None. `discard`: drop what is
+        queued, so `next` returns None at once (the reader may no longer have it: its credential ended)."""
         self.closed = True
+        if discard:
+            self._queue.clear()
+            self._dropped = 0
         self._ready.set()
 
     async def next(self, wait_seconds: float | None = None) -> LiveEvent | None:
@@ -163,8 +167,9 @@ class EventHub:
         self.active = True
         return subscription
 
-    def unsubscribe(self, subscription: Subscription) -> None:
-        subscription.close()
+    def unsubscribe(self, subscription: Subscription, *, discard: bool = False) -> None:
+        """Stop delivering to `subscription` and close it; `discard`: what it still has queued too."""
+        subscription.close(discard=discard)
         if subscription in self._subscribers:
             self._subscribers.remove(subscription)
         self.active = bool(self._subscribers)

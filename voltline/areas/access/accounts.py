@@ -1,7 +1,8 @@
 """People's accounts: creating users, changing their role, password, state and MFA, removing them.
 
 User names are case-insensitive (stored lower-case). Passwords are hashed with argon2 (passwords.py).
-Whatever ends a person's access (disable, password reset, MFA reset, removal) also ends their sessions.
+Whatever ends a person's access (disable, password reset, MFA reset, removal) also ends their sessions,
+and is announced (`AccessChanged`) once committed, so that their open live event streams end at once too.
 
 An admin names a user by id or by name (`parse_user_ref`): all digits is an id, so a new user name may
 not be all digits. An admin's unlock, and a new password set by an admin, end the account's login
@@ -16,12 +17,13 @@ import re
 from dataclasses import dataclass
 
 from voltline.areas.access.login_throttle import LoginThrottle
-from voltline.areas.access.model import NewUser, Role, User
+from voltline.areas.access.model import AccessChanged, NewUser, Role, User
 from voltline.areas.access.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PasswordHashing
 from voltline.areas.access.ports import SESSIONS, USERS
 from voltline.kernel.actors import current_actor
 from voltline.kernel.clock import utcnow
 from voltline.kernel.errors import Conflict, InvalidRequest, NotFound
+from voltline.kernel.events import EventBus
 from voltline.kernel.storage import Storage, UnitOfWork
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
@@ -96,12 +98,22 @@ class Unlocked:
 
 
 class AccountService:
-    def __init__(self, storage: Storage, passwords: PasswordHashing, throttle: LoginThrottle | None = None) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        passwords: PasswordHashing,
+        throttle: LoginThrottle | None = None,
+        *,
+        bus: EventBus | None = None,
+    ) -> None:
         """`throttle`: the login throttle of this process, to end a lockout at once; None where no logins
-        are served (the command line): the stored unlock time reaches the server at the next attempt."""
+        are served (the command line): the stored unlock time reaches the server at the next attempt.
+        `bus`: where ended sessions are announced (`AccessChanged`); None where nobody streams (the command
+        line: the server's streams then find out at their next periodic check)."""
         self._storage = storage
         self._passwords = passwords
         self._throttle = throttle
+        self._bus = bus
 
     async def create_user(self, username: str, password: str, role: Role) -> User:
         name = check_new_username(username)
@@ -168,6 +180,8 @@ class AccountService:
         user = await self._storage.write(op)
         if user is None:
             raise _no_such_user(ref)
+        if changes.disabled or password_hash is not None or changes.reset_mfa:
+            await self._announce("user_changed")
         if password_hash is not None:
             await self._unlock_here(user)
         return user
@@ -204,3 +218,8 @@ class AccountService:
 
         if not await self._storage.write(op):
             raise _no_such_user(ref)
+        await self._announce("user_removed")
+
+    async def _announce(self, reason: str) -> None:
+        if self._bus is not None:
+            await self._bus.publish(AccessChanged(reason))

@@ -1,7 +1,8 @@
 """API keys for integrations: the bootstrap admin token, keys created by admins, checking keys on each request.
 
 A key is a long random token shown once; only its SHA-256 digest is stored and looked up. A revoked key
-is refused from the very next request: every request reads the key's row (nothing is cached).
+is refused from the very next request: every request reads the key's row (nothing is cached); a revocation
+is announced (`AccessChanged`) so that a live event stream the key holds open ends at once too.
 
 The bootstrap admin token (VOLTLINE_ADMIN_TOKEN, or the one generated at the first start) is a
 break-glass credential: like every API key it needs no second factor, so it is the way in before any
@@ -18,7 +19,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from voltline.areas.access.model import Role, User
+from voltline.areas.access.model import AccessChanged, Role, User
 from voltline.areas.access.ports import (
     API_KEYS,
     BOOTSTRAP_KEY_NAMES,
@@ -31,6 +32,7 @@ from voltline.kernel.actors import current_actor
 from voltline.kernel.clock import utcnow
 from voltline.kernel.credentials import new_api_token, token_digest
 from voltline.kernel.errors import Conflict, NotFound
+from voltline.kernel.events import EventBus
 from voltline.kernel.storage import Storage, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -47,8 +49,11 @@ class NewApiKey:
 
 
 class ApiAccessService:
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, bus: EventBus | None = None) -> None:
+        """`bus`: where a revocation is announced (`AccessChanged`), for the live event streams a key holds
+        open; None where nobody streams (the command line)."""
         self._storage = storage
+        self._bus = bus
 
     async def ensure_admin_token(self, configured: str | None) -> str | None:
         """Make sure the bootstrap admin token exists, at start-up.
@@ -109,22 +114,24 @@ class ApiAccessService:
         revoked = await self._storage.write(op)
         if revoked:
             log.warning("security event: the bootstrap admin token was revoked by %s", current_actor.get())
+            await self._announce()
         return revoked
 
-    async def authenticate(self, token: str) -> ApiKey | None:
-        """The unrevoked key with this token, or None."""
+    async def authenticate(self, token: str, *, touch: bool = True) -> ApiKey | None:
+        """The unrevoked key with this token, or None. `touch=False`: a check of a key already in use (an
+        open stream's), which does not count as a use."""
 
         async def op(uow: UnitOfWork) -> ApiKey | None:
             return await uow[API_KEYS].find(token_digest(token))
 
         key = await self._storage.read(op)
         now = utcnow()
-        if key is not None and (key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION):
+        if touch and key is not None and (key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION):
 
-            async def touch(uow: UnitOfWork) -> None:
+            async def mark_used(uow: UnitOfWork) -> None:
                 await uow[API_KEYS].mark_used(key.id, now)
 
-            await self._storage.write(touch)
+            await self._storage.write(mark_used)
         return key
 
     async def create(self, name: str, role: Role) -> NewApiKey:
@@ -159,7 +166,12 @@ class ApiAccessService:
         key = await self._storage.write(op)
         if key is None:
             raise NotFound(f"no API key with id {key_id}")
+        await self._announce()
         return key
+
+    async def _announce(self) -> None:
+        if self._bus is not None:
+            await self._bus.publish(AccessChanged("api_key_revoked"))
 
 
 def real_admins(users: list[User]) -> list[User]:

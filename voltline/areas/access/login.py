@@ -3,9 +3,14 @@
 A login checks the password (argon2), then the second factor when the user has MFA (a TOTP code or an
 unused recovery code), and opens a session: a random token, returned once and stored as its SHA-256
 digest with an expiry. Failures are throttled per account and per client address (login_throttle.py);
-lockouts and their ends are logged as security events and written to the audit log.
+lockouts and their ends are logged as security events and written to the audit log. The one-time codes
+of MFA enrolment and of replacing recovery codes (`confirm_mfa`, `regenerate_recovery_codes`) are held to
+the same throttle: a wrong code counts as a failed login of the account (and from the address), and while
+either is locked the code is refused unheard, right or wrong; a right code does not clear the count.
 
-`authenticate` turns a bearer token into a `Principal`: a session's user, or an API key.
+`authenticate` turns a bearer token into a `Principal`: a session's user, or an API key; `still_valid`
+checks again a credential held open beyond one request (a live event stream). A logout is announced
+(`AccessChanged`) once committed.
 """
 
 from __future__ import annotations
@@ -13,20 +18,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from voltline.areas.access.accounts import normalise_username
 from voltline.areas.access.api_access import ApiAccessService
 from voltline.areas.access.login_throttle import LockoutEvent, LoginThrottle
-from voltline.areas.access.mfa import MfaService
-from voltline.areas.access.model import Principal, Role, UserSecrets
+from voltline.areas.access.mfa import MfaService, WrongCode
+from voltline.areas.access.model import AccessChanged, Principal, Role, UserSecrets
 from voltline.areas.access.passwords import MAX_PASSWORD_LENGTH, PasswordHashing
 from voltline.areas.access.ports import SESSIONS, USERS
 from voltline.areas.audit.service import AuditService
 from voltline.kernel.clock import utcnow
 from voltline.kernel.credentials import token_digest
 from voltline.kernel.errors import DomainError, InvalidRequest
+from voltline.kernel.events import EventBus
 from voltline.kernel.storage import Storage, UnitOfWork
 from voltline.kernel.throttles import Throttles
 
@@ -34,6 +42,8 @@ log = logging.getLogger(__name__)
 
 SESSION_PREFIX = "vls_"
 WRONG_CREDENTIALS = "wrong user name or password"
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True, frozen=True)
@@ -79,8 +89,12 @@ class LoginService:
         audit: AuditService,
         policy: LoginPolicy,
         throttles: Throttles,
+        *,
+        bus: EventBus | None = None,
     ) -> None:
+        """`bus`: where a logout is announced (`AccessChanged`); None where nobody streams."""
         self._storage = storage
+        self._bus = bus
         self._passwords = passwords
         self._mfa = mfa
         self._api_access = api_access
@@ -105,12 +119,7 @@ class LoginService:
         recovery_code: str | None = None,
     ) -> LoginResult:
         account = username.strip().lower()[:64]
-        await self._report(await self.throttle.ended())
-        wait = await self.throttle.retry_after(account, address)
-        if wait is not None and await self._unlocked_by_admin(account):
-            wait = await self.throttle.retry_after(account, address)  # the address may still be locked
-        if wait is not None:
-            raise LoginThrottled(wait)
+        await self._refuse_while_locked(account, address)
         try:
             name = normalise_username(username)
         except InvalidRequest:
@@ -140,6 +149,38 @@ class LoginService:
                 raise LoginRefused(reason, user.username)
         await self.throttle.succeeded(account)
         return await self._open_session(found, password)
+
+    async def confirm_mfa(self, principal: Principal, otp: str, *, address: str) -> list[str]:
+        """`MfaService.confirm` for the calling user, throttled as logins are (see the module doc)."""
+        return await self._throttled_code(principal, address, lambda: self._mfa.confirm(principal.id, otp))
+
+    async def regenerate_recovery_codes(self, principal: Principal, otp: str, *, address: str) -> list[str]:
+        """`MfaService.regenerate_recovery_codes` for the calling user, throttled as logins are."""
+        return await self._throttled_code(
+            principal, address, lambda: self._mfa.regenerate_recovery_codes(principal.id, otp)
+        )
+
+    async def _throttled_code(self, principal: Principal, address: str, attempt: Callable[[], Awaitable[T]]) -> T:
+        # The throttle counts accounts by the name as typed at login, lower-cased: the stored user name.
+        account = principal.name
+        await self._refuse_while_locked(account, address)
+        try:
+            return await attempt()
+        except WrongCode:
+            # A guess at the second factor, made with the password already known: a failed login. A right
+            # code clears nothing (only a whole login does).
+            await self._failed(account, address)
+            raise
+
+    async def _refuse_while_locked(self, account: str, address: str) -> None:
+        """LoginThrottled while the account or the address is locked (an admin's unlock, wherever it was
+        made, ends the account's lockout first); reports the lockouts that ran out."""
+        await self._report(await self.throttle.ended())
+        wait = await self.throttle.retry_after(account, address)
+        if wait is not None and await self._unlocked_by_admin(account):
+            wait = await self.throttle.retry_after(account, address)  # the address may still be locked
+        if wait is not None:
+            raise LoginThrottled(wait)
 
     async def _unlocked_by_admin(self, account: str) -> bool:
         """Whether an admin unlocked the account (or set its password) since its running lockout began,
@@ -254,10 +295,21 @@ class LoginService:
         async def op(uow: UnitOfWork) -> bool:
             return await uow[SESSIONS].delete(digest)
 
-        return await self._storage.write(op)
+        ended = await self._storage.write(op)
+        if ended and self._bus is not None:
+            await self._bus.publish(AccessChanged("logout"))
+        return ended
 
-    async def authenticate(self, token: str) -> Principal | None:
-        """The caller a bearer token stands for: a live session's enabled user, or an unrevoked API key."""
+    async def still_valid(self, token: str, principal: Principal) -> bool:
+        """Whether `token` still stands for `principal`, as it did when a request opened something held open
+        (a live event stream): the same session's user, still enabled, the session neither ended nor
+        expired; or the same API key, not revoked. This check is no use of the key (`last_used_at`)."""
+        now = await self.authenticate(token, touch=False)
+        return now is not None and now.kind == principal.kind and now.id == principal.id and not now.must_enrol_mfa
+
+    async def authenticate(self, token: str, *, touch: bool = True) -> Principal | None:
+        """The caller a bearer token stands for: a live session's enabled user, or an unrevoked API key.
+        `touch=False`: an API key's `last_used_at` is left as it is."""
         if token.startswith(SESSION_PREFIX):
             digest = token_digest(token)
             now = utcnow()
@@ -279,7 +331,7 @@ class LoginService:
             found = await self._storage.read(op)
             if found is not None:
                 return found
-        key = await self._api_access.authenticate(token)
+        key = await self._api_access.authenticate(token, touch=touch)
         if key is None:
             return None
         try:

@@ -12,6 +12,7 @@ from voltline.areas.access.settings import AccessSettings
 from voltline.areas.access.sql import REPOSITORIES
 from voltline.areas.audit.service import AuditService
 from voltline.kernel.area import Area, AreaContext
+from voltline.kernel.events import EventBus
 from voltline.kernel.throttles import Throttles
 
 
@@ -27,8 +28,10 @@ def login_policy(settings: AccessSettings) -> LoginPolicy:
 
 def build(context: AreaContext) -> None:
     services, storage = context.services, context.storage
+    # Ended sessions and keys are announced on it (AccessChanged): the live event streams they hold end.
+    bus = services[EventBus]
     passwords = services.provide(PasswordHashing())
-    api_access = services.provide(ApiAccessService(storage))
+    api_access = services.provide(ApiAccessService(storage, bus))
     mfa_service = services.provide(MfaService(storage))
     login = services.provide(
         LoginService(
@@ -39,10 +42,11 @@ def build(context: AreaContext) -> None:
             services[AuditService],
             login_policy(context.settings_of(AccessSettings)),
             services[Throttles],
+            bus=bus,
         )
     )
     # The same throttle: an admin's unlock ends the lockout in this process at once.
-    services.provide(AccountService(storage, passwords, login.throttle))
+    services.provide(AccountService(storage, passwords, login.throttle, bus=bus))
 
 
 AREA = Area(

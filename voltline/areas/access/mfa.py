@@ -4,6 +4,9 @@ Enrolment is two steps: `enrol` draws a secret (kept pending, shown once with it
 `confirm` turns it on once the user proves their app produces the right codes; that answer carries ten
 recovery codes, shown once and stored as SHA-256 digests. The secret itself is stored readable (codes are
 computed from it) and is never shown again. Admins must enrol; other roles may, and then must use it.
+
+A code that does not match raises `WrongCode`: the API throttles those as failed logins (see
+`LoginService.confirm_mfa`), since each one is a guess at the second factor.
 """
 
 from __future__ import annotations
@@ -18,6 +21,10 @@ from voltline.areas.access.ports import RECOVERY_CODES, USERS
 from voltline.kernel.clock import utcnow
 from voltline.kernel.errors import Conflict, InvalidRequest, NotFound
 from voltline.kernel.storage import Storage, UnitOfWork
+
+
+class WrongCode(InvalidRequest):
+    """The one-time code did not match (or was used already): a guess, counted as a failed login (422)."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -64,7 +71,7 @@ class MfaService:
         now = self._clock()
         step = totp.matching_step(current.mfa_pending_secret, otp, now, None)
         if step is None:
-            raise InvalidRequest("the one-time code does not match; check the authenticator app's clock")
+            raise WrongCode("the one-time code does not match; check the authenticator app's clock")
         pending = current.mfa_pending_secret
         codes = totp.new_recovery_codes()
         digests = [totp.recovery_code_digest(code) for code in codes]
@@ -82,7 +89,7 @@ class MfaService:
         if current.mfa_secret is None:
             raise InvalidRequest("MFA is not enrolled")
         if not await self.spend_otp(current, otp):
-            raise InvalidRequest("the one-time code does not match or was already used")
+            raise WrongCode("the one-time code does not match or was already used")
         codes = totp.new_recovery_codes()
         digests = [totp.recovery_code_digest(code) for code in codes]
 

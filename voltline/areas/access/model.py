@@ -1,4 +1,5 @@
-"""Records of people, sessions and the audit trail, shared by the account services and storage ports.
+"""Records of people, sessions and the audit trail, shared by the account services and storage ports, and
+the area's domain event (`AccessChanged`).
 
 Plain data only (no imports of storage), so that `voltline.kernel.storage` can name them without an
 import cycle. `UserSecrets` carries the password hash and the TOTP secret: it never leaves the domain.
@@ -9,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+
+from voltline.kernel.events import DomainEvent
 
 
 class Role(StrEnum):
@@ -97,3 +100,15 @@ class Principal:
     def must_enrol_mfa(self) -> bool:
         """An admin who has not enrolled MFA may do nothing but enrol (and look at or end the session)."""
         return self.is_user and self.role is Role.ADMIN and not self.mfa_enabled
+
+
+@dataclass(slots=True, frozen=True)
+class AccessChanged(DomainEvent):
+    """Login sessions or API keys were ended: a logout, a key revoked, a user disabled, their password or
+    MFA reset, or removed. Announced after the change committed, so that whoever holds a credential open
+    beyond one request (a live event stream) checks it again at once. It names no credential: each holder
+    asks whether its own still stands.
+
+    `reason` is for logs: "logout", "api_key_revoked", "user_changed" or "user_removed"."""
+
+    reason: str

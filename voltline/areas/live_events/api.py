@@ -8,12 +8,16 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Query
+from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field, StringConstraints
 
+from voltline.api.auth import PrincipalDep, bearer_scheme
 from voltline.api.deps import Provided
 from voltline.api.errors import error_responses
 from voltline.api.params import STATION_ID_PATTERN
+from voltline.areas.access.login import LoginService
+from voltline.areas.live_events.service import StreamGuard
 from voltline.kernel.errors import InvalidRequest
 from voltline.kernel.live_events import KINDS, EventHub, LiveEvent
 
@@ -23,6 +27,8 @@ router = APIRouter(tags=["events"])
 MAX_QUEUED_EVENTS = 5000
 # Sent first, once the subscription is live: a client knows from then on it misses nothing.
 LISTENING_COMMENT = "listening"
+# Sent last when the stream ends because the credential that opened it ended.
+CREDENTIAL_ENDED_COMMENT = "credential ended"
 
 StationFilter = Annotated[str, StringConstraints(min_length=1, max_length=48, pattern=STATION_ID_PATTERN)]
 KindFilter = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -47,7 +53,9 @@ A [server-sent events](https://html.spec.whatwg.org/multipage/server-sent-events
 handled, and only once their data is stored. A comment `: listening` is sent first, once the stream is
 live; a `: ping` comment every 15 s keeps idle connections open. A client that reads too slowly loses the
 oldest events rather than the server holding them: the next event's `dropped` says how many were lost.
-The stream ends when the server shuts down.
+The stream ends when the server shuts down, and when the credential that opened it ends: a logout, the API
+key revoked, the user disabled, their password or MFA reset, or removed (within moments), the session
+expired (within 5 s); then a last comment `: credential ended` is sent, and nothing that was still queued.
 
 Filters (both repeatable; none means everything): `station` (station ids), `kind` (a kind, or its first
 part: `transaction` matches the three transaction kinds, `command` matches `command.result`); an unknown
@@ -132,18 +140,33 @@ def kind_filter(
 )
 async def live_events(
     event_hub: Annotated[EventHub, Provided(EventHub)],
+    guard: Annotated[StreamGuard, Provided(StreamGuard)],
+    login_service: Annotated[LoginService, Provided(LoginService)],
+    principal: PrincipalDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     kind: Annotated[list[str] | None, Depends(kind_filter)],
     station: Annotated[
         list[StationFilter] | None, Query(description="Only events of these stations (repeatable).")
     ] = None,
 ) -> AsyncIterator[ServerSentEvent]:
     hub = event_hub
+    # The token that authenticated this request (require_access checked it): checked again while the
+    # stream lasts, on the guard's watch, never per event.
+    token = credentials.credentials.strip() if credentials is not None else ""
+
+    async def still_valid() -> bool:
+        return bool(token) and await login_service.still_valid(token, principal)
+
     subscription = hub.subscribe(stations=station, kinds=kind, max_queue=MAX_QUEUED_EVENTS)
+    watch = guard.watch(subscription, still_valid)
     try:
         yield ServerSentEvent(comment=LISTENING_COMMENT)
         async for event in subscription:
             yield ServerSentEvent(id=str(event.seq), event=event.kind, raw_data=_data(event))
+        if watch.ended:
+            yield ServerSentEvent(comment=CREDENTIAL_ENDED_COMMENT)
     finally:
+        guard.release(watch)
         hub.unsubscribe(subscription)
 
 

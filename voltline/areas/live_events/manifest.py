@@ -1,9 +1,11 @@
 """Live events: the network's events (connects, boots, status, transactions, meter values, commands, local
-lists) as a server-sent event stream."""
+lists) as a server-sent event stream, each stream ending with the credential that opened it (service.py)."""
 
 from __future__ import annotations
 
+from voltline.areas.access.model import AccessChanged
 from voltline.areas.live_events import api
+from voltline.areas.live_events.service import StreamGuard
 from voltline.areas.local_lists.model import LocalListStateChanged
 from voltline.kernel.area import Area, AreaContext
 from voltline.kernel.commands import CommandCompleted
@@ -14,8 +16,19 @@ from voltline.kernel.live_events import COMMAND_RESULT, LOCAL_LIST, EventHub
 def build(context: AreaContext) -> None:
     """The event hub is a platform service. The per-message kinds are published to it directly by the
     stations and transactions services (their hot paths check `hub.active` before building anything); the
-    others reach it from domain events, subscribed here."""
-    follow(context.services[EventBus], context.services[EventHub])
+    others reach it from domain events, subscribed here. The streams' guard hears of ended credentials."""
+    services = context.services
+    follow(services[EventBus], services[EventHub])
+    guard_streams(services[EventBus], services.provide(StreamGuard(services[EventHub])))
+
+
+def guard_streams(bus: EventBus, guard: StreamGuard) -> None:
+    """Sessions or API keys were ended (after commit): every open stream checks its credential at once."""
+
+    def access_changed(_event: AccessChanged) -> None:
+        guard.access_changed()
+
+    bus.subscribe_after_commit(AccessChanged, access_changed)
 
 
 def follow(bus: EventBus, hub: EventHub) -> None:
