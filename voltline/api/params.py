@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Path
 
-from voltline.api.schemas import PRINTABLE
+from voltline.api.schemas import NO_NUL, PRINTABLE
 
 # A station identity is the last path segment of its WebSocket URL and the user name of its Basic auth,
 # where a ':' would be ambiguous. Control characters are refused as everywhere else. The length is part of
@@ -34,4 +34,5 @@ IdTokenPath = Annotated[
 PATTERN_RULES: dict[str, str] = {
     STATION_ID_PATTERN: STATION_ID_RULE,
     PRINTABLE: "printable characters only: no control characters",
+    NO_NUL: "any characters but NUL (\\u0000)",
 }

@@ -6,21 +6,36 @@ mapped onto them explicitly so that nothing internal, such as a station's passwo
 
 from __future__ import annotations
 
+import re
 import types
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeVar, Union, cast, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetCoreSchemaHandler
-from pydantic_core import core_schema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, GetCoreSchemaHandler
+from pydantic import Strict as StrictMode
+from pydantic.config import JsonDict
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from voltline.kernel.commands import StatusInfo
 
 # Printable characters only: identifiers end up in OCPP frames and log lines, where control characters
 # (and NUL bytes, which some databases refuse) have no business.
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+# Free text (descriptions, messages, filters that search): anything but NUL, which PostgreSQL refuses in
+# text and SQLite cuts strings at. Newlines and tabs are fine there.
+NO_NUL = r"^[^\x00]*$"
 MAX_DB_INT = 2**63 - 1
+# An INTEGER column (ids of transactions, templates ...), and OCPP's integers: PostgreSQL's driver raises
+# on a larger parameter. In /openapi.json a bound is exact: FastAPI writes component bounds as floats
+# (2147483647.0), exact up to 2**53, where 2**63 - 1 would be rounded up to 2**63.
+MAX_INT32 = 2**31 - 1
+
+T = TypeVar("T")
+
+FreeText = Annotated[str, Field(pattern=NO_NUL)]
+"""A string that may hold any character but NUL (bound its length where it is used)."""
 
 
 def as_utc(value: datetime) -> datetime:
@@ -28,7 +43,56 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+# The start of an ISO 8601 date (2026-12-05...): pydantic also reads a number, or a string of digits, as
+# seconds since 1970, which no one sending a date-time means.
+_ISO_8601_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def _iso_8601_text(value: Any) -> Any:
+    if isinstance(value, datetime) or (isinstance(value, str) and _ISO_8601_DATE.match(value)):
+        return value
+    raise PydanticCustomError(
+        "datetime_type", "Input should be an ISO 8601 date-time string, e.g. 2026-12-05T14:30:00Z"
+    )
+
+
+def _utc_instant(value: datetime) -> datetime:
+    try:
+        return as_utc(value)
+    except OverflowError:  # 9999-12-31T23:59:59-01:00 is in the year 10000 in UTC
+        raise PydanticCustomError(
+            "datetime_range", "Input should be a time between the years 1 and 9999 once converted to UTC"
+        ) from None
+
+
+# Every instant the API takes, in a body or a query: an ISO 8601 string (not a number of seconds), read as
+# UTC without an offset, and refused (422) when UTC cannot hold it. Lax on purpose: a `Strict` body takes
+# the string, which strict mode would refuse.
+UtcDatetime = Annotated[datetime, StrictMode(False), BeforeValidator(_iso_8601_text), AfterValidator(_utc_instant)]
+
+
+class _NotNull:
+    """Pydantic marker behind `NotNull`: `T | None` is validated as `T` alone, null refused first."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        [kind] = [arg for arg in get_args(source) if arg is not type(None)]
+        return core_schema.no_info_before_validator_function(_not_null, handler.generate_schema(kind))
+
+
+def _not_null(value: Any) -> Any:
+    if value is None:
+        raise PydanticCustomError("not_null", "Input may be left out, but not null")
+    return value
+
+
+def _no_default(schema: JsonDict) -> None:
+    schema.pop("default", None)  # left out means "unchanged", not null
+
+
+# A field of a partial update (PATCH) that may be left out to keep its value but has no null to set:
+# null is refused (422, naming the field) and /openapi.json documents the field as neither nullable nor
+# defaulting to null. Python sees None for a field left out; `model_fields_set` tells it from one given.
+NotNull = Annotated[T | None, _NotNull(), Field(default=None, json_schema_extra=_no_default)]
 IdTokenValue = Annotated[
     str,
     Field(
@@ -45,10 +109,41 @@ GroupId = Annotated[
 ]
 
 
-class Strict(BaseModel):
-    """Request bodies reject unknown fields, so a typo is an error rather than a silent no-op."""
+def _integral_number(value: Any) -> Any:
+    """A float without a fraction (1.0, 1e2) as the int it is; anything else unchanged, for strict int."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
-    model_config = ConfigDict(extra="forbid")
+
+def _integers_take_integral_numbers(schema: Any, model: type) -> Any:
+    """`schema` with every int schema of `model`'s own fields first passed through `_integral_number`
+    (other models' schemas, which it may hold as definitions, are left to their own classes)."""
+    if isinstance(schema, list):
+        return [_integers_take_integral_numbers(item, model) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if schema.get("type") == "model" and schema.get("cls") is not model:
+        return schema
+    walked = {
+        key: value if key in ("metadata", "serialization") else _integers_take_integral_numbers(value, model)
+        for key, value in schema.items()
+    }
+    if walked.get("type") == "int":
+        return core_schema.no_info_before_validator_function(_integral_number, cast(core_schema.CoreSchema, walked))
+    return walked
+
+
+class Strict(BaseModel):
+    """Request bodies reject unknown fields, so a typo is an error rather than a silent no-op, and take
+    each value in its own JSON type only: a boolean is `true` or `false` (not 0, 1 or "true"), an integer
+    a JSON number without a fraction (1, and 1.0 or 1e2 as JSON Schema's "integer" allows; not "1", 1.5
+    or true), a date-time an ISO 8601 string (`UtcDatetime`), an enumeration one of its words (`AnyCase`).
+    Query parameters are text by nature and keep being parsed from it."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: type[BaseModel], handler: GetCoreSchemaHandler, /) -> CoreSchema:
+        return cast(CoreSchema, _integers_take_integral_numbers(handler(source), cls))
 
 
 class FieldErrorBody(BaseModel):
@@ -75,9 +170,6 @@ class StationCallErrorBody(ErrorBody):
     description: str = Field(description="The CALLERROR description the station gave (may be empty).")
 
 
-T = TypeVar("T")
-
-
 class _AnyCase:
     """Pydantic marker behind `AnyCase`: before the enum (or Literal) validates, a string that spells one
     of its values in another case, or with underscores, is replaced by that value."""
@@ -90,28 +182,44 @@ def _spelling_key(text: str) -> str:
     return text.casefold().replace("_", "")
 
 
-def _values_of(kind: Any) -> list[str]:
+def _choices_of(kind: Any) -> list[Any]:
+    """The enum's members, or the Literal's strings (of every enum and Literal of a union)."""
     if isinstance(kind, type) and issubclass(kind, Enum):
-        return [str(member.value) for member in kind]
+        return list(kind)
     if get_origin(kind) in (Literal, Union, types.UnionType):
-        return [value for arg in get_args(kind) for value in ([arg] if isinstance(arg, str) else _values_of(arg))]
+        return [choice for arg in get_args(kind) for choice in ([arg] if isinstance(arg, str) else _choices_of(arg))]
     return []
 
 
+def _spelling_of(choice: Any) -> str:
+    return str(choice.value) if isinstance(choice, Enum) else str(choice)
+
+
 def _canonical_spelling(kind: Any) -> Callable[[Any], Any]:
-    spellings: dict[str, str] = {}
-    for value in _values_of(kind):
-        key = _spelling_key(value)
+    choices: dict[str, Any] = {}
+    for choice in _choices_of(kind):
+        key = _spelling_key(_spelling_of(choice))
         # Two values that differ only in case would make input ambiguous: refuse to build the model.
-        if spellings.setdefault(key, value) != value:
-            raise TypeError(f"{kind!r}: {spellings[key]!r} and {value!r} are the same ignoring case")
-    if not spellings:
+        if _spelling_of(choices.setdefault(key, choice)) != _spelling_of(choice):
+            raise TypeError(
+                f"{kind!r}: {_spelling_of(choices[key])!r} and {_spelling_of(choice)!r} are the same ignoring case"
+            )
+    if not choices:
         raise TypeError(f"AnyCase needs an enum or a Literal of strings, not {kind!r}")
+    # An enum's value is handed on as its member, which a `Strict` body's (strict) enum takes, and anything
+    # else is refused here with the message lax validation would give, listing the canonical spellings.
+    # A Literal's unknown values go on unchanged, for the Literal's own message (the same).
+    has_enum = any(isinstance(choice, Enum) for choice in choices.values())
+    spellings = [_spelling_of(choice) for choice in choices.values()]
+    expected = " or ".join(part for part in (", ".join(f"{s!r}" for s in spellings[:-1]), f"{spellings[-1]!r}") if part)
 
     def canonical(value: Any) -> Any:
-        # Anything else (an unknown word, a number) goes on unchanged, for the enum's own error message,
-        # which lists the canonical spellings.
-        return spellings.get(_spelling_key(value), value) if isinstance(value, str) else value
+        found = choices.get(_spelling_key(value)) if isinstance(value, str) else None
+        if found is not None:
+            return found
+        if has_enum:
+            raise PydanticCustomError("enum", "Input should be {expected}", {"expected": expected})
+        return value
 
     return canonical
 

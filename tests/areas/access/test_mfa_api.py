@@ -132,7 +132,7 @@ async def test_an_admin_resets_a_users_mfa(client: httpx.AsyncClient, anonymous:
 
 async def test_api_keys_have_no_mfa(client: httpx.AsyncClient) -> None:
     response = await client.post("/api/v1/auth/mfa/enroll")
-    assert response.status_code == 422
+    assert response.status_code == 403  # the credential may not, the request is fine
     assert "API key" in response.json()["detail"]
 
 

@@ -56,9 +56,11 @@ async def test_an_anonymous_request_with_nul_in_a_path_parameter_is_recorded(
         ("anonymous", "DELETE /api/v1/stations/{station_id}", "CP\\x00-1", "401"),
     ]
     assert entries[0]["detail"] == {"path": {"station_id": "CP\\x001", "action": "Re\\x00set\\x1b"}}
-    # A filter as typed finds the entry as stored (and a NUL in it is no error on PostgreSQL).
-    [found] = await audit(admin, target="CP\x00-1")
+    # The entry is found by its stored (escaped) text; a raw NUL in a filter is a 422, as in every filter.
+    [found] = await audit(admin, target="CP\\x00-1")
     assert found["action"] == "DELETE /api/v1/stations/{station_id}"
+    refused = await admin.get("/api/v1/audit", params={"actor": "\x00"})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "query.actor"
 
 
 async def test_an_authenticated_request_with_nul_in_a_path_parameter_is_recorded(

@@ -60,7 +60,8 @@ def parse_user_ref(text: str) -> UserRef:
     if _DIGITS.fullmatch(text):
         user_id = int(text)
         if not 1 <= user_id <= MAX_USER_ID:
-            raise InvalidRequest(f"a user id is 1 to {MAX_USER_ID}")
+            # No user can have it: as not found as any other id (the rule, for who typed it).
+            raise NotFound(f"no user with id {text}: a user id is 1 to {MAX_USER_ID}")
         return user_id
     return normalise_username(text)
 

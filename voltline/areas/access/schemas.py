@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from voltline.api.schemas import PRINTABLE, AnyCase, Strict
+from voltline.api.schemas import NO_NUL, PRINTABLE, AnyCase, Strict
 from voltline.areas.access.model import Principal, Role, User
 from voltline.areas.access.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from voltline.areas.access.ports import ApiKey
@@ -31,12 +31,19 @@ NewPassword = Annotated[
     Field(
         min_length=MIN_PASSWORD_LENGTH,
         max_length=MAX_PASSWORD_LENGTH,
+        pattern=NO_NUL,
         description=f"{MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters.",
     ),
 ]
 OneTimeCode = Annotated[
     str,
-    Field(min_length=1, max_length=16, description="The 6-digit code of the authenticator app.", examples=["492039"]),
+    Field(
+        min_length=1,
+        max_length=16,
+        pattern=NO_NUL,
+        description="The 6-digit code of the authenticator app.",
+        examples=["492039"],
+    ),
 ]
 
 
@@ -46,13 +53,14 @@ class LoginRequest(Strict):
         json_schema_extra={"examples": [{"username": "alice", "password": "correct horse battery", "otp": "492039"}]},
     )
 
-    username: str = Field(min_length=1, max_length=256)
-    password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
+    username: str = Field(min_length=1, max_length=256, pattern=NO_NUL)
+    password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH, pattern=NO_NUL)
     otp: OneTimeCode | None = Field(default=None, description="Required once the user has enrolled MFA.")
     recovery_code: str | None = Field(
         default=None,
         min_length=1,
         max_length=64,
+        pattern=NO_NUL,
         description="Instead of `otp`: one of the recovery codes, which is then used up.",
     )
 

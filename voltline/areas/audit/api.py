@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from voltline.api.deps import Provided
 from voltline.api.errors import error_responses
-from voltline.api.schemas import UtcDatetime
+from voltline.api.schemas import NO_NUL, UtcDatetime
 from voltline.areas.audit.model import AuditQuery
 from voltline.areas.audit.schemas import AuditEntryBody
 from voltline.areas.audit.service import AuditService
@@ -27,9 +27,9 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 )
 async def search_audit(
     audit_service: Annotated[AuditService, Provided(AuditService)],
-    actor: Annotated[str | None, Query(max_length=255)] = None,
-    action: Annotated[str | None, Query(max_length=255)] = None,
-    target: Annotated[str | None, Query(max_length=255)] = None,
+    actor: Annotated[str | None, Query(max_length=255, pattern=NO_NUL)] = None,
+    action: Annotated[str | None, Query(max_length=255, pattern=NO_NUL)] = None,
+    target: Annotated[str | None, Query(max_length=255, pattern=NO_NUL)] = None,
     since: Annotated[UtcDatetime | None, Query()] = None,
     until: Annotated[UtcDatetime | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from voltline.api.schemas import AnyCase, GroupId, IdTokenValue, Strict, UtcDatetime
+from voltline.api.schemas import AnyCase, GroupId, IdTokenValue, NotNull, Strict, UtcDatetime
 from voltline.areas.authorization.model import AuthorizationStatus, IdToken, TokenType
 
 
@@ -47,21 +47,14 @@ class IdTokenCreate(Strict):
 
 class IdTokenPatch(Strict):
     """Change some fields of a token; fields left out keep their value. `expiry` and `group_id` may be
-    set to null to clear them."""
+    set to null to clear them; `type` and `status` always have a value (null is refused)."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"status": "Blocked"}, {"expiry": None}]})
 
-    type: AnyCase[TokenType] | None = None
-    status: AnyCase[AuthorizationStatus] | None = None
+    type: NotNull[AnyCase[TokenType]]
+    status: NotNull[AnyCase[AuthorizationStatus]]
     expiry: UtcDatetime | None = None
     group_id: GroupId | None = None
-
-    @model_validator(mode="after")
-    def _required_fields_not_null(self) -> IdTokenPatch:
-        for name in ("type", "status"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
 
     def changes(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in self.model_fields_set}

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Path, Query, Response, status
 from voltline.api.deps import Provided
 from voltline.api.errors import error_responses
 from voltline.api.params import StationId
+from voltline.api.schemas import MAX_INT32, NO_NUL
 from voltline.areas.configuration.model import ComponentRef, DeviceModelQuery, EvseRef, VariableRef
 from voltline.areas.configuration.schemas import (
     ApplyRequest,
@@ -36,7 +37,7 @@ templates_router = APIRouter(prefix="/configuration-templates", tags=["configura
 
 COMMAND_ERRORS = error_responses(404, 409, 422, 502, 504)
 
-TemplateId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The template's id.")]
+TemplateId = Annotated[int, Path(ge=1, le=MAX_INT32, description="The template's id.")]
 
 
 @stations_router.post(
@@ -135,16 +136,23 @@ async def view_device_model(
     station_id: StationId,
     configuration_service: Annotated[ConfigurationService, Provided(ConfigurationService)],
     component: Annotated[
-        str | None, Query(min_length=1, max_length=50, description="Component name (exact, any case).")
+        str | None,
+        Query(min_length=1, max_length=50, pattern=NO_NUL, description="Component name (exact, any case)."),
     ] = None,
     variable: Annotated[
-        str | None, Query(min_length=1, max_length=50, description="Part of the variable name (any case).")
+        str | None,
+        Query(min_length=1, max_length=50, pattern=NO_NUL, description="Part of the variable name (any case)."),
     ] = None,
     q: Annotated[
         str | None,
-        Query(min_length=1, max_length=100, description="Part of the component name, variable name or value."),
+        Query(
+            min_length=1,
+            max_length=100,
+            pattern=NO_NUL,
+            description="Part of the component name, variable name or value.",
+        ),
     ] = None,
-    evse_id: Annotated[int | None, Query(ge=0, le=2**31 - 1, description="Only this EVSE's components.")] = None,
+    evse_id: Annotated[int | None, Query(ge=0, le=MAX_INT32, description="Only this EVSE's components.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> DeviceModelBody:

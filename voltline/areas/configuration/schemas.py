@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from voltline.api.schemas import PRINTABLE, AnyCase, StatusInfoBody, Strict
+from voltline.api.params import STATION_ID_PATTERN
+from voltline.api.schemas import MAX_INT32, NO_NUL, PRINTABLE, AnyCase, FreeText, StatusInfoBody, Strict
 from voltline.areas.configuration.model import (
     AttributeType,
     ComponentRef,
@@ -25,18 +26,19 @@ from voltline.areas.configuration.model import (
 from voltline.areas.configuration.service import ReportOutcome, SettingReading, SettingWriteResult, WriteOutcome
 from voltline.areas.configuration.templates import DriftItem, StationApply, StationDrift, TemplateDrift
 
-MAX_INT32 = 2**31 - 1
 Name = Annotated[str, Field(min_length=1, max_length=50, pattern=PRINTABLE)]
 Value = Annotated[
     str,
     Field(
         max_length=1000,
-        pattern=r"^[^\x00]*$",
+        pattern=NO_NUL,
         description="The value as text (OCPP sends every value as a string; 1.6 keys take at most 500 characters).",
     ),
 ]
 AttributeName = Literal["Actual", "Target", "MinSet", "MaxSet"]
 VersionName = Literal["1.6", "2.0.1"]
+# The length is in the pattern too (as for the path parameter), with the bounds shown in /openapi.json.
+StationIdItem = Annotated[str, Field(min_length=1, max_length=48, pattern=STATION_ID_PATTERN)]
 
 
 class Evse(Strict):
@@ -314,11 +316,9 @@ class DeviceModelBody(BaseModel):
 
 
 class Selector(Strict):
-    station_ids: list[Annotated[str, Field(min_length=1, max_length=48)]] | None = Field(
-        default=None, max_length=10_000, description="Only these stations."
-    )
-    vendor: str | None = Field(default=None, min_length=1, max_length=50, description="Vendor, case-insensitive.")
-    model: str | None = Field(default=None, min_length=1, max_length=50, description="Model, case-insensitive.")
+    station_ids: list[StationIdItem] | None = Field(default=None, max_length=10_000, description="Only these stations.")
+    vendor: FreeText | None = Field(default=None, min_length=1, max_length=50, description="Vendor, case-insensitive.")
+    model: FreeText | None = Field(default=None, min_length=1, max_length=50, description="Model, case-insensitive.")
     ocpp_version: VersionName | None = None
 
     def to_domain(self) -> TemplateSelector:
@@ -372,7 +372,7 @@ class TemplateRequest(Strict):
     )
 
     name: str = Field(min_length=1, max_length=128, pattern=PRINTABLE)
-    description: str | None = Field(default=None, max_length=1000)
+    description: FreeText | None = Field(default=None, max_length=1000)
     selector: Selector = Field(default_factory=Selector)
     values: list[SettingItem] = Field(min_length=1, max_length=500)
     apply_on_boot: bool = Field(default=False, description="Apply after every boot of a selected station.")
@@ -419,7 +419,7 @@ class TemplateBody(BaseModel):
 
 
 class ApplyRequest(Strict):
-    station_ids: list[Annotated[str, Field(min_length=1, max_length=48)]] | None = Field(
+    station_ids: list[StationIdItem] | None = Field(
         default=None, max_length=10_000, description="Only these of the selected stations (default: all of them)."
     )
 

@@ -31,9 +31,12 @@ LISTENING_COMMENT = "listening"
 CREDENTIAL_ENDED_COMMENT = "credential ended"
 
 StationFilter = Annotated[str, StringConstraints(min_length=1, max_length=48, pattern=STATION_ID_PATTERN)]
-KindFilter = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 # What a `kind` filter may name: a kind, or a kind's first part ("transaction", "command").
 FILTER_KINDS: frozenset[str] = frozenset(KINDS) | {kind.split(".", 1)[0] for kind in KINDS}
+# Documented as the enumeration it is; checked by `kind_filter`, whose 422 lists the valid ones.
+KindFilter = Annotated[
+    str, StringConstraints(min_length=1, max_length=64), Field(json_schema_extra={"enum": sorted(FILTER_KINDS)})
+]
 
 
 class LiveEventBody(BaseModel):

@@ -93,7 +93,10 @@ async def station_messages(
     order: Annotated[
         AnyCase[Literal["desc", "asc"]], Query(description="`desc`: newest first; `asc`: oldest first.")
     ] = "desc",
-    cursor: Annotated[str | None, Query(max_length=200, description="The `next_cursor` of the previous page.")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=200, pattern=PRINTABLE, description="The `next_cursor` of the previous page."),
+    ] = None,
 ) -> MessagePageBody:
     log = message_log
     page = await log.page(

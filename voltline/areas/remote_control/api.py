@@ -9,10 +9,9 @@ from fastapi import APIRouter, Body, Path, Query, Response
 from voltline.api.deps import Provided
 from voltline.api.errors import STATION_ANSWER_NOTE, STATION_COMMAND_ERRORS, error_responses
 from voltline.api.params import StationId
-from voltline.api.schemas import AnyCase
+from voltline.api.schemas import MAX_INT32, AnyCase
 from voltline.areas.remote_control.commands import ClearCache, MessagePriority, MessageState
 from voltline.areas.remote_control.schemas import (
-    MAX_INT32,
     AvailabilityRequest,
     DisplayMessageListBody,
     DisplayMessageRequest,

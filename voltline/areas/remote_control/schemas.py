@@ -10,7 +10,16 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from voltline.api.schemas import MAX_DB_INT, PRINTABLE, AnyCase, IdTokenValue, StatusInfoBody, Strict, UtcDatetime
+from voltline.api.schemas import (
+    MAX_INT32,
+    PRINTABLE,
+    AnyCase,
+    FreeText,
+    IdTokenValue,
+    StatusInfoBody,
+    Strict,
+    UtcDatetime,
+)
 from voltline.areas.remote_control.commands import (
     ChangeAvailability,
     DisplayMessage,
@@ -36,8 +45,8 @@ class RemoteStartRequest(Strict):
     )
 
     id_token: IdTokenValue
-    evse_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    connector_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    evse_id: int | None = Field(default=None, ge=1, le=MAX_INT32)
+    connector_id: int | None = Field(default=None, ge=1, le=MAX_INT32)
     check_token: bool = Field(
         default=True,
         description="Refuse (422, nothing sent) a token Voltline does not know, or knows as blocked or "
@@ -59,8 +68,10 @@ class RemoteStartRequest(Strict):
 class RemoteStopRequest(Strict):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"transaction_id": 42}]})
 
+    # Voltline's ids (and so OCPP 1.6's) are 32-bit integers; a larger integer could be no one's. Any
+    # station's own id can be given as a string.
     transaction_id: (
-        Annotated[int, Field(ge=0, le=MAX_DB_INT)]
+        Annotated[int, Field(ge=0, le=MAX_INT32)]
         | Annotated[str, Field(min_length=1, max_length=36, pattern=PRINTABLE)]
     ) = Field(description="The transaction's Voltline id, or the station's own transaction id.")
 
@@ -72,8 +83,6 @@ class RemoteStopRequest(Strict):
 class RawCallResultBody(BaseModel):
     payload: dict[str, Any] = Field(description="The CALLRESULT payload the station answered with.")
 
-
-MAX_INT32 = 2**31 - 1
 
 EvseId = Annotated[int, Field(ge=1, le=MAX_INT32, description="EVSE id; an OCPP 1.6 connector N is EVSE N.")]
 StationOrEvseId = Annotated[
@@ -156,7 +165,7 @@ class TriggerRequest(Strict):
 
 class MessageContentBody(Strict):
     format: AnyCase[MessageFormat] = MessageFormat.UTF8
-    content: str = Field(min_length=1, max_length=512)
+    content: FreeText = Field(min_length=1, max_length=512)
     language: str | None = Field(
         default=None, min_length=1, max_length=8, pattern=r"^[A-Za-z0-9-]+$", description="RFC 5646 tag, e.g. en."
     )

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from voltline.api.deps import Provided
 from voltline.api.errors import error_responses
 from voltline.api.params import StationId
-from voltline.api.schemas import AnyCase
+from voltline.api.schemas import NO_NUL, AnyCase
 from voltline.areas.stations.model import Registration
 from voltline.areas.stations.ports import StationQuery
 from voltline.areas.stations.schemas import (
@@ -45,10 +45,11 @@ async def list_stations(
         AnyCase[OcppVersion] | None, Query(description="Only stations that last connected with this OCPP version.")
     ] = None,
     vendor: Annotated[
-        str | None, Query(min_length=1, max_length=50, description="Vendor as booted (exact, any case).")
+        str | None,
+        Query(min_length=1, max_length=50, pattern=NO_NUL, description="Vendor as booted (exact, any case)."),
     ] = None,
     model: Annotated[
-        str | None, Query(min_length=1, max_length=50, description="Model as booted (exact, any case).")
+        str | None, Query(min_length=1, max_length=50, pattern=NO_NUL, description="Model as booted (exact, any case).")
     ] = None,
     status: Annotated[
         AnyCase[ConnectorStatusName] | None,
@@ -59,6 +60,7 @@ async def list_stations(
         Query(
             min_length=1,
             max_length=100,
+            pattern=NO_NUL,
             description="Part of the id or the description (any case; `%` and `_` are plain characters).",
         ),
     ] = None,

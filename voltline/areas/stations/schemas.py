@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from voltline.api.schemas import AnyCase, Strict
+from voltline.api.schemas import AnyCase, FreeText, NotNull, Strict
 from voltline.areas.stations.model import ConnectorStatus, Registration, Station
 from voltline.areas.stations.service import KEEP, StationChanges, StationPage
 
@@ -49,10 +49,10 @@ class StationRegistrationRequest(Strict):
         le=3,
         description=f"{_SECURITY_PROFILE} Left out: 1 when the station has a password (given, or kept), else 0.",
     )
-    password: str | None = Field(
+    password: FreeText | None = Field(
         default=None, min_length=16, max_length=40, description=f"{_PASSWORD} Omit to keep the current one."
     )
-    description: str | None = Field(default=None, max_length=500, description="Free text for operators.")
+    description: FreeText | None = Field(default=None, max_length=500, description="Free text for operators.")
 
 
 class StationChangeRequest(Strict):
@@ -64,22 +64,15 @@ class StationChangeRequest(Strict):
         json_schema_extra={"examples": [{"registration": "Accepted"}, {"description": "bay 3"}]},
     )
 
-    registration: AnyCase[Registration] | None = Field(default=None, description=_REGISTRATION)
-    security_profile: int | None = Field(default=None, ge=0, le=3, description=_SECURITY_PROFILE)
-    password: str | None = Field(
+    registration: NotNull[AnyCase[Registration]] = Field(description=_REGISTRATION)
+    security_profile: NotNull[Annotated[int, Field(ge=0, le=3)]] = Field(description=_SECURITY_PROFILE)
+    password: FreeText | None = Field(
         default=None, min_length=16, max_length=40, description=f"{_PASSWORD} null removes it (then profile 0)."
     )
-    description: str | None = Field(default=None, max_length=500, description="Free text for operators.")
-
-    @model_validator(mode="after")
-    def _required_fields_not_null(self) -> StationChangeRequest:
-        for name in ("registration", "security_profile"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
+    description: FreeText | None = Field(default=None, max_length=500, description="Free text for operators.")
 
     def changes(self) -> StationChanges:
-        """The named fields only; every other one is KEEP (null is refused above for these two)."""
+        """The named fields only; every other one is KEEP (`NotNull` refuses null for the first two)."""
         named = self.model_fields_set
         return StationChanges(
             registration=self.registration if self.registration is not None else KEEP,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query
@@ -10,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from voltline.api.deps import Provided
 from voltline.api.errors import error_responses
 from voltline.api.params import STATION_ID_PATTERN
-from voltline.api.schemas import MAX_DB_INT, PRINTABLE, AnyCase, as_utc
+from voltline.api.schemas import MAX_INT32, PRINTABLE, AnyCase, UtcDatetime
 from voltline.areas.transactions.model import ReviewKind
 from voltline.areas.transactions.ports import TransactionFilter
 from voltline.areas.transactions.reviews import ReviewService
@@ -43,18 +42,17 @@ async def list_transactions(
         int | None,
         Query(
             ge=1,
-            le=2**31 - 1,  # an INTEGER column: PostgreSQL's driver raises on a larger parameter
+            le=MAX_INT32,
             description="Only the transaction of this remote start (the `remote_start_id` its answer gave); "
             "give station_id too, which narrows the search to that station's transactions.",
         ),
     ] = None,
-    started_from: Annotated[datetime | None, Query(alias="from", description="Started at or after.")] = None,
-    started_to: Annotated[datetime | None, Query(alias="to", description="Started before.")] = None,
+    started_from: Annotated[UtcDatetime | None, Query(alias="from", description="Started at or after.")] = None,
+    started_to: Annotated[UtcDatetime | None, Query(alias="to", description="Started before.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many transactions.")] = 100,
-    offset: Annotated[int, Query(ge=0, le=2**31 - 1, description="Skip this many first.")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT32, description="Skip this many first.")] = 0,
 ) -> list[TransactionBody]:
-    start = as_utc(started_from) if started_from is not None else None
-    end = as_utc(started_to) if started_to is not None else None
+    start, end = started_from, started_to
     if start is not None and end is not None and start > end:
         raise HTTPException(status_code=422, detail="'from' must not be later than 'to'")
     query = TransactionFilter(
@@ -77,7 +75,7 @@ async def list_transactions(
     responses=error_responses(404),
 )
 async def get_transaction(
-    transaction_id: Annotated[int, Path(ge=1, le=MAX_DB_INT, description="Voltline's id of the transaction.")],
+    transaction_id: Annotated[int, Path(ge=1, le=MAX_INT32, description="Voltline's id of the transaction.")],
     transaction_service: Annotated[TransactionService, Provided(TransactionService)],
 ) -> TransactionDetailBody:
     return TransactionDetailBody.with_meter_values(await transaction_service.get(transaction_id))
@@ -99,7 +97,7 @@ async def list_review_items(
     ] = None,
     kind: Annotated[AnyCase[ReviewKind] | None, Query(description="Only this kind.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many.")] = 100,
-    offset: Annotated[int, Query(ge=0, le=2**31 - 1, description="Skip this many first.")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT32, description="Skip this many first.")] = 0,
 ) -> list[ReviewItemBody]:
     items = await review_service.list(station_id, kind, limit, offset)
     return [ReviewItemBody.of(item) for item in items]

@@ -20,7 +20,6 @@ from voltline.areas.access.mfa import MfaService
 from voltline.areas.access.model import Principal
 from voltline.areas.access.schemas import MfaEnrolmentBody, OtpRequest, RecoveryCodesBody
 from voltline.areas.audit.trail import audit_note
-from voltline.kernel.errors import InvalidRequest
 
 router = APIRouter(prefix="/auth/mfa", tags=["auth"])
 
@@ -35,7 +34,7 @@ THROTTLED_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 def _user_id(principal: Principal) -> int:
     if not principal.is_user:
-        raise InvalidRequest("MFA belongs to people's accounts; an API key has none")
+        raise HTTPException(status_code=403, detail="MFA belongs to people's accounts; an API key has none")
     return principal.id
 
 

@@ -14,7 +14,6 @@ from voltline.api.schemas import ErrorBody
 from voltline.areas.access.login import LoginRefused, LoginService, LoginThrottled
 from voltline.areas.access.schemas import LoginBody, LoginRequest, MeBody
 from voltline.areas.audit.trail import audit_note
-from voltline.kernel.errors import InvalidRequest
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -65,10 +64,9 @@ async def login(
     "/logout",
     summary="Log out",
     description="Ends the session whose token authenticated this request; the token stops working at once. "
-    "API keys are revoked with DELETE /api/v1/api-keys/{key_id} instead.",
+    "API keys are revoked with DELETE /api/v1/api-keys/{key_id} instead (logging out with one is a 403).",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=error_responses(422),
 )
 async def logout(
     principal: PrincipalDep,
@@ -76,7 +74,10 @@ async def logout(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Response:
     if not principal.is_user or credentials is None:
-        raise InvalidRequest("an API key has no session: revoke it with DELETE /api/v1/api-keys/{key_id}")
+        # The credential may not do this (a 403), not a malformed request.
+        raise HTTPException(
+            status_code=403, detail="an API key has no session: revoke it with DELETE /api/v1/api-keys/{key_id}"
+        )
     await login_service.logout(credentials.credentials.strip())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

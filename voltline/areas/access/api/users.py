@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Request, Response, status
 from voltline.api.auth import PrincipalDep
 from voltline.api.deps import Provided
 from voltline.api.errors import error_responses
+from voltline.api.schemas import NO_NUL
 from voltline.areas.access.accounts import AccountService, UserChanges, UserRef, parse_user_ref
 from voltline.areas.access.schemas import UnlockedUserBody, UserBody, UserCreate, UserPatch
 from voltline.areas.audit.trail import audit_note
@@ -24,6 +25,7 @@ UserPath = Annotated[
     Path(
         min_length=1,
         max_length=64,
+        pattern=NO_NUL,
         description="The user's id (all digits) or user name (case-insensitive).",
         examples=["7", "alice"],
     ),
