@@ -177,3 +177,26 @@ async def test_the_api_has_one_body_for_status_info(anonymous: httpx.AsyncClient
     assert {"RemoteStartBody", "StationAnswerBody", "SentUpdateBody", "ReadingBody", "ReportOutcomeBody"} <= set(
         holders
     )
+
+
+def _integer_schemas(node: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if node.get("type") == "integer":
+            found.append(node)
+        for child in node.values():
+            found += _integer_schemas(child)
+    elif isinstance(node, list):
+        for child in node:
+            found += _integer_schemas(child)
+    return found
+
+
+async def test_integer_bounds_are_written_as_integers(anonymous: httpx.AsyncClient) -> None:
+    # FastAPI writes some as floats (2147483647.0); a bound past 2**53 would then not be the one enforced.
+    integers = _integer_schemas(await document(anonymous))
+    bounded = [schema for schema in integers if "maximum" in schema or "minimum" in schema]
+    assert len(bounded) > 10
+    for schema in bounded:
+        for bound in ("maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum"):
+            assert not isinstance(schema.get(bound), float), schema

@@ -230,7 +230,27 @@ def _as_json_error(status: str, response: dict[str, Any]) -> None:
     response["content"] = {"application/json": {"schema": schema}}
 
 
+_BOUNDS = ("maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum")
+
+
+def _integer_bounds(node: Any) -> None:
+    """An integer's bounds as integers: FastAPI writes some as floats (2147483647.0), which a client's
+    generator reads as a float bound, and which past 2**53 would not even be the bound enforced."""
+    if isinstance(node, dict):
+        if node.get("type") == "integer":
+            for bound in _BOUNDS:
+                value = node.get(bound)
+                if isinstance(value, float) and value.is_integer():
+                    node[bound] = int(value)
+        for child in node.values():
+            _integer_bounds(child)
+    elif isinstance(node, list):
+        for child in node:
+            _integer_bounds(child)
+
+
 def _rewrite_errors(document: dict[str, Any]) -> None:
+    _integer_bounds(document)
     schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
     if "ErrorBody" not in schemas:
         body = ErrorBody.model_json_schema(ref_template=_SCHEMAS + "{model}")
