@@ -183,6 +183,7 @@ DESCRIPTIONS = {
     401: "Missing or invalid bearer token.",
     404: "No such resource.",
     409: "Conflicts with the current state (already exists, or the station is offline).",
+    413: "The body is larger than VOLTLINE_HTTP_MAX_BODY (1 MiB by default).",
     415: "The body was not sent as JSON (Content-Type: application/json).",
     422: "The request is invalid: `errors` lists each field that is wrong and why.",
     502: "The station answered with a CALLERROR.",
@@ -266,6 +267,7 @@ def _rewrite_errors(document: dict[str, Any]) -> None:
                 if status.startswith("4") and isinstance(response.get("content"), dict):
                     _as_json_error(status, response)
             if "requestBody" in operation:
+                responses.setdefault("413", {"description": DESCRIPTIONS[413], "content": ours})
                 responses.setdefault("415", {"description": DESCRIPTIONS[415], "content": ours})
     if _FASTAPI_422["$ref"] not in json.dumps(document.get("paths", {})):
         schemas.pop("HTTPValidationError", None)
