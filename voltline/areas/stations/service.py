@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -222,9 +223,18 @@ class _BootMany:
 class _ReportStatuses:
     """The statuses of one commit group, of registered stations only: a station removed while its
     message was on the way is answered, its status dropped (it would break the foreign key, failing the
-    message with an InternalError the station would send again and again). One query by primary key."""
+    message with an InternalError the station would send again and again). Only a group holding a station
+    removed lately (`recently_removed`, kept by the service) pays the query that checks, by primary key:
+    the station path otherwise costs one set lookup per status."""
+
+    def __init__(self) -> None:
+        self.recently_removed: dict[str, float] = {}
 
     async def apply(self, uow: UnitOfWork, statuses: Sequence[ConnectorStatus]) -> Sequence[bool]:
+        removed = self.recently_removed
+        if not removed or not any(status.station_id in removed for status in statuses):
+            await uow[STATIONS].set_statuses(statuses)
+            return [True] * len(statuses)
         registered = await uow[STATIONS].registered({status.station_id for status in statuses})
         kept = [status.station_id in registered for status in statuses]
         await uow[STATIONS].set_statuses([status for status, keep in zip(statuses, kept, strict=True) if keep])
@@ -241,6 +251,9 @@ GET_MANY = _GetMany()
 CREATE_MISSING = _CreateMissing()
 BOOT_MANY = _BootMany()
 REPORT_STATUSES = _ReportStatuses()
+# How long statuses of a removed station are checked against the registry: far longer than a message of
+# a closed connection can take to reach its commit group.
+REMOVED_CHECK_SECONDS = 600.0
 SET_ONLINE = _SetOnline()
 
 
@@ -546,6 +559,7 @@ class StationService:
         if await self.get(station_id) is None:
             raise NotFound(f"station {station_id!r} is not registered")
         self._removing.add(station_id)
+        self._remember_removal(station_id)
         try:
             if self._connections.disconnect(station_id, REMOVED_REASON):
                 log.info("station %s is being removed: closing its connection", station_id)
@@ -566,6 +580,14 @@ class StationService:
                 raise NotFound(f"station {station_id!r} is not registered")
         finally:
             self._removing.discard(station_id)
+
+    @staticmethod
+    def _remember_removal(station_id: str) -> None:
+        removed = REPORT_STATUSES.recently_removed
+        now = time.monotonic()
+        for stale in [sid for sid, at in removed.items() if now - at > REMOVED_CHECK_SECONDS]:
+            del removed[stale]
+        removed[station_id] = now
 
     def station_removed(self, event: StationRemoved) -> None:
         """After-commit subscriber of `StationRemoved`: close a connection the station may still have (one
