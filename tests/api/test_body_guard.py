@@ -126,12 +126,12 @@ async def test_an_object_of_very_many_members_is_refused_at_once(anonymous: http
 
 
 async def test_many_invalid_fields_give_a_bounded_answer_that_counts_them(anonymous: httpx.AsyncClient) -> None:
-    unknown = {f"k{i}": 1 for i in range(500)}
+    unknown = {f"k{i}": 1 for i in range(200)}
     response = await anonymous.post(LOGIN, json={"username": "a", "password": "b", **unknown})
     assert response.status_code == 422
     body = response.json()
     assert len(body["errors"]) == MAX_FIELD_ERRORS
-    assert f"(and 495 more; `errors` lists the first {MAX_FIELD_ERRORS})" in body["detail"]
+    assert f"(and 195 more; `errors` lists the first {MAX_FIELD_ERRORS})" in body["detail"]
     assert len(response.content) < 10_000
 
 

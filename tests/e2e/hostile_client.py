@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 import httpx
 
 from tests.e2e.conftest import ADMIN_TOKEN
+from voltline.api.body_guard import MAX_OBJECT_MEMBERS
 
 MIB = 1024 * 1024
 JSON = {"Content-Type": "application/json"}
@@ -32,7 +33,8 @@ def streamed(body: bytes) -> Iterator[bytes]:
 
 def hostile_requests(base_url: str) -> list[tuple[str, Callable[[httpx.Client], int]]]:
     huge, nine, sixty = unknown_keys(42 * MIB), unknown_keys(9 * MIB), unknown_keys(60 * MIB)
-    wide = json.dumps({f"k{i:04d}": "x" * 900 for i in range(999)}).encode()  # ~0.9 MiB, 999 members
+    wide = json.dumps({f"k{i:04d}": "x" * 900 for i in range(999)}).encode()  # ~0.9 MiB, 999 members: over the cap
+    at_cap = json.dumps({f"k{i:03d}": "x" * 3900 for i in range(MAX_OBJECT_MEMBERS)}).encode()  # ~1 MiB
     deep = b"[" * 400_000 + b"]" * 400_000  # 0.8 MiB
     twice = b'{"username": "admin", "username": "' + b"a" * 900_000 + b'", "password": "p"}'
 
@@ -55,6 +57,7 @@ def hostile_requests(base_url: str) -> list[tuple[str, Callable[[httpx.Client], 
         ("anonymous login, 9 MiB streamed", post("/api/v1/auth/login", streamed(nine), {})),
         ("POST /id-tokens, 60 MiB, authenticated", post("/api/v1/id-tokens", sixty, AUTH)),
         ("anonymous login, 999 unknown members (0.9 MiB)", post("/api/v1/auth/login", wide, {})),
+        ("POST /id-tokens, 256 unknown members (1 MiB), authenticated", post("/api/v1/id-tokens", at_cap, AUTH)),
         ("POST /id-tokens, 999 unknown members, authenticated", post("/api/v1/id-tokens", wide, AUTH)),
         ("POST /id-tokens, 400,000 levels of nesting", post("/api/v1/id-tokens", deep, AUTH)),
         ("anonymous login, a duplicate key of 0.9 MiB", post("/api/v1/auth/login", twice, {})),

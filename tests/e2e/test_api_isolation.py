@@ -3,7 +3,7 @@
 A real server; a station heartbeats every 100 ms over a real WebSocket while, from another process
 (tests/e2e/hostile_client.py), the API receives the hostile bodies that used to stall the event loop for
 seconds (42 MiB of unknown keys to the anonymous login, 9 MiB streamed, 60 MiB to an authenticated endpoint,
-1000 unknown members just under the limit, deep nesting, a duplicate key) and the largest page the API
+unknown members at and over the cap, deep nesting, a duplicate key) and the largest page the API
 serves (1,000 stations with their connectors). Every heartbeat's round trip stays under 200 ms, the station
 is never dropped, and a probe in the server's loop measures how long the loop was held during each request
 (printed with `-s`, for the issue's note).
@@ -78,7 +78,7 @@ async def test_hostile_requests_do_not_hold_the_station_loop(start_server: Serve
     await probing
 
     results = [json.loads(line) for line in output.decode().splitlines()]
-    assert len(results) == 8, results
+    assert len(results) == 9, results
     status = {result["name"]: result["status"] for result in results}
     for result in results:
         held = max((lag for at, lag in loop_held if result["start"] <= at <= result["end"] + 0.01), default=0.0)
@@ -91,8 +91,8 @@ async def test_hostile_requests_do_not_hold_the_station_loop(start_server: Serve
     assert status["anonymous login, 42 MiB of unknown keys"] == 413
     assert status["anonymous login, 9 MiB streamed"] in (413, -1)
     assert status["POST /id-tokens, 60 MiB, authenticated"] == 413
-    for result in results[3:7]:
+    for result in results[3:8]:
         assert result["status"] == 422, result
     assert status["GET /stations?limit=1000, three times"] == 200
-    assert len(during) >= 5
+    assert len(during) >= 3
     assert max(during) < 0.2, f"a heartbeat took {max(during) * 1000:.0f} ms"

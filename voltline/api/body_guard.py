@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # No request model comes close; free-form JSON (vendor data) has no business being wider.
-MAX_OBJECT_MEMBERS = 1000
+MAX_OBJECT_MEMBERS = 256
 # Bodies up to this size are parsed in the event loop: well under a millisecond, less than a thread hop.
 PARSE_IN_LOOP_BYTES = 64 * 1024
 
