@@ -192,7 +192,18 @@ async def test_profiles_that_need_tls_are_refused_with_the_reason(client: httpx.
 
 @pytest.mark.parametrize(
     ("path", "station_id"),
-    [("CP%203", "CP 3"), ("CP%C3%A9", "CPé"), ("CP%25", "CP%"), ("CP%23", "CP#"), ("...", "...")],
+    [
+        ("CP%203", "CP 3"),
+        ("CP%C3%A9", "CPé"),
+        ("CP%25", "CP%"),
+        ("CP%23", "CP#"),
+        ("...", "..."),
+        ("CP%E2%80%AE1", "CP\u202e1"),  # a right-to-left override
+        ("CP%F0%9F%94%8C", "CP\U0001f50c"),  # an emoji
+        # Invalid UTF-8 sequences: refused (so never stored, and never two under one id)
+        ("CP%C3%28", "CP\ufffd("),
+        ("CP%FF", "CP\ufffd"),
+    ],
 )
 async def test_ids_the_handshake_refuses_are_refused_at_registration(
     client: httpx.AsyncClient, services: ServiceRegistry, path: str, station_id: str
