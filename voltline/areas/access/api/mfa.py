@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request
 
 from voltline.api.auth import PrincipalDep
 from voltline.api.deps import Provided
 from voltline.api.errors import error_responses
 from voltline.api.schemas import ErrorBody
 from voltline.areas.access import totp
+from voltline.areas.access.api.sessions import client_address, too_many_failures
 from voltline.areas.access.login import LoginService, LoginThrottled
 from voltline.areas.access.mfa import MfaService
 from voltline.areas.access.model import Principal
@@ -38,19 +39,11 @@ def _user_id(principal: Principal) -> int:
     return principal.id
 
 
-def _address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 def _throttled(request: Request, principal: Principal, exc: LoginThrottled) -> HTTPException:
     note = audit_note(request)
     note.summary = "one-time code refused: locked after failed logins"
     note.target = f"account:{principal.name}"
-    return HTTPException(
-        status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-        detail=str(exc),
-        headers={"Retry-After": str(exc.retry_after)},
-    )
+    return too_many_failures(exc)
 
 
 @router.post(
@@ -86,7 +79,7 @@ async def verify(
 ) -> RecoveryCodesBody:
     _user_id(principal)
     try:
-        codes = await login_service.confirm_mfa(principal, body.otp, address=_address(request))
+        codes = await login_service.confirm_mfa(principal, body.otp, address=client_address(request))
     except LoginThrottled as exc:
         raise _throttled(request, principal, exc) from None
     return RecoveryCodesBody(recovery_codes=codes)
@@ -109,7 +102,7 @@ async def regenerate(
 ) -> RecoveryCodesBody:
     _user_id(principal)
     try:
-        codes = await login_service.regenerate_recovery_codes(principal, body.otp, address=_address(request))
+        codes = await login_service.regenerate_recovery_codes(principal, body.otp, address=client_address(request))
     except LoginThrottled as exc:
         raise _throttled(request, principal, exc) from None
     return RecoveryCodesBody(recovery_codes=codes)

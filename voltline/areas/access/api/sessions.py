@@ -18,6 +18,18 @@ from voltline.areas.audit.trail import audit_note
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
+def client_address(request: Request) -> str:
+    """The address failed logins and one-time codes are counted for (the proxy's unless it is trusted)."""
+    return request.client.host if request.client else "unknown"
+
+
+def too_many_failures(exc: LoginThrottled) -> HTTPException:
+    """The answer while an account or an address is locked, to logins and one-time codes alike."""
+    return HTTPException(
+        status_code=status.HTTP_429_TOO_MANY_REQUESTS, detail=str(exc), headers={"Retry-After": str(exc.retry_after)}
+    )
+
+
 @router.post(
     "/login",
     summary="Log in",
@@ -35,7 +47,7 @@ async def login(
     body: LoginRequest, request: Request, login_service: Annotated[LoginService, Provided(LoginService)]
 ) -> LoginBody:
     note = audit_note(request)
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request)
     try:
         result = await login_service.login(
             body.username, body.password, address=address, otp=body.otp, recovery_code=body.recovery_code
@@ -43,11 +55,7 @@ async def login(
     except LoginThrottled as exc:
         note.summary = "login refused: locked after failed logins"
         note.target = f"account:{body.username.strip().lower()[:64]}"
-        raise HTTPException(
-            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-            detail=str(exc),
-            headers={"Retry-After": str(exc.retry_after)},
-        ) from None
+        raise too_many_failures(exc) from None
     except LoginRefused as exc:
         note.summary = f"login failed: {exc}"
         note.target = f"user:{exc.account}" if exc.account else None
