@@ -103,8 +103,9 @@ class Subscription:
             if self.closed:
                 return None
             self._ready.clear()
-            try:
-                await asyncio.wait_for(self._ready.wait(), wait_seconds)
+            try:  # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation (bpo-42130)
+                async with asyncio.timeout(wait_seconds):
+                    await self._ready.wait()
             except TimeoutError:
                 return None
         event = self._queue.popleft()

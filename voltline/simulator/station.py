@@ -579,8 +579,9 @@ class SimulatedStation:
 
     async def _meter_loop(self, state: ConnectorState, tx: Transaction, stop: asyncio.Event) -> None:
         while state.transaction is tx:
-            try:
-                await asyncio.wait_for(stop.wait(), self.meter_interval)
+            try:  # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation (bpo-42130)
+                async with asyncio.timeout(self.meter_interval):
+                    await stop.wait()
                 return
             except TimeoutError:
                 pass
