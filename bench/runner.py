@@ -41,6 +41,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bench import composite
 from bench.make_fleet import DEFAULT_PASSWORD_SCHEME, write_fleet
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -405,6 +406,8 @@ def render(report: dict[str, Any], console: Console) -> None:
             _ratio(values["sqlite"], values["baseline"], key),
         )
     console.print(table)
+    if "composite" in targets:
+        console.print(composite.summary(targets["composite"]))
     notes = list(report["notes"])
     for key, title in names:
         target = targets.get(key)
@@ -452,7 +455,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--idle-seconds", type=float, default=None)
     p.add_argument("--warmup", type=float, default=None)
     p.add_argument("--rate", type=float, default=3000)
-    p.add_argument("--targets", default="sqlite,postgresql,baseline")
+    p.add_argument("--targets", default="sqlite,postgresql,baseline,composite")
     p.add_argument("--run-timeout", type=float, default=900, help="seconds one generator run may take")
     p.add_argument("--output", default=str(RESULTS / "latest.json"))
     args = p.parse_args(argv)
@@ -520,6 +523,10 @@ def main(argv: list[str] | None = None) -> None:
     }
     began = time.monotonic()
     for target in wanted:
+        if target == "composite":  # a microbenchmark of the smart charging area, in this process: no server
+            report["targets"]["composite"] = composite.measure()
+            log(composite.summary(report["targets"]["composite"]))
+            continue
         schema: str | None = None
         if target == "sqlite":
             server = Server("sqlite", "voltline", workdir, pin, f"sqlite+aiosqlite:///{workdir / 'bench.db'}")

@@ -18,6 +18,7 @@ SAMPLE_PATH_VALUES = {
     "{key_id}": "1",
     "{message_id}": "1",
     "{template_id}": "1",
+    "{profile_id}": "1",
 }
 
 

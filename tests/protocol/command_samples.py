@@ -9,6 +9,7 @@ from __future__ import annotations
 from tests.protocol.configuration_samples import CONFIGURATION_SAMPLES
 from tests.protocol.local_list_samples import LOCAL_LIST_SAMPLES
 from tests.protocol.remote_control_samples import REMOTE_CONTROL_SAMPLES
+from tests.protocol.smart_charging_samples import SMART_CHARGING_SAMPLES
 from voltline.areas.remote_control.commands import RemoteStart, RemoteStop
 from voltline.kernel.commands import Command
 
@@ -18,4 +19,5 @@ COMMAND_SAMPLES: dict[type[Command], list[Command]] = {
     **REMOTE_CONTROL_SAMPLES,
     **LOCAL_LIST_SAMPLES,
     **CONFIGURATION_SAMPLES,
+    **SMART_CHARGING_SAMPLES,
 }

@@ -90,6 +90,59 @@ SAMPLES: dict[OcppVersion, dict[str, dict[str, Any]]] = {
             "tbc": False,
             "messageInfo": [{"id": 1, "priority": "NormalCycle", "message": {"format": "UTF8", "content": "Hi"}}],
         },
+        "ReportChargingProfiles": {
+            "requestId": 6,
+            "chargingLimitSource": "CSO",
+            "evseId": 1,
+            "tbc": False,
+            "chargingProfile": [
+                {
+                    "id": 1,
+                    "stackLevel": 0,
+                    "chargingProfilePurpose": "TxDefaultProfile",
+                    "chargingProfileKind": "Absolute",
+                    "chargingSchedule": [
+                        {
+                            "id": 1,
+                            "startSchedule": NOW,
+                            "chargingRateUnit": "A",
+                            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.0}],
+                        }
+                    ],
+                }
+            ],
+        },
+        "NotifyChargingLimit": {
+            "chargingLimit": {"chargingLimitSource": "EMS", "isGridCritical": True},
+            "evseId": 0,
+            "chargingSchedule": [
+                {"id": 1, "chargingRateUnit": "W", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 7000.0}]}
+            ],
+        },
+        "ClearedChargingLimit": {"chargingLimitSource": "EMS", "evseId": 0},
+        "NotifyEVChargingNeeds": {
+            "evseId": 1,
+            "maxScheduleTuples": 12,
+            "chargingNeeds": {
+                "requestedEnergyTransfer": "AC_three_phase",
+                "departureTime": NOW,
+                "acChargingParameters": {
+                    "energyAmount": 20000,
+                    "evMinCurrent": 6,
+                    "evMaxCurrent": 32,
+                    "evMaxVoltage": 400,
+                },
+            },
+        },
+        "NotifyEVChargingSchedule": {
+            "timeBase": NOW,
+            "evseId": 1,
+            "chargingSchedule": {
+                "id": 1,
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16}],
+            },
+        },
     },
 }
 

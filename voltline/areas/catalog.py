@@ -14,6 +14,7 @@ from voltline.areas.live_events.manifest import AREA as LIVE_EVENTS
 from voltline.areas.local_lists.manifest import AREA as LOCAL_LISTS
 from voltline.areas.message_log.manifest import AREA as MESSAGE_LOG
 from voltline.areas.remote_control.manifest import AREA as REMOTE_CONTROL
+from voltline.areas.smart_charging.manifest import AREA as SMART_CHARGING
 from voltline.areas.stations.manifest import AREA as STATIONS
 from voltline.areas.transactions.manifest import AREA as TRANSACTIONS
 from voltline.kernel.area import Area
@@ -28,6 +29,7 @@ AREAS: tuple[Area, ...] = (
     DATA_TRANSFER,
     CONFIGURATION,
     LOCAL_LISTS,
+    SMART_CHARGING,
     MESSAGE_LOG,
     LIVE_EVENTS,
 )

@@ -38,6 +38,8 @@ TRANSACTION_ENDED: Final = "transaction.ended"
 METER_VALUES: Final = "meter_values"
 COMMAND_RESULT: Final = "command.result"
 LOCAL_LIST: Final = "local_list"
+CHARGING_PROFILE: Final = "charging_profile"
+CHARGING_LIMIT: Final = "charging_limit"
 
 KINDS: Final = (
     CONNECTED,
@@ -50,6 +52,8 @@ KINDS: Final = (
     METER_VALUES,
     COMMAND_RESULT,
     LOCAL_LIST,
+    CHARGING_PROFILE,
+    CHARGING_LIMIT,
 )
 
 

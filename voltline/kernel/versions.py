@@ -130,6 +130,17 @@ class Capabilities:
 
     # -- smart charging
     charging_profile_purposes: frozenset[ChargingProfilePurpose]
+    # Schedules one profile may carry: 1.6 ChargingProfile has one chargingSchedule, 2.0.1 one to three.
+    schedules_per_profile: int
+    # 2.0.1 ChargingSchedulePeriodType.phaseToUse (which phase a single-phase limit applies to); 1.6 has none.
+    phase_to_use: bool
+    # Periods one schedule may have: 1.6 ChargingScheduleMaxPeriods, 2.0.1 SmartChargingCtrlr.PeriodsPerSchedule.
+    schedule_max_periods: SettingName
+    # The highest stack level: 1.6 ChargeProfileMaxStackLevel, 2.0.1 SmartChargingCtrlr.ProfileStackLevel.
+    max_stack_level: SettingName
+    # The rate units the station takes, a list: 1.6 ChargingScheduleAllowedChargingRateUnit ("Current,Power"),
+    # 2.0.1 SmartChargingCtrlr.RateUnit ("A,W").
+    rate_units: SettingName
 
 
 _V16 = Capabilities(
@@ -156,6 +167,11 @@ _V16 = Capabilities(
     charging_profile_purposes=frozenset(
         {ChargingProfilePurpose.STATION_MAX, ChargingProfilePurpose.TX_DEFAULT, ChargingProfilePurpose.TX}
     ),
+    schedules_per_profile=1,
+    phase_to_use=False,
+    schedule_max_periods=SettingName.key("ChargingScheduleMaxPeriods"),
+    max_stack_level=SettingName.key("ChargeProfileMaxStackLevel"),
+    rate_units=SettingName.key("ChargingScheduleAllowedChargingRateUnit"),
 )
 
 _V201 = Capabilities(
@@ -185,6 +201,11 @@ _V201 = Capabilities(
     ),
     display_messages=True,
     charging_profile_purposes=frozenset(ChargingProfilePurpose),
+    schedules_per_profile=3,
+    phase_to_use=True,
+    schedule_max_periods=SettingName("PeriodsPerSchedule", "SmartChargingCtrlr"),
+    max_stack_level=SettingName("ProfileStackLevel", "SmartChargingCtrlr"),
+    rate_units=SettingName("RateUnit", "SmartChargingCtrlr"),
 )
 
 _CAPABILITIES: Mapping[OcppVersion, Capabilities] = MappingProxyType({OcppVersion.V16: _V16, OcppVersion.V201: _V201})

@@ -29,6 +29,14 @@ MEASURANDS = (
     "Temperature",
 )
 DEFAULT_ITEMS_PER_REPORT = 25
+# Smart charging limits a station announces (and enforces, simulator/smart_charging.py).
+DEFAULT_MAX_PERIODS = 24
+DEFAULT_MAX_STACK_LEVEL = 8
+DEFAULT_MAX_PROFILES = 20
+# How 1.6 (ChargingScheduleAllowedChargingRateUnit) and 2.0.1 (SmartChargingCtrlr.RateUnit) name the units.
+ALL_RATE_UNITS = frozenset({"A", "W"})
+_SMART_CHARGING = "SmartChargingCtrlr"
+_RATE_UNIT_WORDS = {"Current": "A", "Power": "W", "A": "A", "W": "W"}
 
 
 @dataclass(slots=True)
@@ -38,7 +46,7 @@ class Key:
     name: str
     value: str
     readonly: bool = False
-    kind: str = "string"  # string, integer, boolean, measurands
+    kind: str = "string"  # string, integer, boolean, measurands, rate_units
     reboot: bool = False  # a change takes effect after a reboot
 
 
@@ -111,6 +119,11 @@ def _v16_keys(connectors: int) -> list[Key]:
         Key("AllowOfflineTxForUnknownId", "false", kind="boolean"),
         Key("AuthorizationCacheEnabled", "true", kind="boolean"),
         Key("AuthorizeRemoteTxRequests", "true", kind="boolean"),
+        # Smart charging limits (1.6 §9.4). Read-only in the specification; writable here so that a CSMS
+        # test can play a more limited station.
+        Key("ChargeProfileMaxStackLevel", str(DEFAULT_MAX_STACK_LEVEL), kind="integer"),
+        Key("ChargingScheduleAllowedChargingRateUnit", "Current,Power", kind="rate_units"),
+        Key("ChargingScheduleMaxPeriods", str(DEFAULT_MAX_PERIODS), kind="integer"),
         Key("ClockAlignedDataInterval", "0", kind="integer"),
         Key("ConnectionTimeOut", "60", kind="integer"),
         Key("GetConfigurationMaxKeys", "50", readonly=True, kind="integer"),
@@ -119,6 +132,7 @@ def _v16_keys(connectors: int) -> list[Key]:
         Key("LocalAuthListMaxLength", "1000", readonly=True, kind="integer"),
         Key("LocalAuthorizeOffline", "true", kind="boolean"),
         Key("LocalPreAuthorize", "false", kind="boolean"),
+        Key("MaxChargingProfilesInstalled", str(DEFAULT_MAX_PROFILES), kind="integer"),
         Key("MeterValuesAlignedData", "Energy.Active.Import.Register", kind="measurands"),
         Key("MeterValuesSampledData", "Energy.Active.Import.Register,Power.Active.Import", kind="measurands"),
         Key("MeterValueSampleInterval", "60", kind="integer"),
@@ -223,6 +237,20 @@ def _v201_variables(connectors: int) -> list[Variable]:
             "MemberList",
             values_list="Authorized,EVConnected,PowerPathClosed",
         ),
+        # Smart charging (2.0.1 part K). The limits are read-only in the specification; writable here so
+        # that a CSMS test can play a more limited station. Entries counts the installed profiles; its
+        # maxLimit is how many the station takes.
+        Variable(
+            "SmartChargingCtrlr",
+            "Entries",
+            _ro("0"),
+            "integer",
+            instance="ChargingProfiles",
+            max_limit=DEFAULT_MAX_PROFILES,
+        ),
+        Variable("SmartChargingCtrlr", "PeriodsPerSchedule", _rw(str(DEFAULT_MAX_PERIODS)), "integer", min_limit=1),
+        Variable("SmartChargingCtrlr", "ProfileStackLevel", _rw(str(DEFAULT_MAX_STACK_LEVEL)), "integer", min_limit=0),
+        Variable("SmartChargingCtrlr", "RateUnit", _rw("A,W"), "MemberList", values_list="A,W"),
         Variable("SecurityCtrlr", "OrganizationName", _rw("Voltline"), "string"),
         Variable("SecurityCtrlr", "SecurityProfile", _ro("0"), "integer"),
         Variable("SecurityCtrlr", "BasicAuthPassword", {"Actual": Attribute(None, "WriteOnly")}, "string"),
@@ -263,6 +291,31 @@ def _v201_variables(connectors: int) -> list[Variable]:
 
 
 _VariableKey = tuple[str, str | None, int | None, int | None, str, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class ChargingLimits:
+    """What the station takes in a SetChargingProfile, as its configuration says now."""
+
+    max_periods: int = DEFAULT_MAX_PERIODS  # per schedule
+    max_stack_level: int = DEFAULT_MAX_STACK_LEVEL
+    rate_units: frozenset[str] = ALL_RATE_UNITS
+    max_profiles: int = DEFAULT_MAX_PROFILES  # installed at once
+
+
+def _as_int(value: str | float | None, default: int) -> int:
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default
+
+
+def _rate_units(value: str | None) -> frozenset[str]:
+    if value is None:
+        return ALL_RATE_UNITS
+    return frozenset(
+        _RATE_UNIT_WORDS[word] for word in (w.strip() for w in value.split(",")) if word in _RATE_UNIT_WORDS
+    )
 
 
 @dataclass(slots=True)
@@ -317,6 +370,29 @@ class DeviceModel:
             raise KeyError(f"no variable {component}.{name}")
         variable.attributes[where.get("attribute", "Actual")].value = value
 
+    def charging_limits(self) -> ChargingLimits:
+        """The smart charging limits from the 1.6 keys or the 2.0.1 SmartChargingCtrlr variables."""
+        if self.version is OcppVersion.V16:
+            return ChargingLimits(
+                _as_int(self.get("ChargingScheduleMaxPeriods"), DEFAULT_MAX_PERIODS),
+                _as_int(self.get("ChargeProfileMaxStackLevel"), DEFAULT_MAX_STACK_LEVEL),
+                _rate_units(self.get("ChargingScheduleAllowedChargingRateUnit")),
+                _as_int(self.get("MaxChargingProfilesInstalled"), DEFAULT_MAX_PROFILES),
+            )
+        entries = self._find("Entries", _SMART_CHARGING, {"instance": "ChargingProfiles"})
+        return ChargingLimits(
+            _as_int(self.get("PeriodsPerSchedule", _SMART_CHARGING), DEFAULT_MAX_PERIODS),
+            _as_int(self.get("ProfileStackLevel", _SMART_CHARGING), DEFAULT_MAX_STACK_LEVEL),
+            _rate_units(self.get("RateUnit", _SMART_CHARGING)),
+            _as_int(entries.max_limit if entries is not None else None, DEFAULT_MAX_PROFILES),
+        )
+
+    def record_installed_profiles(self, count: int) -> None:
+        """Keep 2.0.1 SmartChargingCtrlr.Entries (instance ChargingProfiles) at the installed count."""
+        entries = self._find("Entries", _SMART_CHARGING, {"instance": "ChargingProfiles"})
+        if entries is not None:
+            entries.attributes["Actual"].value = str(count)
+
     def _find(self, name: str, component: str | None, where: dict[str, Any]) -> Variable | None:
         """`where`: component_instance, evse, connector, instance (each None when not given)."""
         key = (
@@ -347,6 +423,9 @@ def _valid(
         return (low is None or decimal >= low) and (high is None or decimal <= high)
     if kind == "boolean":
         return value.lower() in ("true", "false")
+    if kind == "rate_units":
+        items = [item.strip() for item in value.split(",")]
+        return all(item in ("Current", "Power") for item in items)
     if kind == "measurands":
         return all(item.strip() in MEASURANDS for item in value.split(",") if item.strip())
     if kind == "OptionList":

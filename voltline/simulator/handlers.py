@@ -14,6 +14,7 @@ from voltline.simulator.device_model import ConfiguredStation, DeviceModelHandle
 from voltline.simulator.display import Display, DisplayStation
 from voltline.simulator.handle import ConnectorState
 from voltline.simulator.local_list import LocalListHandler, LocalListStation
+from voltline.simulator.smart_charging import SmartChargingHandler, SmartChargingStation
 
 Payload = dict[str, Any]
 Handler = Callable[[Payload], Awaitable[Payload]]
@@ -22,7 +23,7 @@ Handler = Callable[[Payload], Awaitable[Payload]]
 SIMULATOR_VENDOR_ID = "org.voltline.simulator"
 
 
-class DispatchedStation(LocalListStation, DisplayStation, ConfiguredStation, Protocol):
+class DispatchedStation(LocalListStation, DisplayStation, ConfiguredStation, SmartChargingStation, Protocol):
     """A station with the state of every area the simulator answers for (`SimulatedStation` is one)."""
 
 
@@ -66,6 +67,8 @@ class StationDispatcher:
         specific.update(LocalListHandler(station).routes())
         self._configuration = DeviceModelHandler(station)
         specific.update(self._configuration.routes())
+        self._smart_charging = SmartChargingHandler(station)
+        specific.update(self._smart_charging.routes())
         self._routes: dict[str, Handler] = {**common, **specific}
 
     def supports(self, action: str) -> bool:
@@ -73,6 +76,7 @@ class StationDispatcher:
 
     def answered(self, action: str) -> None:
         self._configuration.answered(action)  # reports announced by this answer go out now
+        self._smart_charging.answered(action)
         if action == "Reset" and self._accepted_reset is not None:
             # The CSMS hears Accepted before the transactions stop and the connection drops.
             kind, evse_id = self._accepted_reset
@@ -110,6 +114,12 @@ class StationDispatcher:
                 # the stop flow checks the id once the start flow is done with the connector.
                 in_flight = state
         return in_flight
+
+    def _accept_start_profile(self, payload: Payload, state: ConnectorState) -> bool:
+        """A remote start's chargingProfile (a TxProfile) is installed for the transaction it begins; one
+        the station would refuse refuses the start (1.6 5.11, 2.0.1 F01/K05)."""
+        profile = payload.get("chargingProfile")
+        return profile is None or self._smart_charging.accept_remote_start_profile(profile, state.connector_id)
 
     def _begin_start(
         self, state: ConnectorState, id_token: str, id_token_type: str, remote_start_id: int | None
@@ -184,7 +194,7 @@ class StationDispatcher:
 
     async def remote_start_v16(self, payload: Payload) -> Payload:
         state = self._free_connector(payload.get("connectorId"))
-        if state is None:
+        if state is None or not self._accept_start_profile(payload, state):
             return {"status": "Rejected"}
         self._begin_start(state, payload["idTag"], "ISO14443", None)
         return {"status": "Accepted"}
@@ -228,7 +238,7 @@ class StationDispatcher:
 
     async def request_start_v201(self, payload: Payload) -> Payload:
         state = self._free_connector(payload.get("evseId"))
-        if state is None:
+        if state is None or not self._accept_start_profile(payload, state):
             return {"status": "Rejected"}
         token = payload["idToken"]
         self._begin_start(state, token["idToken"], token["type"], payload["remoteStartId"])

@@ -23,6 +23,8 @@ class MeterSample:
 class EnergyMeter:
     """A three-phase meter. While `charging`, energy grows by `power_w` times elapsed (simulated) time.
 
+    `power_w` may change while charging (`set_power`: the car follows a charging limit).
+
     `time_scale` is simulated seconds per real second: tests and demos use it to see whole kWh go by quickly.
     """
 
@@ -48,6 +50,11 @@ class EnergyMeter:
     def energy_wh(self) -> int:
         """The register as last advanced, in whole Wh (what a real meter displays)."""
         return int(self._register_wh)
+
+    def set_power(self, power_w: float) -> None:
+        """Draw `power_w` from now on; the energy until now is counted at the power drawn until now."""
+        self.advance()
+        self.power_w = power_w
 
     def start_charging(self) -> None:
         if self._charging_since is None:

@@ -44,6 +44,7 @@ from voltline.simulator.messages import (
 )
 from voltline.simulator.meter import EnergyMeter
 from voltline.simulator.outbox import Outbox, QueuedMessage
+from voltline.simulator.smart_charging import ChargingProfiles, ElectricVehicle, drawn_power_w, unlimited_power_w
 
 logger = logging.getLogger("voltline.simulator")
 
@@ -99,6 +100,11 @@ class SimulatedStation:
     back-off and jitter when the connection is lost, keeping its state (a transaction goes on) and queueing
     its transaction messages until it is back; with `reboot_on_reset` a Reset stops its transactions,
     drops the connection and boots again. Both are off by default, for tests that drive one connection.
+
+    The car on every connector draws `ev_max_current_a` per phase on `ev_phases` phases (at most `power_w`
+    in total, when given), as far as the charging profiles the CSMS installed let it (re-evaluated at
+    every meter sample). `profiles_survive_reboot=False` plays a station that forgets its profiles when it
+    reboots or reconnects.
     """
 
     def __init__(
@@ -110,7 +116,10 @@ class SimulatedStation:
         password: str | None = None,
         connectors: int = 1,
         meter_interval: float = 5.0,
-        power_w: float = 11_000.0,
+        power_w: float | None = None,
+        ev_max_current_a: float = 32.0,
+        ev_phases: int = 3,
+        profiles_survive_reboot: bool = True,
         vendor: str = "Voltline",
         model: str = "SimCP",
         serial: str | None = None,
@@ -134,8 +143,10 @@ class SimulatedStation:
         self.call_timeout = call_timeout
         self.info = StationInfo(vendor=vendor, model=model, serial=serial or f"SIM-{station_id}", firmware=firmware)
         self.messages: StationMessages = V16Messages() if self.version is OcppVersion.V16 else V201Messages()
+        self.ev = ElectricVehicle(max_current_a=ev_max_current_a, phases=ev_phases, max_power_w=power_w)
         self.connectors: dict[int, ConnectorState] = {
-            n: ConnectorState(n, EnergyMeter(power_w, time_scale=time_scale)) for n in range(1, connectors + 1)
+            n: ConnectorState(n, EnergyMeter(unlimited_power_w(self.ev), time_scale=time_scale))
+            for n in range(1, connectors + 1)
         }
         self.transcript: list[tuple[str, bytes]] = []
         self.registration_status: str | None = None
@@ -149,6 +160,9 @@ class SimulatedStation:
         self.display_messages: dict[int, Payload] = {}
         # Configuration keys (1.6) or device model (2.0.1) the CSMS reads and writes (simulator/device_model.py).
         self.device_model = DeviceModel.for_station(self.version, connectors)
+        # The charging profiles the CSMS installed (simulator/smart_charging.py).
+        self.charging_profiles = ChargingProfiles(on_change=self.device_model.record_installed_profiles)
+        self.profiles_survive_reboot = profiles_survive_reboot
         self.reconnect = reconnect
         self.reconnect_initial = reconnect_initial
         self.reconnect_max = reconnect_max
@@ -217,6 +231,8 @@ class SimulatedStation:
             self._closing = False
             self._shutdown.clear()
         self._done.clear()
+        if not self.profiles_survive_reboot:
+            self.charging_profiles.clear()  # kept in volatile memory: a reboot or a new connection loses them
         self._session = RpcSession(
             self.version,
             self._send,
@@ -448,6 +464,7 @@ class SimulatedStation:
         state.transaction = tx
         state.authorized_token = None
         state.meter.start_charging()
+        self._follow_limit(state)  # a TxProfile a remote start carried holds from the first instant
         queued = False
 
         def answered(answer: Payload) -> None:
@@ -490,6 +507,7 @@ class SimulatedStation:
         """A meter reading; in 2.0.1 part of the transaction (TransactionEvent Updated) unless
         `transactional` is False or none is running (then MeterValues)."""
         state = self.connector(connector_id)
+        self._follow_limit(state)
         sample = state.meter.sample()
         tx = state.transaction if transactional or self.version is OcppVersion.V16 else None
         action, payload = self.messages.meter(connector_id, tx, sample, context)
@@ -509,6 +527,7 @@ class SimulatedStation:
         sample = state.meter.sample()
         action, payload = self.messages.stop(tx, sample, reason, id_token)
         state.transaction = None
+        self.charging_profiles.transaction_ended(connector_id)
         try:
             answer = await self._send_transaction_message(action, payload, tx)
         finally:
@@ -516,6 +535,11 @@ class SimulatedStation:
         queued = " (offline: queued)" if answer is None else ""
         self.emit("tx_stopped", f"{tx.station_tx_id} ({reason}), meter {sample.energy_wh} Wh{queued}", connector_id)
         return answer or {}
+
+    def _follow_limit(self, state: ConnectorState) -> None:
+        """While charging, the car draws what the composite limit lets it draw now."""
+        if state.meter.charging:
+            state.meter.set_power(drawn_power_w(self.charging_profiles, self.ev, state))
 
     def energy_wh(self, connector_id: int) -> int:
         return self.connector(connector_id).meter.energy_wh
@@ -537,6 +561,8 @@ class SimulatedStation:
                 answer = await self._start(connector_id, id_token, remote_start_id, id_token_type)
             finally:
                 state.starting = False
+                if state.transaction is None:  # never started: the TxProfile it carried goes too
+                    self.charging_profiles.transaction_ended(connector_id)
             if self.messages.authorization_status(answer) != "Accepted":
                 await self._finish(state, "DeAuthorized")
                 return

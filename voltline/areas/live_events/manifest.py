@@ -1,5 +1,6 @@
 """Live events: the network's events (connects, boots, status, transactions, meter values, commands, local
-lists) as a server-sent event stream, each stream ending with the credential that opened it (service.py)."""
+lists, charging profiles and limits) as a server-sent event stream, each stream ending with the credential
+that opened it (service.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from voltline.areas.access.model import AccessChanged
 from voltline.areas.live_events import api
 from voltline.areas.live_events.service import StreamGuard
 from voltline.areas.local_lists.model import LocalListStateChanged
+from voltline.areas.smart_charging.model import ChargingLimitChanged, ChargingProfileChanged
 from voltline.kernel.area import Area, AreaContext
 from voltline.kernel.commands import CommandCompleted
 from voltline.kernel.events import EventBus
-from voltline.kernel.live_events import COMMAND_RESULT, LOCAL_LIST, EventHub
+from voltline.kernel.live_events import CHARGING_LIMIT, CHARGING_PROFILE, COMMAND_RESULT, LOCAL_LIST, EventHub
 
 
 def build(context: AreaContext) -> None:
@@ -54,8 +56,25 @@ def follow(bus: EventBus, hub: EventHub) -> None:
                 data["error"] = event.error
             hub.publish(LOCAL_LIST, event.station_id, data)
 
+    def charging_profile_changed(event: ChargingProfileChanged) -> None:
+        if hub.active:
+            data: dict[str, object] = {"profile_id": event.profile_id, "evse_id": event.evse_id, "state": event.state}
+            if event.reason is not None:
+                data["reason"] = event.reason
+            hub.publish(CHARGING_PROFILE, event.station_id, data)
+
+    def charging_limit_changed(event: ChargingLimitChanged) -> None:
+        if hub.active:
+            hub.publish(
+                CHARGING_LIMIT,
+                event.station_id,
+                {"kind": event.kind, "source": event.source, "evse_id": event.evse_id, "cleared": event.cleared},
+            )
+
     bus.subscribe_after_commit(CommandCompleted, command_completed)
     bus.subscribe_after_commit(LocalListStateChanged, local_list_changed)
+    bus.subscribe_after_commit(ChargingProfileChanged, charging_profile_changed)
+    bus.subscribe_after_commit(ChargingLimitChanged, charging_limit_changed)
 
 
 AREA = Area(name="live_events", build=build, api_routers=lambda: [api.router])

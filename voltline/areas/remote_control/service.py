@@ -9,6 +9,7 @@ version or refuses it there. Listing display messages is a request whose answer 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -120,7 +121,14 @@ class RemoteControlService:
         self._parts_timeout = parts_timeout
 
     async def remote_start(
-        self, station_id: str, id_token: str, evse_id: int | None, *, check_token: bool = True, wait: float = 0.0
+        self,
+        station_id: str,
+        id_token: str,
+        evse_id: int | None,
+        *,
+        check_token: bool = True,
+        wait: float = 0.0,
+        command_for: Callable[[RemoteStart], Command] | None = None,
     ) -> RemoteStartOutcome:
         """Ask the station to start a transaction for `id_token`; with `wait` > 0, also wait up to that
         many seconds for the transaction to start (the outcome's `transaction`; None when it did not).
@@ -137,7 +145,9 @@ class RemoteControlService:
         # Expected before it is sent: the station may report the transaction before its answer is read.
         expected = self._expected.expect(station_id, id_token, evse_id)
         # 2.0.1 sends the id (remoteStartId) and gets it back in the transaction; 1.6 keeps it to itself.
-        command = RemoteStart(id_token, evse_id, remote_start_id=expected.remote_start_id)
+        start = RemoteStart(id_token, evse_id, remote_start_id=expected.remote_start_id)
+        # `command_for`: an area above wraps the start (smart charging sends a TxProfile with it).
+        command = command_for(start) if command_for is not None else start
         try:
             answer = StationAnswer.of(await self._commands.send(station_id, command))
         except BaseException:

@@ -1,0 +1,288 @@
+"""Charging profiles through the real API app (SQLite), with a scripted station link: what is refused
+before anything is sent (422 naming the field), what a station's refusal leaves behind, offline delivery,
+clearing, the composite and templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.api_builders import a_booted_station, a_v16_transaction
+from tests.support.api_fixtures import ScriptedLink
+from voltline.areas.configuration.service import ReadSettings, SettingReading
+from voltline.areas.smart_charging.commands import (
+    ClearChargingProfile,
+    GetCompositeSchedule,
+    ProfileAnswer,
+    SetChargingProfile,
+)
+from voltline.areas.stations.model import Registration
+from voltline.areas.stations.service import StationRegistration, StationService
+from voltline.kernel.commands import Command, CommandResult, StatusInfo
+from voltline.kernel.services import ServiceRegistry
+
+STATION = "CP-16"
+V16_LIMITS = {
+    "ChargingScheduleMaxPeriods": "2",
+    "ChargeProfileMaxStackLevel": "3",
+    "ChargingScheduleAllowedChargingRateUnit": "Current",
+}
+
+
+@dataclass
+class SmartLink(ScriptedLink):
+    """Answers by command: reads from `settings`, SetChargingProfile / ClearChargingProfile with `verdict`."""
+
+    settings: dict[str, str] = field(default_factory=dict)
+    verdict: ProfileAnswer = field(default_factory=lambda: ProfileAnswer("Accepted"))
+
+    async def send(self, station_id: str, command: Command) -> CommandResult:
+        self._require(station_id)
+        self.sent.append((station_id, command))
+        if isinstance(command, ReadSettings):
+            readings = [
+                SettingReading(a, "Accepted", self.settings[a.variable.name])
+                if a.variable.name in self.settings
+                else SettingReading(a, "UnknownKey")
+                for a in command.addresses
+            ]
+            return CommandResult("", {}, readings)
+        if isinstance(command, SetChargingProfile | ClearChargingProfile):
+            return CommandResult(self.verdict.status, {"status": self.verdict.status}, self.verdict)
+        raise AssertionError(f"unexpected {command!r}")
+
+    def profiles_sent(self) -> list[SetChargingProfile]:
+        return [c for _, c in self.sent if isinstance(c, SetChargingProfile)]
+
+
+@pytest.fixture
+def link() -> SmartLink:
+    return SmartLink(online={STATION}, settings=dict(V16_LIMITS))
+
+
+@pytest.fixture(autouse=True)
+async def registered(services: ServiceRegistry) -> None:
+    await services[StationService].register(STATION, StationRegistration(Registration.ACCEPTED, 0))
+
+
+def a_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "purpose": "TxDefaultProfile",
+        "stack_level": 1,
+        "kind": "Absolute",
+        "evse_id": 1,
+        "schedules": [
+            {
+                "unit": "A",
+                "start": "2026-12-05T00:00:00Z",
+                "periods": [{"start_offset": 0, "limit": 16}, {"start_offset": 3600, "limit": 10.5}],
+            }
+        ],
+    }
+    body.update(overrides)
+    return body
+
+
+def with_periods(*periods: dict[str, Any], unit: str = "A") -> list[dict[str, Any]]:
+    return [{"unit": unit, "start": "2026-12-05T00:00:00Z", "periods": list(periods)}]
+
+
+async def test_a_profile_is_stored_sent_and_accepted(client: httpx.AsyncClient, link: SmartLink) -> None:
+    response = await client.post(f"/api/v1/stations/{STATION}/charging-profiles", json=a_body())
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["sent"] is True and body["status"] == "Accepted"
+    assert body["profile"]["profile_id"] == 1 and body["profile"]["state"] == "accepted"
+    assert body["profile"]["source"] == "api_key" and body["profile"]["set_by"].startswith("key:")
+    [sent] = link.profiles_sent()
+    assert sent.profile.schedules[0].periods[1].limit == 10.5
+    listed = (await client.get(f"/api/v1/stations/{STATION}/charging-profiles")).json()
+    assert [(p["profile_id"], p["state"]) for p in listed] == [(1, "accepted")]
+
+
+REFUSED = [
+    (
+        "more periods than ChargingScheduleMaxPeriods",
+        a_body(
+            schedules=with_periods(
+                {"start_offset": 0, "limit": 16}, {"start_offset": 60, "limit": 8}, {"start_offset": 120, "limit": 6}
+            )
+        ),
+        "schedules[0].periods",
+    ),
+    ("stack level above ChargeProfileMaxStackLevel", a_body(stack_level=4), "stack_level"),
+    (
+        "a unit the station does not take",
+        a_body(schedules=with_periods({"start_offset": 0, "limit": 7000}, unit="W")),
+        "schedules[0].unit",
+    ),
+    (
+        "a 2.0.1-only field on 1.6",
+        a_body(schedules=with_periods({"start_offset": 0, "limit": 16, "number_phases": 1, "phase_to_use": 2})),
+        "schedules[0].periods[0].phase_to_use",
+    ),
+    ("two schedules on 1.6", a_body(schedules=with_periods({"start_offset": 0, "limit": 16}) * 2), "schedules"),
+    ("a TxProfile with no transaction", a_body(purpose="TxProfile"), "transaction_id"),
+    ("a TxProfile of an unknown transaction", a_body(purpose="TxProfile", transaction_id="999"), "transaction_id"),
+    (
+        "overlapping periods",
+        a_body(schedules=with_periods({"start_offset": 0, "limit": 16}, {"start_offset": 0, "limit": 8})),
+        "schedules[0].periods[1].start_offset",
+    ),
+    ("external constraints", a_body(purpose="ChargingStationExternalConstraints", evse_id=0), "purpose"),
+]
+
+
+@pytest.mark.parametrize(("case", "body", "field_name"), REFUSED, ids=[r[0] for r in REFUSED])
+async def test_what_the_station_could_not_take_is_a_422_and_nothing_is_sent(
+    client: httpx.AsyncClient, link: SmartLink, case: str, body: dict[str, Any], field_name: str
+) -> None:
+    response = await client.post(f"/api/v1/stations/{STATION}/charging-profiles", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith(f"{field_name}:"), response.json()
+    assert link.profiles_sent() == []
+    assert (await client.get(f"/api/v1/stations/{STATION}/charging-profiles")).json() == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        a_body(schedules=with_periods({"start_offset": 0, "limit": -1})),
+        a_body(schedules=with_periods({"start_offset": 0, "limit": 16.25})),
+        a_body(stack_level="1"),
+        a_body(kind="Sometimes"),
+        a_body(schedules=[]),
+        a_body(surprise=True),
+    ],
+    ids=["negative limit", "two decimals", "text number", "unknown kind", "no schedule", "unknown field"],
+)
+async def test_malformed_bodies_are_422_and_nothing_is_sent(
+    client: httpx.AsyncClient, link: SmartLink, body: dict[str, Any]
+) -> None:
+    response = await client.post(f"/api/v1/stations/{STATION}/charging-profiles", json=body)
+    assert response.status_code == 422, response.text
+    assert link.sent == []
+
+
+async def test_a_station_refusal_is_stored_with_its_reason(client: httpx.AsyncClient, link: SmartLink) -> None:
+    link.verdict = ProfileAnswer("Rejected", StatusInfo("InvalidSchedule", "too many periods"))
+    response = await client.post(f"/api/v1/stations/{STATION}/charging-profiles", json=a_body())
+    assert response.status_code == 201, response.text
+    assert response.json()["status"] == "Rejected"
+    stored = (await client.get(f"/api/v1/stations/{STATION}/charging-profiles/1")).json()
+    assert stored["state"] == "rejected"
+    assert stored["status_reason"] == "Rejected: InvalidSchedule (too many periods)"
+
+
+async def test_an_offline_station_gets_the_profile_later(
+    client: httpx.AsyncClient, link: SmartLink, services: ServiceRegistry
+) -> None:
+    await a_booted_station(services, STATION)  # its version is known from its boot
+    link.online.clear()
+    response = await client.post(f"/api/v1/stations/{STATION}/charging-profiles", json=a_body())
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["sent"] is False and body["profile"]["state"] == "pending"
+    assert link.sent == []
+
+
+async def test_a_station_that_never_connected_is_refused(client: httpx.AsyncClient, link: SmartLink) -> None:
+    link.online.clear()
+    response = await client.post(f"/api/v1/stations/{STATION}/charging-profiles", json=a_body())
+    assert response.status_code == 422
+    assert "not connected yet" in response.json()["detail"]
+
+
+async def test_an_unknown_station_is_404(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/v1/stations/CP-NOPE/charging-profiles", json=a_body())
+    assert response.status_code == 404
+
+
+async def test_a_tx_profile_names_its_transaction_by_either_id(
+    client: httpx.AsyncClient, link: SmartLink, services: ServiceRegistry
+) -> None:
+    tx = await a_v16_transaction(services, STATION)
+    response = await client.post(
+        f"/api/v1/stations/{STATION}/charging-profiles",
+        json=a_body(purpose="TxProfile", transaction_id=str(tx.id), evse_id=0),
+    )
+    assert response.status_code == 201, response.text
+    profile = response.json()["profile"]
+    assert profile["transaction_id"] == tx.station_tx_id and profile["evse_id"] == tx.evse_id
+    [sent] = link.profiles_sent()
+    assert sent.profile.transaction_id == tx.station_tx_id
+
+
+async def test_the_same_evse_purpose_and_level_replaces_the_earlier_profile(
+    client: httpx.AsyncClient, link: SmartLink
+) -> None:
+    await client.post(f"/api/v1/stations/{STATION}/charging-profiles", json=a_body())
+    await client.post(f"/api/v1/stations/{STATION}/charging-profiles", json=a_body())
+    listed = (await client.get(f"/api/v1/stations/{STATION}/charging-profiles")).json()
+    assert [(p["profile_id"], p["state"]) for p in listed] == [(1, "cleared"), (2, "accepted")]
+    assert listed[0]["status_reason"] == "replaced on the station by profile 2"
+
+
+async def test_clearing_by_criteria_marks_what_matched(client: httpx.AsyncClient, link: SmartLink) -> None:
+    await client.post(f"/api/v1/stations/{STATION}/charging-profiles", json=a_body())
+    await client.post(f"/api/v1/stations/{STATION}/charging-profiles", json=a_body(stack_level=2))
+    response = await client.post(
+        f"/api/v1/stations/{STATION}/charging-profiles/clear", json={"purpose": "TxDefaultProfile", "stack_level": 2}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["cleared"] == [2]
+    clear = [c for _, c in link.sent if isinstance(c, ClearChargingProfile)]
+    assert clear[-1].stack_level == 2 and clear[-1].profile_id is None
+    states = {
+        p["profile_id"]: p["state"] for p in (await client.get(f"/api/v1/stations/{STATION}/charging-profiles")).json()
+    }
+    assert states == {1: "accepted", 2: "cleared"}
+
+
+async def test_our_composite_alone(client: httpx.AsyncClient, link: SmartLink) -> None:
+    await client.post(
+        f"/api/v1/stations/{STATION}/charging-profiles",
+        json=a_body(kind="Relative", schedules=[{"unit": "A", "periods": [{"start_offset": 0, "limit": 13}]}]),
+    )
+    response = await client.get(
+        f"/api/v1/stations/{STATION}/composite-schedule", params={"evse_id": 1, "duration": 600, "ask_station": "false"}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["station"] is None and body["matches"] is None
+    assert body["ours"]["periods"] == [{"start_offset": 0, "limit": 13.0, "number_phases": None}]
+    assert not any(isinstance(c, GetCompositeSchedule) for _, c in link.sent)
+
+
+async def test_a_template_applies_to_many_stations(
+    client: httpx.AsyncClient, link: SmartLink, services: ServiceRegistry
+) -> None:
+    await services[StationService].register("CP-OTHER", StationRegistration(Registration.ACCEPTED, 0))
+    link.online.add("CP-OTHER")
+    created = await client.post(
+        "/api/v1/charging-profile-templates",
+        json={"name": "night cap", "profile": a_body(purpose="ChargingStationMaxProfile", evse_id=0)},
+    )
+    assert created.status_code == 201, created.text
+    template_id = created.json()["id"]
+    applied = await client.post(
+        f"/api/v1/charging-profile-templates/{template_id}/apply",
+        json={"station_ids": [STATION, "CP-OTHER", "CP-NONE"]},
+    )
+    assert applied.status_code == 200, applied.text
+    outcomes = {o["station_id"]: o for o in applied.json()}
+    assert outcomes[STATION]["delivery"]["profile"]["template_id"] == template_id
+    assert outcomes["CP-OTHER"]["delivery"]["status"] == "Accepted"
+    assert outcomes["CP-NONE"]["error"].startswith("NotFound")
+    assert [p.profile.purpose.value for p in link.profiles_sent()] == ["station_max", "station_max"]
+
+
+async def test_a_tx_profile_cannot_be_a_template(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/charging-profile-templates", json={"name": "tx", "profile": a_body(purpose="TxProfile")}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("purpose:")

@@ -1,0 +1,1 @@
+"""Smart charging: charging profiles, composite schedules and the limits stations report."""

@@ -1,0 +1,826 @@
+"""Charging profiles kept per station and converged onto it; composite schedules; what stations report.
+
+A profile is stored before it is sent (state pending) and its delivery recorded as the station answers:
+accepted, rejected with the station's reason, or still pending when the station could not be reached
+(it goes out on the next boot or sweep). What the station holds is converged by `reconcile`, requested
+after every Accepted boot: profiles whose validity ended (or whose transaction ended) are retired, and
+a station that lost what it accepted gets it again. 2.0.1 stations say what they hold (GetChargingProfiles
+-> ReportChargingProfiles); a 1.6 station cannot, so its composite schedule is compared with ours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from voltline.areas.configuration.model import SettingAddress
+from voltline.areas.configuration.service import ConfigurationService
+from voltline.areas.remote_control.service import RemoteControlService, RemoteStartOutcome
+from voltline.areas.smart_charging.commands import (
+    ClearChargingProfile,
+    GetChargingProfiles,
+    GetCompositeSchedule,
+    ProfileAnswer,
+    RemoteStartWithProfile,
+    SetChargingProfile,
+    StationComposite,
+)
+from voltline.areas.smart_charging.model import (
+    ChargingLimit,
+    ChargingLimitChanged,
+    ChargingProfile,
+    ChargingProfileChanged,
+    ChargingProfilePurpose,
+    DeliveryState,
+    LimitKind,
+    ProfileKind,
+    ProfileSource,
+    ProfileTemplate,
+    RateUnit,
+    ReportedProfile,
+    StoredProfile,
+    schedule_of,
+)
+from voltline.areas.smart_charging.plan import StationLimits, check_profile, parse_rate_units
+from voltline.areas.smart_charging.ports import CHARGING_PROFILES, PROFILE_TEMPLATES, STATION_VIEWS
+from voltline.areas.smart_charging.settings import SmartChargingSettings
+from voltline.areas.smart_charging.stack import (
+    ActiveTransaction,
+    CompositePeriod,
+    CompositeSchedule,
+    Electrical,
+    ScheduleDifference,
+    composite_schedule,
+    differences,
+)
+from voltline.areas.stations.ports import STATIONS
+from voltline.areas.transactions.ports import TransactionFilter
+from voltline.areas.transactions.service import TransactionService
+from voltline.kernel.actors import current_actor
+from voltline.kernel.clock import utcnow
+from voltline.kernel.commands import CommandService, StatusInfo
+from voltline.kernel.errors import (
+    DomainError,
+    InvalidRequest,
+    NotFound,
+    StationOffline,
+    StationRejectedCall,
+    StationTimeout,
+)
+from voltline.kernel.events import EventBus
+from voltline.kernel.pending_requests import PendingRequests
+from voltline.kernel.storage import Storage, UnitOfWork
+from voltline.kernel.versions import OcppVersion, capabilities
+
+log = logging.getLogger(__name__)
+
+PROFILE_REPORT = "charging_profiles.report"  # the pending-request kind of GetChargingProfiles
+# How far ahead a 1.6 station's composite is compared with ours after a boot.
+RECONCILE_WINDOW_S = 3600
+_ACTIVE = (DeliveryState.PENDING, DeliveryState.ACCEPTED)
+
+
+@dataclass(slots=True, frozen=True)
+class ProfileDelivery:
+    record: StoredProfile
+    answer: ProfileAnswer | None = None  # None: not sent (station offline: it stays pending)
+
+
+@dataclass(slots=True, frozen=True)
+class ClearOutcome:
+    status: str  # the station's answer (Accepted, Unknown), or "NotSent" for a profile that never left
+    cleared: tuple[int, ...]
+    status_info: StatusInfo | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class CompositeView:
+    """Our composite next to the station's answer, and where they differ."""
+
+    evse_id: int
+    ours: CompositeSchedule
+    station: CompositeSchedule | None
+    station_status: str | None  # the GetCompositeSchedule status; None when the station was not asked
+    station_error: str | None = None  # why there is no station answer (offline, timeout, error)
+    differences: tuple[ScheduleDifference, ...] = ()
+
+    @property
+    def matches(self) -> bool | None:
+        return None if self.station is None else not self.differences
+
+
+@dataclass(slots=True, frozen=True)
+class StationProfiles:
+    status: str
+    profiles: list[ReportedProfile]
+    status_info: StatusInfo | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class TemplateApplication:
+    station_id: str
+    delivery: ProfileDelivery | None = None
+    error: str | None = None
+
+
+def _source_of(actor: str) -> ProfileSource:
+    if actor.startswith("user:"):
+        return ProfileSource.OPERATOR
+    if actor.startswith("key:"):
+        return ProfileSource.API_KEY
+    return ProfileSource.CONTROLLER
+
+
+def _reason(answer: ProfileAnswer) -> str:
+    return f"{answer.status}: {answer.status_info}" if answer.status_info is not None else answer.status
+
+
+def same_content(ours: ChargingProfile, theirs: ChargingProfile) -> bool:
+    """Whether a station's report describes the profile we sent (schedule ids we left to the wire aside,
+    limits to the one decimal both versions keep)."""
+
+    def key(p: ChargingProfile) -> tuple[object, ...]:
+        schedules = tuple(
+            (
+                s.unit,
+                s.start,
+                s.duration,
+                tuple((q.start_offset, round(q.limit, 1), q.number_phases, q.phase_to_use) for q in s.periods),
+            )
+            for s in p.schedules
+        )
+        return (
+            p.profile_id,
+            p.purpose,
+            p.stack_level,
+            p.kind,
+            p.evse_id,
+            p.recurrency,
+            p.valid_from,
+            p.valid_to,
+            schedules,
+        )
+
+    return key(ours) == key(theirs)
+
+
+def _external_profiles(limits: Sequence[ChargingLimit]) -> list[ChargingProfile]:
+    """External constraints a station reported, as ChargingStationExternalConstraints profiles."""
+    profiles: list[ChargingProfile] = []
+    for index, limit in enumerate(limits):
+        documents = limit.detail.get("schedules")
+        if not isinstance(documents, list) or not documents:
+            continue
+        for schedule in [schedule_of(documents[0])]:
+            profiles.append(
+                ChargingProfile(
+                    profile_id=-(index + 1),
+                    purpose=ChargingProfilePurpose.EXTERNAL_CONSTRAINTS,
+                    stack_level=0,
+                    kind=ProfileKind.ABSOLUTE if schedule.start is not None else ProfileKind.RELATIVE,
+                    schedules=(schedule,),
+                    evse_id=limit.evse_id,
+                )
+            )
+    return profiles
+
+
+class SmartChargingService:
+    def __init__(
+        self,
+        storage: Storage,
+        commands: CommandService,
+        events: EventBus,
+        pending: PendingRequests,
+        *,
+        transactions: TransactionService,
+        configuration: ConfigurationService,
+        remote_control: RemoteControlService,
+        settings: SmartChargingSettings | None = None,
+    ) -> None:
+        settings = settings or SmartChargingSettings()
+        self._storage = storage
+        self._commands = commands
+        self._events = events
+        self._pending = pending
+        self._transactions = transactions
+        self._configuration = configuration
+        self._remote_control = remote_control
+        self.electrical = Electrical(
+            phases=settings.smart_charging_phases,
+            voltage_v=settings.smart_charging_voltage_v,
+            max_current_a=settings.smart_charging_max_current_a,
+        )
+        self.report_timeout = settings.smart_charging_report_timeout
+        self._locks: dict[str, asyncio.Lock] = {}
+        # Stations holding an active profile, so that a boot storm costs nothing for the others.
+        self._with_profiles: set[str] | None = None
+        self._reporting: dict[str, int] = {}  # station -> the request id whose report parts are arriving
+
+    async def start(self) -> None:
+        async def op(uow: UnitOfWork) -> list[str]:
+            return await uow[CHARGING_PROFILES].stations_with_active()
+
+        self._with_profiles = set(await self._storage.read(op))
+
+    def _lock(self, station_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(station_id, asyncio.Lock())
+
+    # ---------------------------------------------------------------- reading
+
+    async def _version_of(self, station_id: str) -> OcppVersion:
+        """The station's version: the connected one, else the one it last booted with; NotFound for an
+        unknown station, InvalidRequest for one that never booted (its version is not known yet)."""
+        online = self._commands.version_of(station_id)
+
+        async def op(uow: UnitOfWork) -> tuple[bool, str | None]:
+            station = await uow[STATIONS].get(station_id)
+            return (station is not None, station.ocpp_version if station is not None else None)
+
+        known, booted_with = await self._storage.read(op)
+        if not known:
+            raise NotFound(f"station {station_id!r} is not registered")
+        version = online or OcppVersion.parse(booted_with)
+        if version is None:
+            raise InvalidRequest(f"station {station_id!r} has not connected yet: its OCPP version is not known")
+        return version
+
+    async def profiles(self, station_id: str, *, active_only: bool = False) -> list[StoredProfile]:
+        await self._version_of(station_id)
+
+        async def op(uow: UnitOfWork) -> list[StoredProfile]:
+            return await uow[CHARGING_PROFILES].list(station_id, active_only=active_only)
+
+        return await self._storage.read(op)
+
+    async def profile(self, station_id: str, profile_id: int) -> StoredProfile:
+        async def op(uow: UnitOfWork) -> StoredProfile | None:
+            return await uow[CHARGING_PROFILES].get(station_id, profile_id)
+
+        record = await self._storage.read(op)
+        if record is None:
+            raise NotFound(f"station {station_id!r} has no charging profile {profile_id}")
+        return record
+
+    async def limits(self, station_id: str) -> list[ChargingLimit]:
+        await self._version_of(station_id)
+
+        async def op(uow: UnitOfWork) -> list[ChargingLimit]:
+            return await uow[STATION_VIEWS].limits(station_id)
+
+        return await self._storage.read(op)
+
+    async def reported(self, station_id: str) -> list[ReportedProfile]:
+        async def op(uow: UnitOfWork) -> list[ReportedProfile]:
+            return await uow[STATION_VIEWS].reported(station_id)
+
+        return await self._storage.read(op)
+
+    async def station_limits(self, station_id: str, version: OcppVersion) -> StationLimits:
+        """The station's announced limits, from its stored device model; those never read are asked for
+        once when the station is online (and stored by the configuration area as they come)."""
+        caps = capabilities(version)
+        addresses = [SettingAddress.of(n) for n in (caps.schedule_max_periods, caps.max_stack_level, caps.rate_units)]
+        if version is OcppVersion.V16:
+            addresses = [a.as_key() for a in addresses]
+        stored = (await self._configuration.stored_values([station_id], addresses)).get(station_id, {})
+        values = {a.identity: (v.value if (v := stored.get(a.identity)) is not None else None) for a in addresses}
+        missing = [a for a in addresses if values[a.identity] is None]
+        if missing and self._commands.is_online(station_id):
+            try:
+                for reading in await self._configuration.read(station_id, missing):
+                    if reading.status == "Accepted":
+                        values[reading.address.identity] = reading.value
+            except DomainError as exc:  # the station could not say: its limits stay unchecked
+                log.info("smart charging: limits of %r not read: %s", station_id, exc)
+        periods, stack, units = (values[a.identity] for a in addresses)
+        return StationLimits(_positive(periods), _non_negative(stack), parse_rate_units(units))
+
+    # ---------------------------------------------------------------- setting and clearing
+
+    async def set_profile(
+        self, station_id: str, profile: ChargingProfile, *, template_id: int | None = None
+    ) -> ProfileDelivery:
+        """Check, store and send a profile (profile_id 0: the next free id of the station). A TxProfile
+        names its transaction by the API id or the station's id; an offline station gets it later."""
+        version = await self._version_of(station_id)
+        if profile.purpose is ChargingProfilePurpose.TX and profile.transaction_id is not None:
+            profile = await self._bind_transaction(station_id, profile)
+        check_profile(profile, capabilities(version), await self.station_limits(station_id, version))
+        actor = current_actor.get()
+
+        async def op(uow: UnitOfWork) -> StoredProfile:
+            chosen = profile
+            if chosen.profile_id <= 0:
+                chosen = replace(chosen, profile_id=await uow[CHARGING_PROFILES].next_profile_id(station_id))
+            now = utcnow()
+            record = StoredProfile(
+                station_id, chosen, _source_of(actor), actor, now, DeliveryState.PENDING, None, now, template_id
+            )
+            await uow[CHARGING_PROFILES].save(record)
+            return record
+
+        async with self._lock(station_id):
+            record = await self._storage.write(op)
+            self._holds_profiles(station_id)
+            if not self._commands.is_online(station_id):
+                await self._changed(record)
+                return ProfileDelivery(record)
+            return await self._deliver(record)
+
+    async def _bind_transaction(self, station_id: str, profile: ChargingProfile) -> ChargingProfile:
+        reference = profile.transaction_id or ""
+        try:
+            tx = await self._transactions.find(station_id, reference)
+        except NotFound:
+            raise InvalidRequest(f"transaction_id: station {station_id!r} has no transaction {reference!r}") from None
+        if not tx.active:
+            raise InvalidRequest(f"transaction_id: transaction {reference!r} has ended")
+        if profile.evse_id not in (0, tx.evse_id):
+            raise InvalidRequest(f"evse_id: transaction {reference!r} runs on EVSE {tx.evse_id}, not {profile.evse_id}")
+        return replace(profile, transaction_id=tx.station_tx_id, evse_id=tx.evse_id)
+
+    async def _deliver(self, record: StoredProfile) -> ProfileDelivery:
+        """Send one stored profile and record the station's answer (under the station's lock)."""
+        try:
+            result = await self._commands.send(record.station_id, SetChargingProfile(record.profile))
+        except (StationOffline, StationTimeout) as exc:
+            record.status_reason = f"not delivered: {exc}"
+            await self._save_state([record])
+            return ProfileDelivery(record)
+        except StationRejectedCall as exc:
+            record.state, record.status_reason = DeliveryState.REJECTED, f"CALLERROR {exc.code}: {exc}"
+            await self._save_state([record])
+            return ProfileDelivery(record, ProfileAnswer(f"CALLERROR {exc.code}"))
+        answer: ProfileAnswer = result.value
+        if answer.status == "Accepted":
+            record.state, record.status_reason = DeliveryState.ACCEPTED, None
+            await self._save_state([record], replaced_by=record)
+        else:
+            record.state, record.status_reason = DeliveryState.REJECTED, _reason(answer)
+            await self._save_state([record])
+        return ProfileDelivery(record, answer)
+
+    async def _save_state(self, records: Sequence[StoredProfile], replaced_by: StoredProfile | None = None) -> None:
+        """Write the records' delivery state; a profile the station accepted also retires the ones it
+        replaced there (same EVSE, purpose and stack level: the specs have the station drop those)."""
+        now = utcnow()
+        for record in records:
+            record.updated_at = now
+
+        async def op(uow: UnitOfWork) -> list[StoredProfile]:
+            changed = list(records)
+            if replaced_by is not None:
+                new = replaced_by.profile
+                for other in await uow[CHARGING_PROFILES].list(replaced_by.station_id, active_only=True):
+                    old = other.profile
+                    if (
+                        old.profile_id != new.profile_id
+                        and (old.evse_id, old.purpose, old.stack_level) == (new.evse_id, new.purpose, new.stack_level)
+                        and (old.purpose is not ChargingProfilePurpose.TX or old.transaction_id == new.transaction_id)
+                    ):
+                        other.state = DeliveryState.CLEARED
+                        other.status_reason = f"replaced on the station by profile {new.profile_id}"
+                        other.updated_at = now
+                        changed.append(other)
+            await uow[CHARGING_PROFILES].set_state(changed)
+            return changed
+
+        for record in await self._storage.write(op):
+            await self._changed(record)
+
+    async def _changed(self, record: StoredProfile) -> None:
+        await self._events.publish(
+            ChargingProfileChanged(
+                record.station_id,
+                record.profile.profile_id,
+                record.profile.evse_id,
+                record.state.value,
+                record.status_reason,
+            )
+        )
+
+    def _holds_profiles(self, station_id: str) -> None:
+        if self._with_profiles is not None:
+            self._with_profiles.add(station_id)
+
+    async def delete_profile(self, station_id: str, profile_id: int) -> ClearOutcome:
+        """Clear one profile on the station (ClearChargingProfile by id) and mark it cleared. One the
+        station never accepted is cleared here alone when the station is offline."""
+        async with self._lock(station_id):
+            record = await self.profile(station_id, profile_id)
+            if record.state not in _ACTIVE:
+                return ClearOutcome("NotSent", ())
+            if record.state is DeliveryState.PENDING and not self._commands.is_online(station_id):
+                record.state, record.status_reason = DeliveryState.CLEARED, "cleared before delivery"
+                await self._save_state([record])
+                return ClearOutcome("NotSent", (profile_id,))
+            self._commands.require_online(station_id)
+            return await self._clear(station_id, ClearChargingProfile(profile_id=profile_id))
+
+    async def clear(self, station_id: str, criteria: ClearChargingProfile) -> ClearOutcome:
+        """ClearChargingProfile by id or by EVSE / purpose / stack level; the stored profiles it matched
+        are marked cleared once the station answered Accepted (or Unknown: it holds none of them)."""
+        version = await self._version_of(station_id)
+        if criteria.purpose is ChargingProfilePurpose.EXTERNAL_CONSTRAINTS:
+            raise InvalidRequest("purpose: external constraints are the station's own and cannot be cleared")
+        if criteria.purpose is not None and criteria.purpose not in capabilities(version).charging_profile_purposes:
+            raise InvalidRequest(f"purpose: OCPP {version.number} has no {criteria.purpose.value} profiles")
+        self._commands.require_online(station_id)
+        async with self._lock(station_id):
+            return await self._clear(station_id, criteria)
+
+    async def _clear(self, station_id: str, criteria: ClearChargingProfile) -> ClearOutcome:
+        result = await self._commands.send(station_id, criteria)
+        answer: ProfileAnswer = result.value
+        if answer.status not in ("Accepted", "Unknown"):
+            return ClearOutcome(answer.status, (), answer.status_info)
+
+        def matches(p: ChargingProfile) -> bool:
+            if criteria.profile_id is not None and p.profile_id != criteria.profile_id:
+                return False
+            if criteria.evse_id is not None and p.evse_id != criteria.evse_id:
+                return False
+            if criteria.purpose is not None and p.purpose is not criteria.purpose:
+                return False
+            return criteria.stack_level is None or p.stack_level == criteria.stack_level
+
+        async def op(uow: UnitOfWork) -> list[StoredProfile]:
+            matched = [r for r in await uow[CHARGING_PROFILES].list(station_id, active_only=True) if matches(r.profile)]
+            for record in matched:
+                record.state, record.status_reason, record.updated_at = DeliveryState.CLEARED, "cleared", utcnow()
+            await uow[CHARGING_PROFILES].set_state(matched)
+            return matched
+
+        cleared = await self._storage.write(op)
+        for record in cleared:
+            await self._changed(record)
+        return ClearOutcome(answer.status, tuple(r.profile.profile_id for r in cleared), answer.status_info)
+
+    async def remote_start_with_profile(
+        self,
+        station_id: str,
+        id_token: str,
+        evse_id: int,
+        profile: ChargingProfile,
+        *,
+        check_token: bool = True,
+        wait: float = 0.0,
+    ) -> tuple[RemoteStartOutcome, StoredProfile | None]:
+        """A remote start carrying the TxProfile its transaction charges under; the profile is kept once
+        the station accepted the start (with the transaction's id when `wait` saw it begin)."""
+        version = self._commands.require_online(station_id)
+        profile = replace(profile, purpose=ChargingProfilePurpose.TX, evse_id=evse_id, transaction_id=None)
+        check_profile(
+            profile, capabilities(version), await self.station_limits(station_id, version), needs_transaction=False
+        )
+
+        async def next_id(uow: UnitOfWork) -> int:
+            return await uow[CHARGING_PROFILES].next_profile_id(station_id)
+
+        if profile.profile_id <= 0:
+            profile = replace(profile, profile_id=await self._storage.read(next_id))
+        chosen = profile
+        outcome = await self._remote_control.remote_start(
+            station_id,
+            id_token,
+            evse_id,
+            check_token=check_token,
+            wait=wait,
+            command_for=lambda start: RemoteStartWithProfile(start, chosen),
+        )
+        if not outcome.accepted:
+            return outcome, None
+        tx = outcome.transaction
+        actor = current_actor.get()
+        now = utcnow()
+        record = StoredProfile(
+            station_id,
+            replace(chosen, transaction_id=tx.station_tx_id if tx is not None else None),
+            _source_of(actor),
+            actor,
+            now,
+            DeliveryState.ACCEPTED,
+            None,
+            now,
+        )
+
+        async def op(uow: UnitOfWork) -> None:
+            await uow[CHARGING_PROFILES].save(record)
+
+        await self._storage.write(op)
+        self._holds_profiles(station_id)
+        await self._changed(record)
+        return outcome, record
+
+    # ---------------------------------------------------------------- composite schedules
+
+    async def active_transaction(self, station_id: str, evse_id: int) -> ActiveTransaction | None:
+        if evse_id == 0:
+            return None
+        for tx in await self._transactions.list(TransactionFilter(station_id=station_id, active=True, limit=50)):
+            if tx.evse_id == evse_id:
+                return ActiveTransaction(tx.station_tx_id, tx.started_at)
+        return None
+
+    async def expected(
+        self, station_id: str, evse_id: int, start: datetime, duration: int, unit: RateUnit
+    ) -> CompositeSchedule:
+        """Our composite: what the station should follow, from the profiles it accepted and the external
+        constraints it reported."""
+
+        async def op(uow: UnitOfWork) -> tuple[list[StoredProfile], list[ChargingLimit]]:
+            return (
+                await uow[CHARGING_PROFILES].list(station_id, active_only=True),
+                await uow[STATION_VIEWS].limits(station_id),
+            )
+
+        records, limits = await self._storage.read(op)
+        profiles = [r.profile for r in records if r.state is DeliveryState.ACCEPTED]
+        profiles += _external_profiles([x for x in limits if x.kind is LimitKind.EXTERNAL])
+        transaction = await self.active_transaction(station_id, evse_id)
+        return composite_schedule(
+            profiles,
+            evse_id=evse_id,
+            start=start,
+            duration=duration,
+            unit=unit,
+            electrical=self.electrical,
+            transaction=transaction,
+        )
+
+    async def composite(
+        self, station_id: str, evse_id: int, duration: int, unit: RateUnit, *, ask_station: bool = True
+    ) -> CompositeView:
+        """Ours and the station's GetCompositeSchedule answer (when online) over the same window."""
+        if duration <= 0:
+            raise InvalidRequest("duration: must be positive")
+        if evse_id < 0:
+            raise InvalidRequest("evse_id: must be 0 (the station) or an EVSE id")
+        await self._version_of(station_id)
+        station: StationComposite | None = None
+        error: str | None = None
+        if ask_station:
+            try:
+                result = await self._commands.send(station_id, GetCompositeSchedule(evse_id, duration, unit))
+                station = result.value
+            except DomainError as exc:
+                error = f"{type(exc).__name__}: {exc}"
+        start = (
+            station.schedule_start
+            if station is not None and station.schedule_start is not None
+            else utcnow().replace(microsecond=0)
+        )
+        ours = await self.expected(station_id, evse_id, start, duration, unit)
+        if station is None or station.schedule is None:
+            return CompositeView(evse_id, ours, None, station.status if station else None, error)
+        theirs = CompositeSchedule(
+            evse_id=evse_id,
+            start=start,
+            duration=station.schedule.duration or duration,
+            unit=station.schedule.unit,
+            periods=tuple(CompositePeriod(p.start_offset, p.limit, p.number_phases) for p in station.schedule.periods),
+        )
+        return CompositeView(
+            evse_id, ours, theirs, station.status, None, differences(ours, theirs, electrical=self.electrical)
+        )
+
+    # ---------------------------------------------------------------- the station's view (2.0.1)
+
+    async def station_profiles(self, station_id: str, evse_id: int | None = None) -> StationProfiles:
+        """Ask a 2.0.1 station which profiles it holds (GetChargingProfiles, then its ReportChargingProfiles
+        parts) and store that as its view; StationTimeout when the parts do not all arrive in time."""
+        version = self._commands.require_online(station_id)
+        if version is OcppVersion.V16:
+            raise InvalidRequest("OCPP 1.6 cannot list a station's profiles: compare its composite schedule instead")
+        pending = await self._pending.open(station_id, PROFILE_REPORT)
+        try:
+            result = await self._commands.send(station_id, GetChargingProfiles(pending.request_id, evse_id))
+            answer: ProfileAnswer = result.value
+            if answer.status != "Accepted":  # NoProfiles
+                if evse_id is None:
+                    await self._replace_view(station_id, [])
+                return StationProfiles(answer.status, [], answer.status_info)
+            if not await pending.wait(self.report_timeout):
+                raise StationTimeout(
+                    f"station {station_id!r} did not report all its charging profiles within "
+                    f"{self.report_timeout:g} s ({pending.parts} part(s) arrived)"
+                )
+            return StationProfiles(answer.status, [p for p in pending.items if isinstance(p, ReportedProfile)])
+        finally:
+            await self._pending.close(pending)
+
+    async def _replace_view(self, station_id: str, profiles: list[ReportedProfile]) -> None:
+        async def op(uow: UnitOfWork) -> None:
+            await uow[STATION_VIEWS].replace_reported(station_id, profiles)
+
+        await self._storage.write(op)
+
+    # ---------------------------------------------------------------- what stations report
+
+    async def profiles_reported(
+        self, station_id: str, request_id: int, source: str, profiles: Sequence[ChargingProfile], *, more: bool
+    ) -> None:
+        """One ReportChargingProfiles part: stored as the station's view (the first part of a report
+        replaces the view before it) and handed to whoever waits for the report."""
+        now = utcnow()
+        reported = [ReportedProfile(station_id, source, p, request_id, now) for p in profiles]
+        first = self._reporting.get(station_id) != request_id
+        if more:
+            self._reporting[station_id] = request_id
+        else:
+            self._reporting.pop(station_id, None)
+
+        async def op(uow: UnitOfWork) -> None:
+            if first:
+                await uow[STATION_VIEWS].replace_reported(station_id, reported)
+            else:
+                await uow[STATION_VIEWS].add_reported(reported)
+
+        await self._storage.write(op)
+        await self._pending.feed(station_id, PROFILE_REPORT, request_id, reported, more=more)
+
+    async def limit_reported(self, limit: ChargingLimit) -> None:
+        """A limit from outside the CSMS (NotifyChargingLimit) or the EV's schedule: kept until replaced or
+        cleared; external constraints with a schedule enter our composite as ChargingStationExternalConstraints."""
+
+        async def op(uow: UnitOfWork) -> None:
+            await uow[STATION_VIEWS].put_limit(limit)
+
+        await self._storage.write(op)
+        await self._events.publish(
+            ChargingLimitChanged(limit.station_id, limit.kind.value, limit.source, limit.evse_id, cleared=False)
+        )
+
+    async def limit_cleared(self, station_id: str, source: str, evse_id: int | None) -> int:
+        async def op(uow: UnitOfWork) -> int:
+            return await uow[STATION_VIEWS].clear_limit(station_id, LimitKind.EXTERNAL.value, source, evse_id)
+
+        count = await self._storage.write(op)
+        await self._events.publish(
+            ChargingLimitChanged(station_id, LimitKind.EXTERNAL.value, source, evse_id or 0, cleared=True)
+        )
+        return count
+
+    async def ev_needs_reported(self, needs: ChargingLimit) -> str:
+        """An EV's charging needs (ISO 15118), kept and shown. The answer says what the CSMS will do: with no
+        controller that computes schedules from them (load management, a later area), it does not act on
+        them, which 2.0.1 spells Rejected ("service not available"), and the station charges as it is."""
+        await self.limit_reported(needs)
+        return "Rejected"
+
+    # ---------------------------------------------------------------- templates
+
+    async def templates(self) -> list[ProfileTemplate]:
+        async def op(uow: UnitOfWork) -> list[ProfileTemplate]:
+            return await uow[PROFILE_TEMPLATES].list()
+
+        return await self._storage.read(op)
+
+    async def template(self, template_id: int) -> ProfileTemplate:
+        async def op(uow: UnitOfWork) -> ProfileTemplate | None:
+            return await uow[PROFILE_TEMPLATES].get(template_id)
+
+        found = await self._storage.read(op)
+        if found is None:
+            raise NotFound(f"no charging profile template {template_id}")
+        return found
+
+    async def add_template(self, name: str, profile: ChargingProfile) -> ProfileTemplate:
+        if profile.purpose is ChargingProfilePurpose.TX:
+            raise InvalidRequest("purpose: a TxProfile belongs to one transaction; a template cannot hold one")
+        # The 2.0.1 rules, without a station's limits: each station checks its own when it is applied.
+        check_profile(replace(profile, profile_id=1), capabilities(OcppVersion.V201), StationLimits())
+        actor = current_actor.get()
+
+        async def op(uow: UnitOfWork) -> ProfileTemplate:
+            return await uow[PROFILE_TEMPLATES].add(name, replace(profile, profile_id=0), actor)
+
+        return await self._storage.write(op)
+
+    async def delete_template(self, template_id: int) -> None:
+        async def op(uow: UnitOfWork) -> bool:
+            return await uow[PROFILE_TEMPLATES].delete(template_id)
+
+        if not await self._storage.write(op):
+            raise NotFound(f"no charging profile template {template_id}")
+
+    async def apply_template(self, template_id: int, station_ids: Sequence[str]) -> list[TemplateApplication]:
+        """Set the template's profile on each station (its own next profile id); each station's outcome."""
+        template = await self.template(template_id)
+        outcomes: list[TemplateApplication] = []
+        for station_id in dict.fromkeys(station_ids):
+            try:
+                delivery = await self.set_profile(station_id, template.profile, template_id=template_id)
+                outcomes.append(TemplateApplication(station_id, delivery))
+            except DomainError as exc:
+                outcomes.append(TemplateApplication(station_id, error=f"{type(exc).__name__}: {exc}"))
+        return outcomes
+
+    # ---------------------------------------------------------------- convergence
+
+    def needs_reconcile(self, station_id: str) -> bool:
+        """Whether a boot of this station calls for `reconcile`: it holds profiles (the others, usually
+        most of a boot storm, cost a set lookup)."""
+        return self._with_profiles is None or station_id in self._with_profiles
+
+    async def reconcile(self, station_id: str) -> None:
+        """Retire what ended, and send what the station should hold but does not (idempotent)."""
+        async with self._lock(station_id):
+            records = await self._retire(station_id)
+            if not records:
+                if self._with_profiles is not None:
+                    self._with_profiles.discard(station_id)
+                return
+            version = self._commands.version_of(station_id)
+            if version is None:
+                return
+            due = [r for r in records if r.state is DeliveryState.PENDING]
+            accepted = [r for r in records if r.state is DeliveryState.ACCEPTED]
+            if accepted:
+                due += await self._missing(station_id, version, accepted)
+            for record in sorted(due, key=lambda r: (r.profile.evse_id, r.profile.stack_level, r.profile.profile_id)):
+                await self._deliver(record)
+
+    async def _retire(self, station_id: str) -> list[StoredProfile]:
+        """The station's active profiles, after retiring those whose validity or transaction ended."""
+        now = utcnow()
+        records = await self.profiles(station_id, active_only=True)
+        running = {
+            tx.station_tx_id
+            for tx in await self._transactions.list(TransactionFilter(station_id=station_id, active=True, limit=50))
+        }
+        ended: list[StoredProfile] = []
+        for record in records:
+            profile = record.profile
+            if profile.valid_to is not None and profile.valid_to <= now:
+                record.state, record.status_reason = DeliveryState.CLEARED, "validity ended"
+                ended.append(record)
+            elif profile.purpose is ChargingProfilePurpose.TX and profile.transaction_id not in running:
+                record.state, record.status_reason = DeliveryState.CLEARED, "transaction ended"
+                ended.append(record)
+        if ended:
+            await self._save_state(ended)
+        return [r for r in records if r.state in _ACTIVE]
+
+    async def _missing(
+        self, station_id: str, version: OcppVersion, accepted: list[StoredProfile]
+    ) -> list[StoredProfile]:
+        """The accepted profiles the station no longer holds as we sent them."""
+        if version is not OcppVersion.V16:
+            try:
+                report = await self.station_profiles(station_id)
+            except DomainError as exc:
+                log.info("smart charging: %r did not report its profiles (%s): sending them again", station_id, exc)
+                return accepted
+            held = {r.profile.profile_id: r.profile for r in report.profiles if r.limit_source == "CSO"}
+            return [
+                r
+                for r in accepted
+                if not same_content(r.profile, held.get(r.profile.profile_id, r.profile))
+                or r.profile.profile_id not in held
+            ]
+        # 1.6 cannot list its profiles: where its composite differs from ours, its EVSE gets them again.
+        evses = sorted({r.profile.evse_id for r in accepted} | {0})
+        differing: set[int] = set()
+        for evse_id in evses:
+            view = await self.composite(station_id, evse_id, RECONCILE_WINDOW_S, RateUnit.AMPERES)
+            if view.station_error is not None or view.matches is not True:
+                differing.add(evse_id)
+        if 0 in differing:
+            return accepted
+        return [r for r in accepted if r.profile.evse_id in differing]
+
+    async def sweep(self) -> list[str]:
+        """Timer: retire profiles whose validity ended; the online stations with undelivered profiles (the
+        manifest has them reconciled on their after-boot work)."""
+
+        async def op(uow: UnitOfWork) -> list[StoredProfile]:
+            return await uow[CHARGING_PROFILES].retire_expired(utcnow())
+
+        for record in await self._storage.write(op):
+            record.state, record.status_reason = DeliveryState.CLEARED, "validity ended"
+            await self._changed(record)
+
+        async def pending_op(uow: UnitOfWork) -> list[str]:
+            return await uow[CHARGING_PROFILES].stations_with_pending()
+
+        return [s for s in await self._storage.read(pending_op) if self._commands.is_online(s)]
+
+
+def _positive(text: str | None) -> int | None:
+    try:
+        value = int(text) if text is not None else 0
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
+def _non_negative(text: str | None) -> int | None:
+    try:
+        return int(text) if text is not None and int(text) >= 0 else None
+    except ValueError:
+        return None
