@@ -60,12 +60,12 @@ EXPECTED = {
     ("post", "/api/v1/stations/{station_id}/local-list/version"),
     ("get", "/api/v1/stations/{station_id}/charging-profiles"),
     ("post", "/api/v1/stations/{station_id}/charging-profiles"),
-    ("get", "/api/v1/stations/{station_id}/charging-profiles/reported"),
+    ("get", "/api/v1/stations/{station_id}/reported-charging-profiles"),
     ("get", "/api/v1/stations/{station_id}/charging-profiles/{profile_id}"),
     ("delete", "/api/v1/stations/{station_id}/charging-profiles/{profile_id}"),
-    ("post", "/api/v1/stations/{station_id}/charging-profiles/clear"),
-    ("post", "/api/v1/stations/{station_id}/charging-profiles/report"),
-    ("post", "/api/v1/stations/{station_id}/charging-profiles/remote-start"),
+    ("post", "/api/v1/stations/{station_id}/clear-charging-profiles"),
+    ("post", "/api/v1/stations/{station_id}/reported-charging-profiles"),
+    ("post", "/api/v1/stations/{station_id}/remote-start-with-profile"),
     ("get", "/api/v1/stations/{station_id}/composite-schedule"),
     ("get", "/api/v1/stations/{station_id}/charging-limits"),
     ("get", "/api/v1/charging-profile-templates"),
@@ -88,7 +88,7 @@ EXPECTED = {
 }
 # Writes that take no input at all.
 BODILESS = {
-    ("post", "/api/v1/stations/{station_id}/charging-profiles/report"),
+    ("post", "/api/v1/stations/{station_id}/reported-charging-profiles"),
     ("post", "/api/v1/stations/{station_id}/clear-cache"),
     ("post", "/api/v1/auth/logout"),
     ("post", "/api/v1/auth/mfa/enroll"),

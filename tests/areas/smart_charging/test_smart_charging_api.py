@@ -230,7 +230,7 @@ async def test_clearing_by_criteria_marks_what_matched(client: httpx.AsyncClient
     await client.post(f"/api/v1/stations/{STATION}/charging-profiles", json=a_body())
     await client.post(f"/api/v1/stations/{STATION}/charging-profiles", json=a_body(stack_level=2))
     response = await client.post(
-        f"/api/v1/stations/{STATION}/charging-profiles/clear", json={"purpose": "TxDefaultProfile", "stack_level": 2}
+        f"/api/v1/stations/{STATION}/clear-charging-profiles", json={"purpose": "TxDefaultProfile", "stack_level": 2}
     )
     assert response.status_code == 200, response.text
     assert response.json()["cleared"] == [2]
@@ -286,3 +286,13 @@ async def test_a_tx_profile_cannot_be_a_template(client: httpx.AsyncClient) -> N
     )
     assert response.status_code == 422
     assert response.json()["detail"].startswith("purpose:")
+
+
+async def test_a_template_name_is_taken_once(client: httpx.AsyncClient) -> None:
+    first = await client.post("/api/v1/charging-profile-templates", json={"name": "0", "profile": a_body()})
+    assert first.status_code == 201, first.text
+    again = await client.post("/api/v1/charging-profile-templates", json={"name": "0", "profile": a_body()})
+    assert again.status_code == 409
+    assert "named '0' exists" in again.json()["detail"]
+    listed = await client.get("/api/v1/charging-profile-templates")
+    assert [t["name"] for t in listed.json()] == ["0"]

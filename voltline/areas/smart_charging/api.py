@@ -14,21 +14,21 @@ from voltline.api.schemas import MAX_INT32, AnyCase
 from voltline.areas.smart_charging.commands import ClearChargingProfile
 from voltline.areas.smart_charging.model import RateUnit
 from voltline.areas.smart_charging.schemas import (
-    ProfileApplicationBody,
-    ProfileApplyRequest,
     ChargingLimitBody,
     ClearBody,
     ClearRequest,
     CompositeBody,
     DeliveryBody,
+    ProfileApplicationBody,
+    ProfileApplyRequest,
     ProfileRequest,
+    ProfileTemplateBody,
+    ProfileTemplateRequest,
     PurposeName,
     RemoteStartWithProfileBody,
     RemoteStartWithProfileRequest,
     StationProfilesBody,
     StoredProfileBody,
-    ProfileTemplateBody,
-    ProfileTemplateRequest,
     purpose_of,
 )
 from voltline.areas.smart_charging.service import SmartChargingService, StationProfiles
@@ -84,7 +84,7 @@ async def set_profile(
 
 
 @router.get(
-    "/charging-profiles/reported",
+    "/reported-charging-profiles",
     summary="The profiles a station last reported holding",
     response_model=StationProfilesBody,
     responses=error_responses(404),
@@ -118,7 +118,7 @@ async def delete_profile(station_id: StationId, profile_id: ProfileId, service: 
 
 
 @router.post(
-    "/charging-profiles/clear",
+    "/clear-charging-profiles",
     summary="Clear charging profiles by criteria",
     description="ClearChargingProfile by profile id, or by EVSE / purpose / stack level (every criterion "
     "given must match; none: every profile the CSMS set)." + STATION_ANSWER_NOTE,
@@ -136,10 +136,10 @@ async def clear_profiles(station_id: StationId, body: ClearRequest, service: Ser
 
 
 @router.post(
-    "/charging-profiles/report",
+    "/reported-charging-profiles",
     summary="Ask a 2.0.1 station which profiles it holds",
     description="Sends GetChargingProfiles and waits for the ReportChargingProfiles parts; the answer (and "
-    "GET .../charging-profiles/reported afterwards) is the station's own view, whoever set the profiles. "
+    "GET .../reported-charging-profiles afterwards) is the station's own view, whoever set the profiles. "
     "OCPP 1.6 cannot list profiles (422): compare its composite schedule instead.",
     response_model=StationProfilesBody,
     responses=STATION_CALL_ERRORS,
@@ -188,7 +188,7 @@ async def charging_limits(station_id: StationId, service: Service) -> list[Charg
 
 
 @router.post(
-    "/charging-profiles/remote-start",
+    "/remote-start-with-profile",
     summary="Start a transaction under a TxProfile",
     description="RemoteStartTransaction (1.6) / RequestStartTransaction (2.0.1) carrying a TxProfile for the "
     "transaction it begins; the profile is kept once the station accepts. `?wait=` as for remote-start."

@@ -63,6 +63,7 @@ from voltline.kernel.actors import current_actor
 from voltline.kernel.clock import utcnow
 from voltline.kernel.commands import CommandService, StatusInfo
 from voltline.kernel.errors import (
+    Conflict,
     DomainError,
     InvalidRequest,
     NotFound,
@@ -697,6 +698,8 @@ class SmartChargingService:
         actor = current_actor.get()
 
         async def op(uow: UnitOfWork) -> ProfileTemplate:
+            if await uow[PROFILE_TEMPLATES].by_name(name) is not None:
+                raise Conflict(f"a charging profile template named {name!r} exists")
             return await uow[PROFILE_TEMPLATES].add(name, replace(profile, profile_id=0), actor)
 
         return await self._storage.write(op)

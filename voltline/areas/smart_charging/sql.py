@@ -294,11 +294,20 @@ class SqlProfileTemplateRepository:
         ).first()
         return _template(row) if row is not None else None
 
+    async def by_name(self, name: str) -> ProfileTemplate | None:
+        row = (
+            await self._session.execute(
+                select(charging_profile_templates).where(charging_profile_templates.c.name == name)
+            )
+        ).first()
+        return _template(row) if row is not None else None
+
     async def list(self) -> builtins.list[ProfileTemplate]:
         rows = await self._session.execute(select(charging_profile_templates).order_by(charging_profile_templates.c.id))
         return [_template(row) for row in rows]
 
     async def add(self, name: str, profile: ChargingProfile, created_by: str) -> ProfileTemplate:
+        """Insert; a duplicate name raises `sqlalchemy.exc.IntegrityError` (check with `by_name` first)."""
         now = utcnow()
         template_id = (
             await self._session.execute(
