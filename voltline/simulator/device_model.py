@@ -387,6 +387,16 @@ class DeviceModel:
             _as_int(entries.max_limit if entries is not None else None, DEFAULT_MAX_PROFILES),
         )
 
+    def hold_at_most(self, profiles: int) -> None:
+        """Play a station with room for only `profiles` charging profiles (it refuses more: OutOfStorage)."""
+        if self.version is OcppVersion.V16:
+            self.set("MaxChargingProfilesInstalled", str(profiles))
+            return
+        entries = self._find("Entries", _SMART_CHARGING, {"instance": "ChargingProfiles"})
+        if entries is None:
+            raise KeyError("no SmartChargingCtrlr.Entries variable")
+        entries.max_limit = profiles
+
     def record_installed_profiles(self, count: int) -> None:
         """Keep 2.0.1 SmartChargingCtrlr.Entries (instance ChargingProfiles) at the installed count."""
         entries = self._find("Entries", _SMART_CHARGING, {"instance": "ChargingProfiles"})
