@@ -7,7 +7,15 @@ It runs phases, in order, over one fleet of connections, and prints one JSON doc
                 (OCPP allows one CALL in flight per station, so N stations = N requests outstanding);
 - ``rate``      open loop at a fixed rate (``--rate`` msg/s spread round-robin over the stations), latency
                 measured from the moment a message is due, so queueing behind a slow answer is counted;
-- ``idle``      hold every connection with no traffic (pongs are answered).
+- ``idle``      hold every connection with no traffic (pongs are answered);
+- ``settle``    after a storm: wait until the server's own CALLs stop (``--settle-quiet`` seconds without
+                one), and report how long after the storm began its last one came, and how many of each.
+
+The generator answers no CALL from the server (a CALLERROR, counted as an error), except with
+``--answer-smart-charging``: then it plays a station that takes every charging profile and holds none it
+can show (SetChargingProfile and ClearChargingProfile Accepted, GetChargingProfiles NoProfiles,
+GetCompositeSchedule Rejected, GetConfiguration and GetVariables: unknown), so that a boot storm of stations
+with stored profiles measures the server delivering them.
 
 Before ``saturate`` and ``rate``, every station without a transaction starts one (unmeasured, reported as
 ``<phase>_prepare``), so the measured windows see the steady mix rather than a burst of starts.
@@ -337,7 +345,14 @@ class Station(asyncio.Protocol):
         except (orjson.JSONDecodeError, IndexError, KeyError, TypeError):
             recorder.errors["unreadable frame from server"] += 1
             return
-        if message_type == 2:  # a CALL from the CSMS: this generator implements none
+        if message_type == 2:  # a CALL from the CSMS
+            fleet = self.fleet
+            answer = fleet.answers.get(message[2]) if len(message) > 3 else None
+            if answer is not None:
+                fleet.server_calls[message[2]] += 1
+                fleet.last_server_call = now
+                self._write(client_frame(0x1, orjson.dumps([3, message[1], answer(message[3])])))
+                return
             recorder.errors[f"server CALL {message[2] if len(message) > 2 else '?'}"] += 1
             reply = [4, message[1], "NotImplemented", "load generator", {}]
             self._write(client_frame(0x1, orjson.dumps(reply)))
@@ -404,6 +419,10 @@ class Fleet:
         self.boot_status: Counter[str] = Counter()
         self.closing = False
         self.watch_pid: int | None = args.watch_pid
+        self.answers: dict[str, Callable[[Any], Any]] = SMART_CHARGING_ANSWERS if args.answer_smart_charging else {}
+        self.server_calls: Counter[str] = Counter()
+        self.last_server_call: float | None = None
+        self.storm_began: float | None = None
 
     def password_for(self, station_id: str) -> str | None:
         if station_id in self.passwords:
@@ -498,7 +517,7 @@ class Fleet:
                     gate.release()
 
         before = proc_sample(self.watch_pid)
-        began = time.perf_counter()
+        began = self.storm_began = time.perf_counter()
         await asyncio.gather(*(one(s) for s in self.stations))
         elapsed = time.perf_counter() - began
         after = proc_sample(self.watch_pid)
@@ -660,6 +679,31 @@ class Fleet:
             unanswered_after_drain=unanswered,
         )
 
+    # phase: settle
+    async def settle(self) -> dict[str, Any]:
+        """Wait for the server's CALLs to stop: `--settle-quiet` seconds without one (or `--settle-timeout`)."""
+        began = time.perf_counter()
+        before = proc_sample(self.watch_pid)
+        quiet = self.args.settle_quiet
+        while time.perf_counter() - began < self.args.settle_timeout:
+            last = self.last_server_call
+            if time.perf_counter() - (last if last is not None else began) >= quiet:
+                break
+            await asyncio.sleep(0.05)
+        after = proc_sample(self.watch_pid)
+        recorder = self.swap_recorder()
+        origin = self.storm_began if self.storm_began is not None else began
+        last = self.last_server_call
+        return {
+            "server_calls": dict(self.server_calls),
+            "last_server_call_after_storm_began_s": round(last - origin, 3) if last is not None else None,
+            "timed_out": time.perf_counter() - began >= self.args.settle_timeout,
+            "call_errors": dict(recorder.call_errors),
+            "errors": dict(recorder.errors),
+            "error_count": recorder.error_count(),
+            "server": proc_delta(before, after),
+        }
+
     # phase: idle
     async def idle(self) -> dict[str, Any]:
         await asyncio.sleep(self.args.idle_settle)  # let the server finish what the storm left (batched writes)
@@ -713,6 +757,30 @@ class Fleet:
         }
 
 
+def _unknown_keys(request: Any) -> Any:
+    return {"configurationKey": [], "unknownKey": list(request.get("key", []))}
+
+
+def _unknown_variables(request: Any) -> Any:
+    return {
+        "getVariableResult": [
+            {"attributeStatus": "UnknownVariable", "component": item["component"], "variable": item["variable"]}
+            for item in request.get("getVariableData", [])
+        ]
+    }
+
+
+# --answer-smart-charging: a station that takes every profile and holds none it could show the server.
+SMART_CHARGING_ANSWERS: dict[str, Callable[[Any], Any]] = {
+    "SetChargingProfile": lambda _request: {"status": "Accepted"},
+    "ClearChargingProfile": lambda _request: {"status": "Accepted"},
+    "GetChargingProfiles": lambda _request: {"status": "NoProfiles"},
+    "GetCompositeSchedule": lambda _request: {"status": "Rejected"},
+    "GetConfiguration": _unknown_keys,
+    "GetVariables": _unknown_variables,
+}
+
+
 def raise_open_file_limit() -> int:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard == resource.RLIM_INFINITY or soft < hard:
@@ -737,6 +805,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 phases[phase] = await (fleet.saturate() if phase == "saturate" else fleet.rate())
             elif phase == "idle":
                 phases["idle"] = await fleet.idle()
+            elif phase == "settle":
+                phases["settle"] = await fleet.settle()
             else:
                 raise SystemExit(f"unknown phase {phase!r}")
             if phase != "storm" and not fleet.live():
@@ -783,6 +853,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--watch-pid", type=int, default=None, help="sample this process's CPU and RSS (the server)")
     p.add_argument("--cpu", type=int, default=None, help="pin the generator to this CPU")
     p.add_argument("--no-uvloop", action="store_true")
+    p.add_argument("--answer-smart-charging", action="store_true", help="answer the server's smart charging CALLs")
+    p.add_argument("--settle-quiet", type=float, default=2, help="settle: seconds without a server CALL")
+    p.add_argument("--settle-timeout", type=float, default=120)
     return p
 
 

@@ -166,6 +166,10 @@ class Server:
             self.process.wait(10)
 
     def api(self, method: str, path: str, body: dict[str, Any]) -> int:
+        return self.call_api(method, path, body)[0]
+
+    def call_api(self, method: str, path: str, body: dict[str, Any], timeout: float = 10) -> tuple[int, Any]:
+        """(HTTP status, decoded JSON body or None)."""
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.http_port}{path}",
             data=json.dumps(body).encode(),
@@ -173,10 +177,11 @@ class Server:
             headers={"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/json"},
         )
         try:
-            with urllib.request.urlopen(request, timeout=10) as answer:
-                return int(answer.status)
+            with urllib.request.urlopen(request, timeout=timeout) as answer:
+                content = answer.read()
+                return int(answer.status), json.loads(content) if content else None
         except urllib.error.HTTPError as exc:
-            return int(exc.code)
+            return int(exc.code), None
 
 
 def import_available() -> bool:
@@ -232,7 +237,7 @@ def drop_postgres_schema(schema: str) -> None:
 
 
 def generate(server: Server, args: argparse.Namespace, ocpp: str, prefix: str, stations: int, phases: str,
-             auth: bool, pin: bool) -> dict[str, Any]:  # fmt: skip
+             auth: bool, pin: bool, extra: tuple[str, ...] = ()) -> dict[str, Any]:  # fmt: skip
     command = [
         sys.executable,
         "-m",
@@ -264,6 +269,7 @@ def generate(server: Server, args: argparse.Namespace, ocpp: str, prefix: str, s
         command += ["--password-scheme", DEFAULT_PASSWORD_SCHEME]
     if pin:
         command += ["--cpu", str(GENERATOR_CPU)]
+    command += extra
     log(f"{server.name}: {ocpp} {stations} stations, phases {phases}")
     stderr = server.workdir / f"generator-{server.name}-{prefix.strip('-')}.log"
     with stderr.open("wb") as errors:
@@ -306,6 +312,77 @@ def run_target(server: Server, args: argparse.Namespace, pin: bool, fleet_csv: P
     finally:
         server.stop()
     return result
+
+
+# A station max profile every station of the storm holds: 32 A from a fixed date on.
+STORM_PROFILE = {
+    "purpose": "ChargingStationMaxProfile",
+    "stack_level": 0,
+    "kind": "Absolute",
+    "evse_id": 0,
+    "schedules": [{"unit": "A", "start": "2026-01-01T00:00:00Z", "periods": [{"start_offset": 0, "limit": 32}]}],
+}
+APPLY_CHUNK = 1000  # station ids per template application (the API's limit)
+
+
+def store_profiles(server: Server, station_ids: list[str]) -> float:
+    """Give every (offline) station the storm profile, through a template; returns the seconds it took."""
+    began = time.monotonic()
+    status, template = server.call_api(
+        "POST", "/api/v1/charging-profile-templates", {"name": "storm cap", "profile": STORM_PROFILE}
+    )
+    if status != 201:
+        raise RuntimeError(f"template creation answered HTTP {status}")
+    for at in range(0, len(station_ids), APPLY_CHUNK):
+        chunk = station_ids[at : at + APPLY_CHUNK]
+        path = f"/api/v1/charging-profile-templates/{template['id']}/apply"
+        status, outcomes = server.call_api("POST", path, {"station_ids": chunk}, timeout=600)
+        failed = [o for o in outcomes or [] if o.get("error")]
+        if status != 200 or failed:
+            raise RuntimeError(f"template application answered HTTP {status}, {len(failed)} failed: {failed[:3]}")
+    return time.monotonic() - began
+
+
+def run_profile_storm(server: Server, args: argparse.Namespace, pin: bool, fleet_csv: Path) -> dict[str, Any]:
+    """Boot storms of stations with a stored profile, per version: first delivered (pending), then verified
+    after a reboot (accepted: 1.6 compares composite schedules, 2.0.1 asks for the profiles; the generator's
+    stations show none, so each gets its profile again)."""
+    result: dict[str, Any] = {"name": server.name, "notes": server.notes, "stations": args.stations}
+    server.start()
+    try:
+        problem = import_fleet(server, fleet_csv)
+        if problem is not None:
+            raise RuntimeError(problem)
+        answering = ("--answer-smart-charging", "--settle-quiet", "2")
+        for key, ocpp, prefix in (("v16", "1.6", "P16-"), ("v201", "2.0.1", "P201-")):
+            ids = [f"{prefix}{i:05d}" for i in range(args.stations)]
+            result[f"{key}_store_s"] = round(store_profiles(server, ids), 1)
+            for state in ("pending", "accepted"):
+                result[f"{key}_{state}"] = generate(
+                    server, args, ocpp, prefix, args.stations, "storm,settle", True, pin, answering
+                )
+    finally:
+        server.stop()
+    return result
+
+
+def profile_storm_summary(target: dict[str, Any]) -> str:
+    if "error" in target:
+        return f"profile storm: {target['error']}"
+    lines = [f"boot storm with a stored profile, {target['stations']:,} stations per version (SQLite):"]
+    for key, title in (("v16", "1.6"), ("v201", "2.0.1")):
+        for state in ("pending", "accepted"):
+            run = target.get(f"{key}_{state}") or {}
+            storm = _get(run, "phases", "storm") or {}
+            settle = _get(run, "phases", "settle") or {}
+            calls = settle.get("server_calls", {})
+            lines.append(
+                f"  {title} {state:8}: {storm.get('accepted', 0):,} booted in {storm.get('seconds')} s, "
+                f"{calls.get('SetChargingProfile', 0):,} profiles delivered, the last "
+                f"{settle.get('last_server_call_after_storm_began_s')} s after the storm began "
+                f"(server calls {calls}; errors {run.get('error_count')})"
+            )
+    return "\n".join(lines)
 
 
 # -- the table -------------------------------------------------------------------------------------------------------
@@ -408,6 +485,8 @@ def render(report: dict[str, Any], console: Console) -> None:
     console.print(table)
     if "composite" in targets:
         console.print(composite.summary(targets["composite"]))
+    if "profiles" in targets:
+        console.print(profile_storm_summary(targets["profiles"]))
     notes = list(report["notes"])
     for key, title in names:
         target = targets.get(key)
@@ -455,7 +534,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--idle-seconds", type=float, default=None)
     p.add_argument("--warmup", type=float, default=None)
     p.add_argument("--rate", type=float, default=3000)
-    p.add_argument("--targets", default="sqlite,postgresql,baseline,composite")
+    p.add_argument("--targets", default="sqlite,postgresql,baseline,composite,profiles")
     p.add_argument("--run-timeout", type=float, default=900, help="seconds one generator run may take")
     p.add_argument("--output", default=str(RESULTS / "latest.json"))
     args = p.parse_args(argv)
@@ -526,6 +605,21 @@ def main(argv: list[str] | None = None) -> None:
         if target == "composite":  # a microbenchmark of the smart charging area, in this process: no server
             report["targets"]["composite"] = composite.measure()
             log(composite.summary(report["targets"]["composite"]))
+            continue
+        if target == "profiles":  # boot storms of stations with stored profiles, on SQLite
+            profiles_csv = workdir / "profile-fleet.csv"
+            with profiles_csv.open("w", encoding="utf-8") as out:
+                write_fleet(out, [("P16-", args.stations), ("P201-", args.stations)])
+            storm_server = Server(
+                "profiles", "voltline", workdir, pin, f"sqlite+aiosqlite:///{workdir / 'profiles.db'}"
+            )
+            storm_server.unknown_stations = "reject"
+            try:
+                report["targets"]["profiles"] = run_profile_storm(storm_server, args, pin, profiles_csv)
+            except (RuntimeError, subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
+                log(f"profiles failed: {exc}")
+                report["targets"]["profiles"] = {"error": str(exc)[:2000]}
+            log(profile_storm_summary(report["targets"]["profiles"]))
             continue
         schema: str | None = None
         if target == "sqlite":

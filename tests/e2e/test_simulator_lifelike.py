@@ -344,7 +344,7 @@ async def test_voltline_simulate_prints_a_status_line_while_charging(
     finally:
         stdout, stderr = await finished(process)
     assert process.returncode == 0, stderr  # --duration ends it cleanly
-    lines = re.findall(rf"{station_id} conn 1 charging 11\.0 kW (\d+\.\d\d) kWh \d\d:\d\d:\d\d", stdout)
+    lines = re.findall(rf"{station_id} conn 1 charging 22\.1 kW (\d+\.\d\d) kWh \d\d:\d\d:\d\d", stdout)
     assert len(lines) >= 2, stdout
     assert [float(x) for x in lines] == sorted(float(x) for x in lines)
     assert "Traceback" not in stderr

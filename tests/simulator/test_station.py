@@ -108,7 +108,11 @@ async def test_manual_transaction(version: OcppVersion) -> None:
         answer = await station.start_transaction(1, "TAG-1")
         tx_id = station.transaction_id(1)
         assert tx_id is not None
+        tx = station.connector(1).transaction
+        assert tx is not None
         start_energy = station.energy_wh(1)
+        # The register the transaction began at (it may have moved on since: the car draws 22 kW).
+        assert tx.meter_start_wh <= start_energy
         await asyncio.sleep(0.05)
         await station.send_meter_values(1)
         assert station.energy_wh(1) > start_energy
@@ -120,7 +124,7 @@ async def test_manual_transaction(version: OcppVersion) -> None:
         if version is OcppVersion.V16:
             assert tx_id == answer["transactionId"] == 1001
             (start,) = link.messages("StartTransaction")
-            assert start["meterStart"] == start_energy
+            assert start["meterStart"] == tx.meter_start_wh
             (meter,) = link.messages("MeterValues")
             assert meter["transactionId"] == tx_id
             measurands = {s.get("measurand") for s in meter["meterValue"][0]["sampledValue"]}
@@ -142,7 +146,7 @@ async def test_manual_transaction(version: OcppVersion) -> None:
             assert events[0]["triggerReason"] == "Authorized"
             assert events[0]["idToken"] == {"idToken": "TAG-1", "type": "ISO14443"}
             assert events[0]["evse"] == {"id": 1, "connectorId": 1}
-            assert energy_of(version, events[0]) == start_energy
+            assert energy_of(version, events[0]) == tx.meter_start_wh
             assert events[1]["triggerReason"] == "MeterValuePeriodic"
             assert events[1]["meterValue"][0]["sampledValue"][0]["context"] == "Sample.Periodic"
             assert events[2]["transactionInfo"]["stoppedReason"] == "Local"
