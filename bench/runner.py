@@ -329,7 +329,7 @@ def store_profiles(server: Server, station_ids: list[str]) -> float:
     """Give every (offline) station the storm profile, through a template; returns the seconds it took."""
     began = time.monotonic()
     status, template = server.call_api(
-        "POST", "/api/v1/charging-profile-templates", {"name": "storm cap", "profile": STORM_PROFILE}
+        "POST", "/api/v1/charging-profile-templates", {"name": f"storm cap {station_ids[0]}", "profile": STORM_PROFILE}
     )
     if status != 201:
         raise RuntimeError(f"template creation answered HTTP {status}")
@@ -356,6 +356,8 @@ def run_profile_storm(server: Server, args: argparse.Namespace, pin: bool, fleet
         answering = ("--answer-smart-charging", "--settle-quiet", "2")
         for key, ocpp, prefix in (("v16", "1.6", "P16-"), ("v201", "2.0.1", "P201-")):
             ids = [f"{prefix}{i:05d}" for i in range(args.stations)]
+            # Once online (Voltline learns each station's version), then offline while the profiles are set.
+            result[f"{key}_first_boot"] = generate(server, args, ocpp, prefix, args.stations, "storm", True, pin)
             result[f"{key}_store_s"] = round(store_profiles(server, ids), 1)
             for state in ("pending", "accepted"):
                 result[f"{key}_{state}"] = generate(

@@ -56,6 +56,10 @@ async def start(services: ServiceRegistry) -> None:
     await services[SmartChargingService].start()
 
 
+async def stop(services: ServiceRegistry) -> None:
+    await services[SmartChargingService].stop()
+
+
 AREA = Area(
     name="smart_charging",
     build=build,
@@ -66,5 +70,6 @@ AREA = Area(
     api_routers=lambda: [api.router, api.templates_router],
     repositories=lambda: REPOSITORIES,
     start=start,
+    stop=stop,
     settings=SmartChargingSettings,
 )

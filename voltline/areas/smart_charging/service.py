@@ -135,6 +135,43 @@ def _source_of(actor: str) -> ProfileSource:
     return ProfileSource.CONTROLLER
 
 
+# Background delivery states wait this long for company, and go at most this many (stations) per transaction.
+STATE_BATCH_DELAY_S = 0.1
+STATE_BATCH_MAX = 500
+_UnsavedState = tuple[list[StoredProfile], StoredProfile | None, datetime, list[StoredProfile] | None]
+
+
+async def _write_states(
+    uow: UnitOfWork,
+    records: list[StoredProfile],
+    replaced_by: StoredProfile | None,
+    now: datetime,
+    siblings: list[StoredProfile] | None = None,
+) -> list[StoredProfile]:
+    """Store the records' states and retire what `replaced_by` replaced on the station; all that changed.
+    `siblings`: the station's active profiles when the caller has them (else they are read)."""
+    changed = list(records)
+    if replaced_by is not None:
+        new = replaced_by.profile
+        if siblings is None:
+            siblings = await uow[CHARGING_PROFILES].list(replaced_by.station_id, active_only=True)
+        for other in siblings:
+            if other.state not in _ACTIVE:
+                continue
+            old = other.profile
+            if (
+                old.profile_id != new.profile_id
+                and (old.evse_id, old.purpose, old.stack_level) == (new.evse_id, new.purpose, new.stack_level)
+                and (old.purpose is not ChargingProfilePurpose.TX or old.transaction_id == new.transaction_id)
+            ):
+                other.state = DeliveryState.CLEARED
+                other.status_reason = f"replaced on the station by profile {new.profile_id}"
+                other.updated_at = now
+                changed.append(other)
+    await uow[CHARGING_PROFILES].set_state(changed)
+    return changed
+
+
 def _reason(answer: ProfileAnswer) -> str:
     return f"{answer.status}: {answer.status_info}" if answer.status_info is not None else answer.status
 
@@ -220,6 +257,8 @@ class SmartChargingService:
         # Stations holding an active profile, so that a boot storm costs nothing for the others.
         self._with_profiles: set[str] | None = None
         self._reporting: dict[str, int] = {}  # station -> the request id whose report parts are arriving
+        self._unsaved: list[_UnsavedState] = []  # delivery states of background deliveries, not yet written
+        self._flusher: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         async def op(uow: UnitOfWork) -> list[str]:
@@ -251,6 +290,7 @@ class SmartChargingService:
 
     async def profiles(self, station_id: str, *, active_only: bool = False) -> list[StoredProfile]:
         await self._version_of(station_id)
+        await self.flush_states()
 
         async def op(uow: UnitOfWork) -> list[StoredProfile]:
             return await uow[CHARGING_PROFILES].list(station_id, active_only=active_only)
@@ -258,6 +298,8 @@ class SmartChargingService:
         return await self._storage.read(op)
 
     async def profile(self, station_id: str, profile_id: int) -> StoredProfile:
+        await self.flush_states()
+
         async def op(uow: UnitOfWork) -> StoredProfile | None:
             return await uow[CHARGING_PROFILES].get(station_id, profile_id)
 
@@ -344,25 +386,35 @@ class SmartChargingService:
             raise InvalidRequest(f"evse_id: transaction {reference!r} runs on EVSE {tx.evse_id}, not {profile.evse_id}")
         return replace(profile, transaction_id=tx.station_tx_id, evse_id=tx.evse_id)
 
-    async def _deliver(self, record: StoredProfile) -> ProfileDelivery:
-        """Send one stored profile and record the station's answer (under the station's lock)."""
+    async def _deliver(
+        self, record: StoredProfile, *, batched: bool = False, siblings: list[StoredProfile] | None = None
+    ) -> ProfileDelivery:
+        """Send one stored profile and record the station's answer (under the station's lock). `batched`
+        (deliveries after a boot): the answer is written with others in one transaction, soon after."""
+
+        async def save(records: list[StoredProfile], replaced_by: StoredProfile | None = None) -> None:
+            if batched:
+                await self._save_state_soon(records, replaced_by, siblings)
+            else:
+                await self._save_state(records, replaced_by)
+
         try:
             result = await self._commands.send(record.station_id, SetChargingProfile(record.profile))
         except (StationOffline, StationTimeout) as exc:
             record.status_reason = f"not delivered: {exc}"
-            await self._save_state([record])
+            await save([record])
             return ProfileDelivery(record)
         except StationRejectedCall as exc:
             record.state, record.status_reason = DeliveryState.REJECTED, f"CALLERROR {exc.code}: {exc}"
-            await self._save_state([record])
+            await save([record])
             return ProfileDelivery(record, ProfileAnswer(f"CALLERROR {exc.code}"))
         answer: ProfileAnswer = result.value
         if answer.status == "Accepted":
             record.state, record.status_reason = DeliveryState.ACCEPTED, None
-            await self._save_state([record], replaced_by=record)
+            await save([record], replaced_by=record)
         else:
             record.state, record.status_reason = DeliveryState.REJECTED, _reason(answer)
-            await self._save_state([record])
+            await save([record])
         return ProfileDelivery(record, answer)
 
     async def _save_state(self, records: Sequence[StoredProfile], replaced_by: StoredProfile | None = None) -> None:
@@ -373,25 +425,54 @@ class SmartChargingService:
             record.updated_at = now
 
         async def op(uow: UnitOfWork) -> list[StoredProfile]:
-            changed = list(records)
-            if replaced_by is not None:
-                new = replaced_by.profile
-                for other in await uow[CHARGING_PROFILES].list(replaced_by.station_id, active_only=True):
-                    old = other.profile
-                    if (
-                        old.profile_id != new.profile_id
-                        and (old.evse_id, old.purpose, old.stack_level) == (new.evse_id, new.purpose, new.stack_level)
-                        and (old.purpose is not ChargingProfilePurpose.TX or old.transaction_id == new.transaction_id)
-                    ):
-                        other.state = DeliveryState.CLEARED
-                        other.status_reason = f"replaced on the station by profile {new.profile_id}"
-                        other.updated_at = now
-                        changed.append(other)
-            await uow[CHARGING_PROFILES].set_state(changed)
-            return changed
+            return await _write_states(uow, list(records), replaced_by, now)
 
         for record in await self._storage.write(op):
             await self._changed(record)
+
+    async def _save_state_soon(
+        self,
+        records: Sequence[StoredProfile],
+        replaced_by: StoredProfile | None = None,
+        siblings: list[StoredProfile] | None = None,
+    ) -> None:
+        """Queue the write for the next batch: a boot storm of thousands of stations with profiles costs
+        one transaction per batch instead of one per station. Nothing here was acknowledged to a station;
+        a state lost in a crash only means the profile is sent again after the next boot."""
+        now = utcnow()
+        for record in records:
+            record.updated_at = now
+        self._unsaved.append((list(records), replaced_by, now, siblings))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_soon(), name="smart-charging-states")
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(STATE_BATCH_DELAY_S)
+        await self.flush_states()
+
+    async def flush_states(self) -> None:
+        """Write the queued delivery states now (before a read that must see them, and at shutdown)."""
+        while self._unsaved:
+            batch, self._unsaved = self._unsaved[:STATE_BATCH_MAX], self._unsaved[STATE_BATCH_MAX:]
+
+            async def op(uow: UnitOfWork, batch: list[_UnsavedState] = batch) -> list[StoredProfile]:
+                changed: list[StoredProfile] = []
+                for records, replaced_by, at, siblings in batch:
+                    changed += await _write_states(uow, records, replaced_by, at, siblings)
+                return changed
+
+            try:
+                written = await self._storage.write(op)
+            except Exception:
+                log.exception("smart charging: %d delivery states not written", len(batch))
+                continue
+            for record in written:
+                await self._changed(record)
+
+    async def stop(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+        await self.flush_states()
 
     async def _changed(self, record: StoredProfile) -> None:
         await self._events.publish(
@@ -540,9 +621,21 @@ class SmartChargingService:
             )
 
         records, limits = await self._storage.read(op)
+        transaction = await self.active_transaction(station_id, evse_id)
+        return self._composite_of(records, limits, evse_id, start, duration, unit, transaction)
+
+    def _composite_of(
+        self,
+        records: Sequence[StoredProfile],
+        limits: Sequence[ChargingLimit],
+        evse_id: int,
+        start: datetime,
+        duration: int,
+        unit: RateUnit,
+        transaction: ActiveTransaction | None,
+    ) -> CompositeSchedule:
         profiles = [r.profile for r in records if r.state is DeliveryState.ACCEPTED]
         profiles += _external_profiles([x for x in limits if x.kind is LimitKind.EXTERNAL])
-        transaction = await self.active_transaction(station_id, evse_id)
         return composite_schedule(
             profiles,
             evse_id=evse_id,
@@ -733,7 +826,7 @@ class SmartChargingService:
     async def reconcile(self, station_id: str) -> None:
         """Retire what ended, and send what the station should hold but does not (idempotent)."""
         async with self._lock(station_id):
-            records = await self._retire(station_id)
+            records, limits = await self._retire(station_id)
             if not records:
                 if self._with_profiles is not None:
                     self._with_profiles.discard(station_id)
@@ -744,18 +837,30 @@ class SmartChargingService:
             due = [r for r in records if r.state is DeliveryState.PENDING]
             accepted = [r for r in records if r.state is DeliveryState.ACCEPTED]
             if accepted:
-                due += await self._missing(station_id, version, accepted)
+                due += await self._missing(station_id, version, accepted, limits)
             for record in sorted(due, key=lambda r: (r.profile.evse_id, r.profile.stack_level, r.profile.profile_id)):
-                await self._deliver(record)
+                await self._deliver(record, batched=True, siblings=records)
 
-    async def _retire(self, station_id: str) -> list[StoredProfile]:
-        """The station's active profiles, after retiring those whose validity or transaction ended."""
+    async def _retire(self, station_id: str) -> tuple[list[StoredProfile], list[ChargingLimit]]:
+        """The station's active profiles, after retiring those whose validity or transaction ended, and the
+        limits it reported."""
         now = utcnow()
-        records = await self.profiles(station_id, active_only=True)
-        running = {
-            tx.station_tx_id
-            for tx in await self._transactions.list(TransactionFilter(station_id=station_id, active=True, limit=50))
-        }
+
+        async def op(uow: UnitOfWork) -> tuple[list[StoredProfile], list[ChargingLimit]]:
+            return (
+                await uow[CHARGING_PROFILES].list(station_id, active_only=True),
+                await uow[STATION_VIEWS].limits(station_id),
+            )
+
+        # One read per boot, without flushing the queued states: reconciles of a boot storm must not each
+        # force a write (a state still queued for this station at worst sends its profile once more).
+        records, limits = await self._storage.read(op)
+        running: set[str | None] = set()
+        if any(r.profile.purpose is ChargingProfilePurpose.TX for r in records):
+            running = {
+                tx.station_tx_id
+                for tx in await self._transactions.list(TransactionFilter(station_id=station_id, active=True, limit=50))
+            }
         ended: list[StoredProfile] = []
         for record in records:
             profile = record.profile
@@ -767,10 +872,10 @@ class SmartChargingService:
                 ended.append(record)
         if ended:
             await self._save_state(ended)
-        return [r for r in records if r.state in _ACTIVE]
+        return [r for r in records if r.state in _ACTIVE], limits
 
     async def _missing(
-        self, station_id: str, version: OcppVersion, accepted: list[StoredProfile]
+        self, station_id: str, version: OcppVersion, accepted: list[StoredProfile], limits: list[ChargingLimit]
     ) -> list[StoredProfile]:
         """The accepted profiles the station no longer holds as we sent them."""
         if version is not OcppVersion.V16:
@@ -790,12 +895,39 @@ class SmartChargingService:
         evses = sorted({r.profile.evse_id for r in accepted} | {0})
         differing: set[int] = set()
         for evse_id in evses:
-            view = await self.composite(station_id, evse_id, RECONCILE_WINDOW_S, RateUnit.AMPERES)
-            if view.station_error is not None or view.matches is not True:
+            if await self._station_differs(station_id, evse_id, accepted, limits):
                 differing.add(evse_id)
+                if evse_id == 0:
+                    break
         if 0 in differing:
             return accepted
         return [r for r in accepted if r.profile.evse_id in differing]
+
+    async def _station_differs(
+        self, station_id: str, evse_id: int, accepted: list[StoredProfile], limits: list[ChargingLimit]
+    ) -> bool:
+        """Whether the station's composite of `evse_id` differs from ours (or it cannot say): `composite`
+        without its reads, for the after-boot check."""
+        window, unit = RECONCILE_WINDOW_S, RateUnit.AMPERES
+        try:
+            station: StationComposite = (
+                await self._commands.send(station_id, GetCompositeSchedule(evse_id, window, unit))
+            ).value
+        except DomainError:
+            return True
+        if station.schedule is None:
+            return True
+        start = station.schedule_start or utcnow().replace(microsecond=0)
+        transaction = await self.active_transaction(station_id, evse_id)
+        ours = self._composite_of(accepted, limits, evse_id, start, window, unit, transaction)
+        theirs = CompositeSchedule(
+            evse_id=evse_id,
+            start=start,
+            duration=station.schedule.duration or window,
+            unit=station.schedule.unit,
+            periods=tuple(CompositePeriod(p.start_offset, p.limit, p.number_phases) for p in station.schedule.periods),
+        )
+        return bool(differences(ours, theirs, electrical=self.electrical))
 
     async def sweep(self) -> list[str]:
         """Timer: retire profiles whose validity ended; the online stations with undelivered profiles (the

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -123,19 +123,31 @@ class SqlChargingProfileRepository:
         )
 
     async def set_state(self, records: Sequence[StoredProfile]) -> None:
-        for record in records:
-            await self._session.execute(
-                update(charging_profiles)
-                .where(
-                    charging_profiles.c.station_id == record.station_id,
-                    charging_profiles.c.profile_id == record.profile.profile_id,
-                )
-                .values(
-                    state=record.state.value,
-                    status_reason=record.status_reason,
-                    updated_at=record.updated_at or utcnow(),
-                )
+        if not records:
+            return
+        # One executemany for the lot (a boot storm's batch holds hundreds).
+        statement = (
+            update(charging_profiles)
+            .where(
+                charging_profiles.c.station_id == bindparam("b_station_id"),
+                charging_profiles.c.profile_id == bindparam("b_profile_id"),
             )
+            .values(state=bindparam("b_state"), status_reason=bindparam("b_reason"), updated_at=bindparam("b_at"))
+        )
+        now = utcnow()
+        await self._session.execute(
+            statement,
+            [
+                {
+                    "b_station_id": r.station_id,
+                    "b_profile_id": r.profile.profile_id,
+                    "b_state": r.state.value,
+                    "b_reason": r.status_reason,
+                    "b_at": r.updated_at or now,
+                }
+                for r in records
+            ],
+        )
 
     async def stations_with_active(self) -> builtins.list[str]:
         rows = await self._session.execute(

@@ -1,0 +1,73 @@
+"""The smart charging repositories on SQLite and PostgreSQL: profiles stored whole, delivery states written in
+one batch, templates found by name."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from tests.areas.smart_charging.test_stack import STATION_MAX, TX_DEFAULT, profile
+from tests.support.builders import a_registration
+from voltline.areas.smart_charging.model import DeliveryState, ProfileSource, StoredProfile
+from voltline.areas.smart_charging.ports import CHARGING_PROFILES, PROFILE_TEMPLATES
+from voltline.areas.stations.service import StationService
+from voltline.kernel.storage import UnitOfWork
+from voltline.storage.sql.storage import SqlStorage
+
+SET_AT = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
+
+
+def stored(station_id: str, profile_id: int, **changes: object) -> StoredProfile:
+    content = profile(TX_DEFAULT if profile_id % 2 else STATION_MAX, [(0, 16.0), (3600, 10.5)], profile_id=profile_id)
+    return replace(StoredProfile(station_id, content, ProfileSource.OPERATOR, "user:ops", SET_AT), **changes)
+
+
+async def test_a_batch_of_delivery_states_is_written_at_once(storage: SqlStorage, stations: StationService) -> None:
+    for station_id in ("CP-A", "CP-B"):
+        await stations.register(station_id, a_registration())
+    records = [stored("CP-A", 1), stored("CP-A", 2), stored("CP-B", 1)]
+
+    async def save(uow: UnitOfWork) -> None:
+        for record in records:
+            await uow[CHARGING_PROFILES].save(record)
+
+    await storage.write(save)
+    records[0].state = DeliveryState.ACCEPTED
+    records[2].state, records[2].status_reason = DeliveryState.REJECTED, "Rejected: OutOfStorage"
+
+    async def set_states(uow: UnitOfWork) -> None:
+        await uow[CHARGING_PROFILES].set_state([records[0], records[2]])
+
+    await storage.write(set_states)
+
+    async def read(uow: UnitOfWork) -> tuple[list[StoredProfile], list[StoredProfile], list[str]]:
+        repository = uow[CHARGING_PROFILES]
+        return (
+            await repository.list("CP-A"),
+            await repository.list("CP-B", active_only=True),
+            await repository.stations_with_pending(),
+        )
+
+    station_a, active_b, pending = await storage.read(read)
+    station_a.sort(key=lambda r: r.profile.profile_id)
+    assert [(r.profile.profile_id, r.state, r.status_reason) for r in station_a] == [
+        (1, DeliveryState.ACCEPTED, None),
+        (2, DeliveryState.PENDING, None),
+    ]
+    assert station_a[0].profile == records[0].profile  # periods, limits and start come back as stored
+    assert active_b == []  # rejected is not active
+    assert pending == ["CP-A"]
+
+
+async def test_a_template_is_found_by_its_name(storage: SqlStorage) -> None:
+    async def add(uow: UnitOfWork) -> int:
+        created = await uow[PROFILE_TEMPLATES].add("night cap", stored("CP-A", 2).profile, "user:ops")
+        return created.template_id
+
+    template_id = await storage.write(add)
+
+    async def find(uow: UnitOfWork) -> tuple[int | None, object]:
+        found = await uow[PROFILE_TEMPLATES].by_name("night cap")
+        return (found.template_id if found else None), await uow[PROFILE_TEMPLATES].by_name("day cap")
+
+    assert await storage.read(find) == (template_id, None)
