@@ -10,6 +10,7 @@ the server sent is checked against the OCA schema.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -94,6 +95,12 @@ async def composite(api: httpx.AsyncClient, station_id: str) -> dict[str, Any]:
     assert view["matches"] is True, view
     assert view["differences"] == []
     return view
+
+
+def calls_since(station: SimulatedStation, index: int) -> list[str]:
+    """The actions of the CALLs in the transcript from `index` on, either way."""
+    frames = [orjson.loads(raw) for _, raw in station.transcript[index:]]
+    return [frame[2] for frame in frames if frame[0] == 2]
 
 
 def first_limit(schedule: dict[str, Any]) -> float:
@@ -213,6 +220,22 @@ async def test_a_refusal_is_kept_with_its_reason_and_lost_profiles_come_back_on_
         assert (held.purpose.name, held.stack_level) == ("TX_DEFAULT", 0)
         view = await composite(api, station_id)
         assert first_limit(view["ours"]) == pytest.approx(TX_DEFAULT_A)
+
+        # A reboot that keeps the profiles: Voltline checks, finds them in place and sends nothing again.
+        station.profiles_survive_reboot = True
+        await station.close()
+        await station.connect()
+        seen = len(station.transcript)
+        assert (await station.boot())["status"] == "Accepted"
+        check = "GetCompositeSchedule" if version == "1.6" else "ReportChargingProfiles"
+
+        async def checked() -> list[str] | None:
+            actions = calls_since(station, seen)
+            return actions if check in actions else None
+
+        await eventually(checked)
+        await asyncio.sleep(0.5)  # time for a SetChargingProfile that should not come
+        assert "SetChargingProfile" not in calls_since(station, seen)
     finally:
         await station.close()
     assert assert_server_frames_valid(version, station.transcript) >= 8

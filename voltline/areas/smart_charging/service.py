@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -833,7 +833,7 @@ class SmartChargingService:
     async def reconcile(self, station_id: str) -> None:
         """Retire what ended, and send what the station should hold but does not (idempotent)."""
         async with self._lock(station_id):
-            records, limits = await self._retire(station_id)
+            records = await self._retire(station_id)
             if not records:
                 if self._with_profiles is not None:
                     self._with_profiles.discard(station_id)
@@ -844,24 +844,20 @@ class SmartChargingService:
             due = [r for r in records if r.state is DeliveryState.PENDING]
             accepted = [r for r in records if r.state is DeliveryState.ACCEPTED]
             if accepted:
-                due += await self._missing(station_id, version, accepted, limits)
+                due += await self._missing(station_id, version, accepted)
             for record in sorted(due, key=lambda r: (r.profile.evse_id, r.profile.stack_level, r.profile.profile_id)):
                 await self._deliver(record, batched=True, siblings=records)
 
-    async def _retire(self, station_id: str) -> tuple[list[StoredProfile], list[ChargingLimit]]:
-        """The station's active profiles, after retiring those whose validity or transaction ended, and the
-        limits it reported."""
+    async def _retire(self, station_id: str) -> list[StoredProfile]:
+        """The station's active profiles, after retiring those whose validity or transaction ended."""
         now = utcnow()
 
-        async def op(uow: UnitOfWork) -> tuple[list[StoredProfile], list[ChargingLimit]]:
-            return (
-                await uow[CHARGING_PROFILES].list(station_id, active_only=True),
-                await uow[STATION_VIEWS].limits(station_id),
-            )
+        async def op(uow: UnitOfWork) -> list[StoredProfile]:
+            return await uow[CHARGING_PROFILES].list(station_id, active_only=True)
 
         # One read per boot, without flushing the queued states: reconciles of a boot storm must not each
         # force a write (a state still queued for this station at worst sends its profile once more).
-        records, limits = await self._storage.read(op)
+        records = await self._storage.read(op)
         running: set[str | None] = set()
         if any(r.profile.purpose is ChargingProfilePurpose.TX for r in records):
             running = {
@@ -879,10 +875,10 @@ class SmartChargingService:
                 ended.append(record)
         if ended:
             await self._save_state(ended)
-        return [r for r in records if r.state in _ACTIVE], limits
+        return [r for r in records if r.state in _ACTIVE]
 
     async def _missing(
-        self, station_id: str, version: OcppVersion, accepted: list[StoredProfile], limits: list[ChargingLimit]
+        self, station_id: str, version: OcppVersion, accepted: list[StoredProfile]
     ) -> list[StoredProfile]:
         """The accepted profiles the station no longer holds as we sent them."""
         if version is not OcppVersion.V16:
@@ -898,7 +894,19 @@ class SmartChargingService:
                 if not same_content(r.profile, held.get(r.profile.profile_id, r.profile))
                 or r.profile.profile_id not in held
             ]
+
         # 1.6 cannot list its profiles: where its composite differs from ours, its EVSE gets them again.
+        # The limits it reported are read only once it answered a schedule to compare with.
+        known: list[list[ChargingLimit]] = []
+
+        async def limits() -> list[ChargingLimit]:
+            async def op(uow: UnitOfWork) -> list[ChargingLimit]:
+                return await uow[STATION_VIEWS].limits(station_id)
+
+            if not known:
+                known.append(await self._storage.read(op))
+            return known[0]
+
         evses = sorted({r.profile.evse_id for r in accepted} | {0})
         differing: set[int] = set()
         for evse_id in evses:
@@ -911,7 +919,11 @@ class SmartChargingService:
         return [r for r in accepted if r.profile.evse_id in differing]
 
     async def _station_differs(
-        self, station_id: str, evse_id: int, accepted: list[StoredProfile], limits: list[ChargingLimit]
+        self,
+        station_id: str,
+        evse_id: int,
+        accepted: list[StoredProfile],
+        limits: Callable[[], Awaitable[list[ChargingLimit]]],
     ) -> bool:
         """Whether the station's composite of `evse_id` differs from ours (or it cannot say): `composite`
         without its reads, for the after-boot check."""
@@ -926,7 +938,7 @@ class SmartChargingService:
             return True
         start = station.schedule_start or utcnow().replace(microsecond=0)
         transaction = await self.active_transaction(station_id, evse_id)
-        ours = self._composite_of(accepted, limits, evse_id, start, window, unit, transaction)
+        ours = self._composite_of(accepted, await limits(), evse_id, start, window, unit, transaction)
         theirs = CompositeSchedule(
             evse_id=evse_id,
             start=start,
