@@ -19,6 +19,7 @@ from voltline.areas.smart_charging.commands import (
     ProfileAnswer,
     SetChargingProfile,
 )
+from voltline.areas.smart_charging.service import SmartChargingService
 from voltline.areas.stations.model import Registration
 from voltline.areas.stations.service import StationRegistration, StationService
 from voltline.kernel.commands import Command, CommandResult, StatusInfo
@@ -296,3 +297,20 @@ async def test_a_template_name_is_taken_once(client: httpx.AsyncClient) -> None:
     assert "named '0' exists" in again.json()["detail"]
     listed = await client.get("/api/v1/charging-profile-templates")
     assert [t["name"] for t in listed.json()] == ["0"]
+
+
+async def test_a_station_removed_and_registered_again_starts_without_profiles(
+    client: httpx.AsyncClient, link: SmartLink, services: ServiceRegistry
+) -> None:
+    await a_booted_station(services, STATION)
+    link.online.clear()
+    response = await client.post(f"/api/v1/stations/{STATION}/charging-profiles", json=a_body())
+    assert response.status_code == 202, response.text
+    await services[StationService].delete(STATION)
+    await services[StationService].register(STATION, StationRegistration(Registration.ACCEPTED, 0))
+    await a_booted_station(services, STATION)
+    link.online.add(STATION)
+    smart_charging = services[SmartChargingService]
+    await smart_charging.reconcile(STATION)  # even when asked: the old profile went with the station
+    assert link.profiles_sent() == []
+    assert (await client.get(f"/api/v1/stations/{STATION}/charging-profiles")).json() == []

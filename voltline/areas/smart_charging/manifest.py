@@ -10,7 +10,7 @@ from voltline.areas.smart_charging.ocpp import v16, v201
 from voltline.areas.smart_charging.service import SmartChargingService
 from voltline.areas.smart_charging.settings import SmartChargingSettings
 from voltline.areas.smart_charging.sql import REPOSITORIES
-from voltline.areas.stations.model import StationBootAccepted
+from voltline.areas.stations.model import StationBootAccepted, StationRemoved
 from voltline.areas.transactions.service import TransactionService
 from voltline.kernel.after_boot import AfterBoot
 from voltline.kernel.area import Area, AreaContext, OcppBinding
@@ -44,6 +44,11 @@ def build(context: AreaContext) -> None:
             after_boot.request(event.station_id, smart_charging.reconcile)
 
     services[EventBus].subscribe_after_commit(StationBootAccepted, boot_accepted)
+
+    def station_removed(event: StationRemoved) -> None:
+        smart_charging.station_removed(event.station_id)
+
+    services[EventBus].subscribe_after_commit(StationRemoved, station_removed)
 
     async def sweep() -> None:
         for station_id in await smart_charging.sweep():

@@ -37,6 +37,10 @@ class ChargingProfileRepository(Protocol):
         """Ids of the stations holding a profile not yet delivered."""
         ...
 
+    async def all_active(self) -> builtins.list[StoredProfile]:
+        """Every pending or accepted profile of every station."""
+        ...
+
     async def stations_with_active(self) -> builtins.list[str]:
         """Ids of the stations holding a profile that is not cleared or rejected."""
         ...

@@ -258,15 +258,32 @@ class SmartChargingService:
         self._locks: dict[str, asyncio.Lock] = {}
         # Stations holding an active profile, so that a boot storm costs nothing for the others.
         self._with_profiles: set[str] | None = None
+        # The active profiles of stations that hold some, as last read or written here: a boot storm's
+        # reconciles read no database. An entry is dropped on any write it does not follow (the next
+        # reconcile reads the station again); loaded whole at start.
+        self._active: dict[str, list[StoredProfile]] = {}
         self._reporting: dict[str, int] = {}  # station -> the request id whose report parts are arriving
         self._unsaved: list[_UnsavedState] = []  # delivery states of background deliveries, not yet written
         self._flusher: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        async def op(uow: UnitOfWork) -> list[str]:
-            return await uow[CHARGING_PROFILES].stations_with_active()
+        async def op(uow: UnitOfWork) -> list[StoredProfile]:
+            return await uow[CHARGING_PROFILES].all_active()
 
-        self._with_profiles = set(await self._storage.read(op))
+        active: dict[str, list[StoredProfile]] = {}
+        for record in await self._storage.read(op):
+            active.setdefault(record.station_id, []).append(record)
+        self._active = active
+        self._with_profiles = set(active)
+
+    def _forget(self, *station_ids: str) -> None:
+        for station_id in station_ids:
+            self._active.pop(station_id, None)
+
+    def station_removed(self, station_id: str) -> None:
+        self._forget(station_id)
+        if self._with_profiles is not None:
+            self._with_profiles.discard(station_id)
 
     def _lock(self, station_id: str) -> asyncio.Lock:
         return self._locks.setdefault(station_id, asyncio.Lock())
@@ -357,7 +374,7 @@ class SmartChargingService:
         check_profile(profile, capabilities(version), await self.station_limits(station_id, version))
         actor = current_actor.get()
 
-        async def op(uow: UnitOfWork) -> StoredProfile:
+        async def op(uow: UnitOfWork) -> tuple[StoredProfile, list[StoredProfile]]:
             chosen = profile
             if chosen.profile_id <= 0:
                 chosen = replace(chosen, profile_id=await uow[CHARGING_PROFILES].next_profile_id(station_id))
@@ -366,10 +383,11 @@ class SmartChargingService:
                 station_id, chosen, _source_of(actor), actor, now, DeliveryState.PENDING, None, now, template_id
             )
             await uow[CHARGING_PROFILES].save(record)
-            return record
+            return record, await uow[CHARGING_PROFILES].list(station_id, active_only=True)
 
         async with self._lock(station_id):
-            record = await self._storage.write(op)
+            record, active = await self._storage.write(op)
+            self._active[station_id] = active  # read in the same transaction: what is stored now
             self._holds_profiles(station_id)
             if not self._commands.is_online(station_id):
                 await self._changed(record)
@@ -429,7 +447,9 @@ class SmartChargingService:
         async def op(uow: UnitOfWork) -> list[StoredProfile]:
             return await _write_states(uow, list(records), replaced_by, now)
 
-        for record in await self._storage.write(op):
+        changed = await self._storage.write(op)
+        self._forget(*{r.station_id for r in changed})
+        for record in changed:
             await self._changed(record)
 
     async def _save_state_soon(
@@ -467,7 +487,11 @@ class SmartChargingService:
                 written = await self._storage.write(op)
             except Exception:
                 log.exception("smart charging: %d delivery states not written", len(batch))
+                self._forget(*{r.station_id for records, _, _, _ in batch for r in records})
                 continue
+            for station_id in {r.station_id for r in written}:  # the cached records are those written
+                if (cached := self._active.get(station_id)) is not None:
+                    self._active[station_id] = [r for r in cached if r.state in _ACTIVE]
             for record in written:
                 await self._changed(record)
 
@@ -540,6 +564,7 @@ class SmartChargingService:
             return matched
 
         cleared = await self._storage.write(op)
+        self._forget(station_id)
         for record in cleared:
             await self._changed(record)
         return ClearOutcome(answer.status, tuple(r.profile.profile_id for r in cleared), answer.status_info)
@@ -596,6 +621,7 @@ class SmartChargingService:
             await uow[CHARGING_PROFILES].save(record)
 
         await self._storage.write(op)
+        self._forget(station_id)
         self._holds_profiles(station_id)
         await self._changed(record)
         return outcome, record
@@ -835,6 +861,7 @@ class SmartChargingService:
         async with self._lock(station_id):
             records = await self._retire(station_id)
             if not records:
+                self._forget(station_id)
                 if self._with_profiles is not None:
                     self._with_profiles.discard(station_id)
                 return
@@ -855,9 +882,11 @@ class SmartChargingService:
         async def op(uow: UnitOfWork) -> list[StoredProfile]:
             return await uow[CHARGING_PROFILES].list(station_id, active_only=True)
 
-        # One read per boot, without flushing the queued states: reconciles of a boot storm must not each
-        # force a write (a state still queued for this station at worst sends its profile once more).
-        records = await self._storage.read(op)
+        # Kept in memory, else one read (without flushing the queued states: reconciles of a boot storm
+        # must not each force a write; a state still queued at worst sends its profile once more).
+        records = self._active.get(station_id)
+        if records is None:
+            records = self._active[station_id] = await self._storage.read(op)
         running: set[str | None] = set()
         if any(r.profile.purpose is ChargingProfilePurpose.TX for r in records):
             running = {
@@ -955,7 +984,9 @@ class SmartChargingService:
         async def op(uow: UnitOfWork) -> list[StoredProfile]:
             return await uow[CHARGING_PROFILES].retire_expired(utcnow())
 
-        for record in await self._storage.write(op):
+        retired = await self._storage.write(op)
+        self._forget(*{r.station_id for r in retired})
+        for record in retired:
             record.state, record.status_reason = DeliveryState.CLEARED, "validity ended"
             await self._changed(record)
 

@@ -149,6 +149,10 @@ class SqlChargingProfileRepository:
             ],
         )
 
+    async def all_active(self) -> builtins.list[StoredProfile]:
+        rows = await self._session.execute(select(charging_profiles).where(charging_profiles.c.state.in_(_ACTIVE)))
+        return [_stored(row) for row in rows]
+
     async def stations_with_active(self) -> builtins.list[str]:
         rows = await self._session.execute(
             select(charging_profiles.c.station_id).where(charging_profiles.c.state.in_(_ACTIVE)).distinct()
