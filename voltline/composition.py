@@ -14,6 +14,7 @@ from typing import Any, cast
 from pydantic import BaseModel
 
 from voltline.areas.catalog import AREAS
+from voltline.kernel.activity import ActivityFeed
 from voltline.kernel.after_boot import AfterBoot
 from voltline.kernel.area import Area, AreaContext, names
 from voltline.kernel.background import Timers
@@ -110,6 +111,7 @@ def build_services(
     names(areas)
     services = ServiceRegistry()
     services.provide(EventHub())
+    services.provide(ActivityFeed())  # what watched stations do, for controllers (load management)
     bus = services.provide(EventBus(storage))
     services.provide(link, StationLink)
     services.provide(link, Presence)  # the link knows who is connected (one process: its own sessions)

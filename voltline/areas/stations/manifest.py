@@ -11,6 +11,7 @@ from voltline.areas.stations.ocpp import v16, v201
 from voltline.areas.stations.service import StationService
 from voltline.areas.stations.settings import StationSettings
 from voltline.areas.stations.sql import REPOSITORIES
+from voltline.kernel.activity import ActivityFeed
 from voltline.kernel.admission import PLAIN_WEBSOCKET
 from voltline.kernel.after_boot import AfterBoot
 from voltline.kernel.area import Area, AreaContext, OcppBinding
@@ -27,6 +28,7 @@ def build(context: AreaContext) -> None:
             settings.heartbeat_interval,
             services[EventHub],
             bus=services[EventBus],
+            activity=services[ActivityFeed],
             # The gateway serves plain ws:// only, so no station may be registered for profile 2 or 3 yet;
             # once it serves TLS, this is where what it serves (from its TLS settings) comes in.
             transport=PLAIN_WEBSOCKET,

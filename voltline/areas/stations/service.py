@@ -12,6 +12,7 @@ from typing import Final
 
 from voltline.areas.stations.model import ConnectorStatus, Registration, Station, StationApproved, StationRemoved
 from voltline.areas.stations.ports import STATIONS, BootRecord, StationQuery
+from voltline.kernel.activity import ActivityFeed, ActivityKind, EvseActivity
 from voltline.kernel.admission import PLAIN_WEBSOCKET, TransportSecurity
 from voltline.kernel.clock import utcnow
 from voltline.kernel.credentials import hash_secret
@@ -267,10 +268,12 @@ class StationService:
         bus: EventBus | None = None,
         transport: TransportSecurity = PLAIN_WEBSOCKET,
         connections: Disconnect | None = None,
+        activity: ActivityFeed | None = None,
     ) -> None:
         self._storage = storage
         self._heartbeat_interval = heartbeat_interval
         self._events = events if events is not None else EventHub()
+        self._activity = activity if activity is not None else ActivityFeed()
         # Operator changes are written through the bus: an approval publishes StationApproved.
         self._bus = bus if bus is not None else EventBus(storage)
         # The security profiles a station may be registered with follow what the endpoint serves.
@@ -314,6 +317,12 @@ class StationService:
     async def report_status(self, status: ConnectorStatus) -> None:
         """Store a connector's status; dropped (no error) when the station is no longer registered."""
         stored = await self._storage.submit(REPORT_STATUSES, status)
+        if stored and status.station_id in self._activity.watched:
+            self._activity.emit(
+                EvseActivity(
+                    status.station_id, status.evse_id, ActivityKind.STATUS, status=status.status, at=status.timestamp
+                )
+            )
         if stored and self._events.active:
             self._events.publish(
                 STATUS,
@@ -353,6 +362,8 @@ class StationService:
     # reconnect could see `disconnected` after the new `connected`. The registry is the live truth.
 
     def announce_connected(self, station_id: str, ocpp_version: str, remote_address: str, replaced: bool) -> None:
+        if station_id in self._activity.watched:
+            self._activity.emit(EvseActivity(station_id, 0, ActivityKind.CONNECTED))
         if self._events.active:
             self._events.publish(
                 CONNECTED,
@@ -361,6 +372,8 @@ class StationService:
             )
 
     def announce_disconnected(self, station_id: str, ocpp_version: str, close_code: int) -> None:
+        if station_id in self._activity.watched:
+            self._activity.emit(EvseActivity(station_id, 0, ActivityKind.DISCONNECTED))
         if self._events.active:
             self._events.publish(DISCONNECTED, station_id, {"ocpp_version": ocpp_version, "close_code": close_code})
 

@@ -8,6 +8,7 @@ from voltline.areas.transactions.remote_starts import ExpectedStarts
 from voltline.areas.transactions.reviews import ReviewService
 from voltline.areas.transactions.service import TransactionService
 from voltline.areas.transactions.sql import REPOSITORIES
+from voltline.kernel.activity import ActivityFeed
 from voltline.kernel.area import Area, AreaContext, OcppBinding
 from voltline.kernel.live_events import EventHub
 from voltline.kernel.versions import OcppVersion
@@ -17,7 +18,7 @@ def build(context: AreaContext) -> None:
     services = context.services
     # Remote control records the remote starts it sends here; the transactions they lead to are linked.
     expected = services.provide(ExpectedStarts())
-    services.provide(TransactionService(context.storage, services[EventHub], expected))
+    services.provide(TransactionService(context.storage, services[EventHub], expected, services[ActivityFeed]))
     services.provide(ReviewService(context.storage))
 
 

@@ -27,6 +27,7 @@ from voltline.areas.transactions.ports import (
     TransactionFilter,
 )
 from voltline.areas.transactions.remote_starts import ExpectedStarts
+from voltline.kernel.activity import ActivityFeed, ActivityKind, EvseActivity
 from voltline.kernel.errors import NotFound
 from voltline.kernel.live_events import (
     METER_VALUES,
@@ -131,16 +132,35 @@ def energy_of(tx: Transaction, register_bounds: tuple[float, float] | None) -> f
     return max(end - start, 0.0)
 
 
+def _activity_of(kind: ActivityKind, tx: Transaction) -> EvseActivity:
+    return EvseActivity(
+        tx.station_id,
+        tx.evse_id,
+        kind,
+        transaction_id=tx.id,
+        station_tx_id=tx.station_tx_id,
+        id_token=tx.id_token,
+        charging_state=tx.charging_state,
+        at=tx.stopped_at if kind is ActivityKind.ENDED else tx.started_at,
+    )
+
+
 class TransactionService:
     """Live events are published once an operation's data is committed (a failed commit group is re-run
     item by item, and only items that then commit return here), before the station is answered: so each
     station's events come out in the order its messages were handled."""
 
     def __init__(
-        self, storage: Storage, events: EventHub | None = None, expected: ExpectedStarts | None = None
+        self,
+        storage: Storage,
+        events: EventHub | None = None,
+        expected: ExpectedStarts | None = None,
+        activity: ActivityFeed | None = None,
     ) -> None:
         self._storage = storage
         self._events = events if events is not None else EventHub()
+        # Controllers following some stations (load management): one set lookup per message for the others.
+        self._activity = activity if activity is not None else ActivityFeed()
         # Remote starts waiting for their transaction (remote_control records them): a new transaction
         # is handed over once committed, and a 1.6 start takes its remote start id from there.
         self._expected = expected if expected is not None else ExpectedStarts()
@@ -166,18 +186,33 @@ class TransactionService:
             return outcome
         if claimed is not None:
             expected.started(outcome.transaction)
+        if request.station_id in self._activity.watched:
+            self._activity.emit(_activity_of(ActivityKind.STARTED, outcome.transaction))
         if self._events.active:
             self._events.publish(TRANSACTION_STARTED, request.station_id, _started_data(outcome.transaction))
         return outcome
 
     async def stop(self, request: StopRequest) -> TokenVerdict | None:
         outcome = await self._storage.submit(STOP_TRANSACTIONS, request)
+        if outcome.ended is not None and request.station_id in self._activity.watched:
+            self._activity.emit(_activity_of(ActivityKind.ENDED, outcome.ended))
         if outcome.ended is not None and self._events.active:
             self._events.publish(TRANSACTION_ENDED, request.station_id, _ended_data(outcome.ended))
         return outcome.verdict
 
     async def record_meter_values(self, report: MeterReport) -> None:
         transaction_id = await self._storage.submit(RECORD_METER_VALUES, report)
+        if report.station_id in self._activity.watched:
+            self._activity.emit(
+                EvseActivity(
+                    report.station_id,
+                    report.evse_id,
+                    ActivityKind.METER,
+                    transaction_id=transaction_id,
+                    station_tx_id=report.station_tx_id,
+                    samples=tuple(report.values),
+                )
+            )
         if self._events.active:
             self._events.publish(
                 METER_VALUES,
@@ -197,9 +232,31 @@ class TransactionService:
         if self._expected and outcome.transaction.remote_start_id is not None:
             # Any event, not only Started: the remoteStartId may come with a later one (it is copied in once).
             self._expected.started(outcome.transaction)
+        if event.station_id in self._activity.watched:
+            self._follow_event(event, outcome)
         if self._events.active:
             self._publish_event(event, outcome)
         return outcome.verdict
+
+    def _follow_event(self, event: TransactionEvent, outcome: _EventOutcome) -> None:
+        tx, feed = outcome.transaction, self._activity
+        if event.meter_values:
+            feed.emit(
+                EvseActivity(
+                    tx.station_id,
+                    tx.evse_id,
+                    ActivityKind.METER,
+                    transaction_id=tx.id,
+                    station_tx_id=tx.station_tx_id,
+                    samples=tuple(event.meter_values),
+                )
+            )
+        if outcome.ended:
+            feed.emit(_activity_of(ActivityKind.ENDED, tx))
+        elif outcome.created:
+            feed.emit(_activity_of(ActivityKind.STARTED, tx))
+        else:
+            feed.emit(_activity_of(ActivityKind.UPDATED, tx))
 
     def _publish_event(self, event: TransactionEvent, outcome: _EventOutcome) -> None:
         tx, station_id = outcome.transaction, event.station_id
