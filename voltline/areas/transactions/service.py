@@ -141,7 +141,25 @@ def _activity_of(kind: ActivityKind, tx: Transaction) -> EvseActivity:
         station_tx_id=tx.station_tx_id,
         id_token=tx.id_token,
         charging_state=tx.charging_state,
-        at=tx.stopped_at if kind is ActivityKind.ENDED else tx.started_at,
+        # When it happened, where the transaction says so (an update's time is not kept on it).
+        at={ActivityKind.STARTED: tx.started_at, ActivityKind.ENDED: tx.stopped_at}.get(kind),
+    )
+
+
+def _meter_activity(
+    station_id: str,
+    evse_id: int,
+    transaction_id: int | None,
+    station_tx_id: str | None,
+    samples: Sequence[SampledValue],
+) -> EvseActivity:
+    return EvseActivity(
+        station_id,
+        evse_id,
+        ActivityKind.METER,
+        transaction_id=transaction_id,
+        station_tx_id=station_tx_id,
+        samples=tuple(samples),
     )
 
 
@@ -204,14 +222,7 @@ class TransactionService:
         transaction_id = await self._storage.submit(RECORD_METER_VALUES, report)
         if report.station_id in self._activity.watched:
             self._activity.emit(
-                EvseActivity(
-                    report.station_id,
-                    report.evse_id,
-                    ActivityKind.METER,
-                    transaction_id=transaction_id,
-                    station_tx_id=report.station_tx_id,
-                    samples=tuple(report.values),
-                )
+                _meter_activity(report.station_id, report.evse_id, transaction_id, report.station_tx_id, report.values)
             )
         if self._events.active:
             self._events.publish(
@@ -241,16 +252,7 @@ class TransactionService:
     def _follow_event(self, event: TransactionEvent, outcome: _EventOutcome) -> None:
         tx, feed = outcome.transaction, self._activity
         if event.meter_values:
-            feed.emit(
-                EvseActivity(
-                    tx.station_id,
-                    tx.evse_id,
-                    ActivityKind.METER,
-                    transaction_id=tx.id,
-                    station_tx_id=tx.station_tx_id,
-                    samples=tuple(event.meter_values),
-                )
-            )
+            feed.emit(_meter_activity(tx.station_id, tx.evse_id, tx.id, tx.station_tx_id, event.meter_values))
         if outcome.ended:
             feed.emit(_activity_of(ActivityKind.ENDED, tx))
         elif outcome.created:
