@@ -22,6 +22,7 @@ from tests.e2e.conftest import STATION_PASSWORD, RunningServer
 from tests.support.schema_check import assert_server_frames_valid
 from tests.support.waiting import eventually
 from voltline.simulator import SimulatedStation
+from voltline.simulator.vehicle import ElectricVehicle
 
 VERSIONS = ["1.6", "2.0.1"]
 METER_INTERVAL_S = 0.3
@@ -239,3 +240,67 @@ async def test_a_refusal_is_kept_with_its_reason_and_lost_profiles_come_back_on_
     finally:
         await station.close()
     assert assert_server_frames_valid(version, station.transcript) >= 8
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_a_single_phase_car_paused_by_a_limit_below_6_a_is_reported_and_metered_per_phase(
+    server: RunningServer, api: httpx.AsyncClient, version: str
+) -> None:
+    """What site load management reads: the car's current per phase (a single-phase car on L1 only), the
+    current offered, and a car the limit pauses (SuspendedEVSE: 1.6 connector status, 2.0.1 chargingState)."""
+    station_id = f"CP-SMART-CAR-{version}"
+    await register(api, station_id)
+    assert (await api.post("/api/v1/id-tokens", json={"id_token": "CARD-CAR"})).status_code == 201
+    station = await online_station(server, station_id, version)
+    try:
+        await station.plug(1, ev=ElectricVehicle(max_current_a=16.0, phases=1))
+        assert "charging for CARD-CAR" in await station.swipe("CARD-CAR")
+        detail = await eventually(lambda: _stored_transaction(api, station_id))
+
+        def stored(measurand: str, phase: str | None = None) -> list[float]:
+            return [
+                v["value"] for v in detail["meter_values"] if (v["measurand"], v.get("phase")) == (measurand, phase)
+            ]
+
+        async def currents_stored() -> dict[str, Any] | None:
+            nonlocal detail
+            detail = await _stored_transaction(api, station_id)
+            return detail if stored("Current.Import", "L1") else None
+
+        await eventually(currents_stored)
+        assert stored("Current.Import", "L1")[0] == pytest.approx(16.0)
+        assert stored("Current.Import", "L2")[0] == stored("Current.Import", "L3")[0] == 0.0
+        assert stored("Current.Offered")[0] == pytest.approx(32.0)
+
+        paused = await set_profile(api, station_id, a_profile("TxDefaultProfile", 0, 1, 5.0))
+        assert paused["status"] == "Accepted"
+
+        async def suspended() -> bool:
+            if version == "1.6":
+                body = (await api.get(f"/api/v1/stations/{station_id}")).json()
+                return [c["status"] for c in body["connectors"]] == ["SuspendedEVSE"]
+            state: str | None = (await _stored_transaction(api, station_id))["charging_state"]
+            return state == "SuspendedEVSE"
+
+        assert await eventually(suspended)
+
+        async def paused_reading_stored() -> dict[str, Any] | None:
+            nonlocal detail
+            detail = await _stored_transaction(api, station_id)
+            return detail if 5.0 in stored("Current.Offered") else None
+
+        await eventually(paused_reading_stored)  # the car draws nothing while offered less than 6 A
+        at = stored("Current.Offered").index(5.0)
+        assert stored("Current.Import", "L1")[at] == 0.0
+        await station.stop_transaction(1)
+    finally:
+        await station.close()
+    assert assert_server_frames_valid(version, station.transcript) >= 6
+
+
+async def _stored_transaction(api: httpx.AsyncClient, station_id: str) -> dict[str, Any]:
+    listed = (await api.get("/api/v1/transactions", params={"station_id": station_id})).json()
+    items = listed["items"] if isinstance(listed, dict) else listed
+    (tx,) = items
+    detail: dict[str, Any] = (await api.get(f"/api/v1/transactions/{tx['id']}")).json()
+    return detail

@@ -29,7 +29,8 @@ def test_meter_counts_energy_only_while_charging() -> None:
     sample = meter.sample()
     assert sample.energy_wh == 4_600
     assert sample.power_w == 7_200.0
-    assert sample.current_a == pytest.approx(7_200 / (3 * 230))
+    assert sample.currents_a == pytest.approx((7_200 / (3 * 230),) * 3)
+    assert sample.offered_a is None  # no station set an offer
     clock.now += 900
     meter.stop_charging()
     clock.now += 900

@@ -1,4 +1,4 @@
-"""The independent transcript checker must be able to fail."""
+"""The independent transcript checker must be able to fail; what the simulator builds must pass it."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import pytest
 
 from tests.support.schema_check import assert_server_frames_valid, assert_station_frames_valid
 from voltline.ocppj import OcppVersion
+from voltline.simulator.messages import Transaction, V16Messages, V201Messages
+from voltline.simulator.meter import MeterSample
 
 
 def frame(*parts: Any) -> bytes:
@@ -98,3 +100,45 @@ def test_station_direction_pairs_with_server_calls() -> None:
     )
     with pytest.raises(AssertionError, match="connectorStatus"):
         assert_station_frames_valid("2.0.1", [("out", status)])
+
+
+def _station_frames(version: OcppVersion) -> list[tuple[str, bytes]]:
+    """What a station says about cars, built by the simulator's own builders: readings of a single-phase car
+    with and without an offer, a paused and a full car, the start and the end of a suspended transaction."""
+    messages = V16Messages() if version is OcppVersion.V16 else V201Messages()
+    tx = Transaction(1, "TAG", station_tx_id=7 if version is OcppVersion.V16 else "tx-7")
+    single = MeterSample(1234, 3680.0, (16.0, 0.0, 0.0), 230.0, offered_a=20.0)
+    idle = MeterSample(1234, 0.0, (0.0, 0.0, 0.0), 230.0)
+    built = [messages.meter(1, tx, single, "Sample.Periodic"), messages.meter(1, None, idle, "Trigger")]
+    for state in ("SuspendedEVSE", "SuspendedEV", "Charging"):
+        tx.charging_state = tx.reported_charging_state = state
+        built.append(messages.charging_state_changed(tx) or messages.status(1, state, "NoError", None))
+    built += [messages.start(tx, idle), messages.stop(tx, single, "Local", "TAG")]
+    return [("out", frame(2, f"m{n}", action, payload)) for n, (action, payload) in enumerate(built)]
+
+
+@pytest.mark.parametrize("version", [OcppVersion.V16, OcppVersion.V201])
+def test_what_the_simulator_says_of_its_cars_is_schema_valid(version: OcppVersion) -> None:
+    frames = _station_frames(version)
+    assert assert_station_frames_valid(version, frames) == len(frames)
+    # Every phase is reported, the unloaded ones at 0, and the offer once, without a phase.
+    reading = json.loads(frames[0][1])[3]
+    sampled = reading["meterValue"][0]["sampledValue"]
+    currents = {s["phase"]: float(s["value"]) for s in sampled if s["measurand"] == "Current.Import"}
+    assert currents == {"L1": 16.0, "L2": 0.0, "L3": 0.0}
+    (offered,) = [s for s in sampled if s["measurand"] == "Current.Offered"]
+    assert float(offered["value"]) == 20.0 and "phase" not in offered
+    assert not [s for s in json.loads(frames[1][1])[3]["meterValue"][0]["sampledValue"] if "Offered" in s["measurand"]]
+    if version is OcppVersion.V201:
+        changed = [json.loads(f[1])[3] for f in frames[2:5]]
+        assert {c["triggerReason"] for c in changed} == {"ChargingStateChanged"}
+        assert [c["transactionInfo"]["chargingState"] for c in changed] == ["SuspendedEVSE", "SuspendedEV", "Charging"]
+    else:
+        assert [json.loads(f[1])[3]["status"] for f in frames[2:5]] == ["SuspendedEVSE", "SuspendedEV", "Charging"]
+
+
+def test_a_reading_with_a_phase_no_meter_has_is_caught() -> None:
+    action, payload = V201Messages().meter(1, None, MeterSample(0, 0.0, (0.0, 0.0, 0.0), 230.0, 6.0), "Trigger")
+    payload["meterValue"][0]["sampledValue"][2]["phase"] = "L4"
+    with pytest.raises(AssertionError, match="MeterValues request invalid"):
+        assert_station_frames_valid(OcppVersion.V201, [("out", frame(2, "m1", action, payload))])

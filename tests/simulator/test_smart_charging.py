@@ -26,7 +26,7 @@ from voltline.simulator.composite import (
     composite_schedule,
     limit_at,
 )
-from voltline.simulator.smart_charging import ElectricVehicle
+from voltline.simulator.vehicle import ElectricVehicle
 
 Payload = dict[str, Any]
 V16, V201 = OcppVersion.V16, OcppVersion.V201
@@ -308,7 +308,7 @@ def test_meter_power_can_change_while_charging() -> None:
     meter = EnergyMeter(3600.0, clock=lambda: now[0])
     meter.start_charging()
     now[0] = 3600.0
-    meter.set_power(1800.0)  # the first hour is counted at the power drawn then
+    meter.set_power(1800.0, 3)  # the first hour is counted at the power drawn then
     now[0] = 7200.0
     sample = meter.sample()
     assert (sample.energy_wh, sample.power_w) == (5400, 1800.0)

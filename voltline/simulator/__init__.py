@@ -2,5 +2,14 @@
 
 from voltline.simulator.meter import EnergyMeter, MeterSample
 from voltline.simulator.station import SimulatedStation, StationEvent, parse_version, run_fleet
+from voltline.simulator.vehicle import ElectricVehicle
 
-__all__ = ["EnergyMeter", "MeterSample", "SimulatedStation", "StationEvent", "parse_version", "run_fleet"]
+__all__ = [
+    "ElectricVehicle",
+    "EnergyMeter",
+    "MeterSample",
+    "SimulatedStation",
+    "StationEvent",
+    "parse_version",
+    "run_fleet",
+]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 VOLTAGE_V = 230.0
@@ -297,3 +297,29 @@ def limit_at(
     relative = instant if transaction_start is None else micros(transaction_start)
     stack = _stack(profiles, evse_id, transaction_start is not None, relative)
     return _limit_at(stack, instant, evse_id, unit, rating or Rating())
+
+
+def next_change(
+    profiles: Iterable[Profile],
+    *,
+    evse_id: int,
+    after: datetime,
+    transaction_start: datetime | None = None,
+    horizon_s: int = WEEK_S + DAY_S,
+) -> datetime | None:
+    """The first instant after `after` at which the limit of `evse_id` may change (a period boundary, a
+    schedule's start or end, validFrom/validTo), within `horizon_s`; None: none within it.
+
+    The station wakes its car then, so that a schedule's next period takes effect at its boundary rather
+    than at the next meter sample. An instant where the limit turns out the same is harmless: the car
+    keeps drawing what it drew. The default horizon covers a week's recurrence.
+    """
+    low = micros(after)
+    relative = low if transaction_start is None else micros(transaction_start)
+    stack = _stack(profiles, evse_id, transaction_start is not None, relative)
+    instants: set[int] = set()
+    for timed in (*stack.tx, *stack.tx_default, *stack.station_max):
+        instants.update(_changes(timed, low, low + horizon_s * _US))
+    if not instants:
+        return None
+    return _EPOCH + timedelta(microseconds=min(instants))

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from voltline.ocppj import OcppVersion
 from voltline.simulator.messages import Payload, Transaction
 from voltline.simulator.meter import EnergyMeter
+from voltline.simulator.vehicle import ElectricVehicle
 
 
 @dataclass(slots=True)
@@ -27,11 +28,14 @@ class ConnectorState:
     operative: bool = True
     starting: bool = False  # a remote start was accepted and is under way
     plugged: bool = False  # a cable is in (terminal `plug`); a card authorized before waits for it
+    ev: ElectricVehicle | None = None  # the car plugged in (None: the station's default car charges here)
     authorized_token: str | None = None  # a card accepted at the reader, waiting for the cable
     error_code: str = "NoError"  # the 1.6 ChargePointErrorCode reported while Faulted
     transaction: Transaction | None = None
     meter_task: asyncio.Task[None] | None = None
     meter_stop: asyncio.Event = field(default_factory=asyncio.Event)
+    # Wakes the car when its offer changes next (a schedule's period boundary) or when it will be full.
+    wake: asyncio.TimerHandle | None = None
     # Serialises the CSMS-driven flows of this connector: a stop requested while the start is still
     # under way runs after it.
     flow_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

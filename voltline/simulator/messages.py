@@ -133,6 +133,10 @@ class Transaction:
     station_tx_id: int | str | None = None
     seq_no: int = 0
     stopping: bool = False  # a stop was requested (remote stop, unlock) and is under way
+    # What the car does now (Charging, SuspendedEV, SuspendedEVSE), and what the CSMS was last told of it:
+    # a change is reported once, before any later message that carries the new state.
+    charging_state: str = "Charging"
+    reported_charging_state: str = "Charging"
     started_at: str = field(default_factory=now_iso)
     started_clock: float = field(default_factory=time.monotonic)  # for the status line's elapsed time
 
@@ -153,6 +157,11 @@ class StationMessages(Protocol):
         self, connector_id: int, tx: Transaction | None, sample: MeterSample, context: str
     ) -> tuple[str, Payload]: ...
     def stop(self, tx: Transaction, sample: MeterSample, reason: str, id_token: str | None) -> tuple[str, Payload]: ...
+    def charging_state_changed(self, tx: Transaction) -> tuple[str, Payload] | None:
+        """The message saying that the car's charging state became `tx.charging_state`; None: this version
+        says it with the connector's status (1.6 StatusNotification SuspendedEV, SuspendedEVSE, Charging)."""
+        ...
+
     def wire_status(self, status: str) -> str: ...
     def authorization_status(self, answer: Payload) -> str: ...
     def bind_transaction(self, action: str, payload: Payload, tx: Transaction) -> Payload:
@@ -233,6 +242,9 @@ class V16Messages:
         # Unknown while the StartTransaction waits in the offline queue: bind_transaction adds it then.
         return "StopTransaction", self.bind_transaction("StopTransaction", payload, tx)
 
+    def charging_state_changed(self, tx: Transaction) -> tuple[str, Payload] | None:
+        return None  # the connector status says it
+
     def authorization_status(self, answer: Payload) -> str:
         info = answer.get("idTagInfo")
         return str(info.get("status", "Accepted")) if isinstance(info, dict) else "Accepted"
@@ -266,13 +278,24 @@ class V16Messages:
                 "unit": "W",
             },
         ]
-        for phase in PHASE_NAMES:
+        # Every phase, an unloaded one at 0: the CSMS sees which phases the car charges on.
+        for phase, current in zip(PHASE_NAMES, sample.currents_a, strict=True):
             values.append(
                 {
-                    "value": f"{sample.current_a:.2f}",
+                    "value": f"{current:.2f}",
                     "context": context,
                     "measurand": "Current.Import",
                     "phase": phase,
+                    "location": "Outlet",
+                    "unit": "A",
+                }
+            )
+        if sample.offered_a is not None:
+            values.append(
+                {
+                    "value": f"{sample.offered_a:.2f}",
+                    "context": context,
+                    "measurand": "Current.Offered",
                     "location": "Outlet",
                     "unit": "A",
                 }
@@ -326,7 +349,7 @@ class V201Messages:
         return "Authorize", {"idToken": {"idToken": id_token, "type": "ISO14443"}}
 
     def start(self, tx: Transaction, sample: MeterSample) -> tuple[str, Payload]:
-        info: Payload = {"transactionId": str(tx.station_tx_id), "chargingState": "Charging"}
+        info: Payload = {"transactionId": str(tx.station_tx_id), "chargingState": tx.reported_charging_state}
         if tx.remote_start_id is not None:
             info["remoteStartId"] = tx.remote_start_id
         return "TransactionEvent", {
@@ -351,8 +374,17 @@ class V201Messages:
             "timestamp": now_iso(),
             "triggerReason": "MeterValuePeriodic" if context == "Sample.Periodic" else "Trigger",
             "seqNo": tx.next_seq_no(),
-            "transactionInfo": {"transactionId": str(tx.station_tx_id), "chargingState": "Charging"},
+            "transactionInfo": {"transactionId": str(tx.station_tx_id), "chargingState": tx.reported_charging_state},
             "meterValue": meter_value,
+        }
+
+    def charging_state_changed(self, tx: Transaction) -> tuple[str, Payload] | None:
+        return "TransactionEvent", {
+            "eventType": "Updated",
+            "timestamp": now_iso(),
+            "triggerReason": "ChargingStateChanged",
+            "seqNo": tx.next_seq_no(),
+            "transactionInfo": {"transactionId": str(tx.station_tx_id), "chargingState": tx.reported_charging_state},
         }
 
     def stop(self, tx: Transaction, sample: MeterSample, reason: str, id_token: str | None) -> tuple[str, Payload]:
@@ -408,13 +440,23 @@ class V201Messages:
                 "unitOfMeasure": {"unit": "W"},
             },
         ]
-        for phase in PHASE_NAMES:
+        for phase, current in zip(PHASE_NAMES, sample.currents_a, strict=True):
             values.append(
                 {
-                    "value": round(sample.current_a, 2),
+                    "value": round(current, 2),
                     "context": context,
                     "measurand": "Current.Import",
                     "phase": phase,
+                    "location": "Outlet",
+                    "unitOfMeasure": {"unit": "A"},
+                }
+            )
+        if sample.offered_a is not None:
+            values.append(
+                {
+                    "value": round(sample.offered_a, 2),
+                    "context": context,
+                    "measurand": "Current.Offered",
                     "location": "Outlet",
                     "unitOfMeasure": {"unit": "A"},
                 }

@@ -28,7 +28,6 @@ from typing import Any, Protocol
 from voltline.ocppj import CallErrorReceived, CallTimeout, OcppVersion
 from voltline.simulator.composite import (
     AMPERES,
-    VOLTAGE_V,
     CompositePeriod,
     Limit,
     Period,
@@ -38,9 +37,11 @@ from voltline.simulator.composite import (
     Schedule,
     composite_schedule,
     limit_at,
+    next_change,
 )
 from voltline.simulator.device_model import ChargingLimits, DeviceModel
 from voltline.simulator.handle import ConnectorState, StationHandle
+from voltline.simulator.vehicle import ElectricVehicle
 
 logger = logging.getLogger("voltline.simulator")
 
@@ -74,21 +75,6 @@ OUT_OF_STORAGE = "OutOfStorage"
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class ElectricVehicle:
-    """The car plugged into every connector: what it can draw when nothing limits it."""
-
-    max_current_a: float = 32.0  # per phase
-    phases: int = 3
-    max_power_w: float | None = None  # a lower cap in total watts (the station's old `power_w`)
-
-    def power_w(self, limit: Limit) -> float:
-        """What the car draws under `limit` (amperes per phase, on `limit.phases` phases at most)."""
-        current = max(0.0, min(self.max_current_a, limit.value))
-        power = current * VOLTAGE_V * min(self.phases, limit.phases)
-        return power if self.max_power_w is None else min(power, self.max_power_w)
 
 
 @dataclass(slots=True)
@@ -277,9 +263,10 @@ def station_composite(
     )
 
 
-def drawn_power_w(profiles: ChargingProfiles, ev: ElectricVehicle, state: ConnectorState) -> float:
-    """What the car on `state` draws now: its maximum, as far as the composite limit lets it."""
-    limit = limit_at(
+def offered_limit(profiles: ChargingProfiles, state: ConnectorState) -> Limit:
+    """What the EVSE of `state` offers its car now, in amperes per phase: the composite limit of the
+    installed profiles, capped by the EVSE's rating."""
+    return limit_at(
         profiles.profiles(),
         evse_id=state.connector_id,
         at=profiles.clock(),
@@ -287,7 +274,16 @@ def drawn_power_w(profiles: ChargingProfiles, ev: ElectricVehicle, state: Connec
         transaction_start=transaction_start(state),
         rating=EVSE_RATING,
     )
-    return ev.power_w(limit)
+
+
+def next_limit_change(profiles: ChargingProfiles, state: ConnectorState) -> datetime | None:
+    """When the offer to the car of `state` may change next (None: not within a week, or never)."""
+    return next_change(
+        profiles.profiles(),
+        evse_id=state.connector_id,
+        after=profiles.clock(),
+        transaction_start=transaction_start(state),
+    )
 
 
 def unlimited_power_w(ev: ElectricVehicle) -> float:

@@ -44,7 +44,13 @@ from voltline.simulator.messages import (
 )
 from voltline.simulator.meter import EnergyMeter
 from voltline.simulator.outbox import Outbox, QueuedMessage
-from voltline.simulator.smart_charging import ChargingProfiles, ElectricVehicle, drawn_power_w, unlimited_power_w
+from voltline.simulator.smart_charging import (
+    ChargingProfiles,
+    next_limit_change,
+    offered_limit,
+    unlimited_power_w,
+)
+from voltline.simulator.vehicle import ElectricVehicle
 
 logger = logging.getLogger("voltline.simulator")
 
@@ -55,6 +61,9 @@ DEFAULT_HEARTBEAT_S = 300.0
 FATAL_HANDSHAKE_STATUSES = frozenset({401, 403, 404})
 # How often a queued message whose answer did not come in time is sent again before it is given up.
 QUEUED_MESSAGE_ATTEMPTS = 3
+# A car is woken this much after the instant its offer changes (or it is full): a timer that fires a hair
+# early would find nothing changed yet.
+WAKE_MARGIN_S = 0.001
 
 
 class StationRefused(ConnectionError):
@@ -83,7 +92,8 @@ class StationEvent:
     """Something worth telling a human about (the CLI prints these)."""
 
     # connected, booted, status, tx_started, tx_stopped, command, disconnected, reconnecting, offline,
-    # online, reset, charging (the status line, once per meter sample)
+    # online, reset, charging (the status line, once per meter sample); status also tells a change of the
+    # car's charging state (SuspendedEV, SuspendedEVSE, Charging)
     kind: str
     detail: str
     connector_id: int | None = None
@@ -101,10 +111,14 @@ class SimulatedStation:
     its transaction messages until it is back; with `reboot_on_reset` a Reset stops its transactions,
     drops the connection and boots again. Both are off by default, for tests that drive one connection.
 
-    The car on every connector draws `ev_max_current_a` per phase on `ev_phases` phases (at most `power_w`
-    in total, when given), as far as the charging profiles the CSMS installed let it (re-evaluated at
-    every meter sample). `profiles_survive_reboot=False` plays a station that forgets its profiles when it
-    reboots or reconnects.
+    Each connector charges the car plugged into it (`plug(n, ev=ElectricVehicle(...))`), or else the
+    station's default car: `ev_max_current_a` per phase on `ev_phases` phases, at most `power_w` in total
+    when given. The car draws what the composite limit of the charging profiles the CSMS installed offers
+    it, per phase (simulator/vehicle.py): re-evaluated when a profile is installed or cleared, at every
+    meter sample, and at the instant the limit changes next (a schedule's next period). It pauses under an
+    offer below 6 A (SuspendedEVSE) and stops once it has the energy it wanted (SuspendedEV); both are
+    reported as a real station reports them. `profiles_survive_reboot=False` plays a station that forgets
+    its profiles when it reboots or reconnects.
     """
 
     def __init__(
@@ -143,9 +157,10 @@ class SimulatedStation:
         self.call_timeout = call_timeout
         self.info = StationInfo(vendor=vendor, model=model, serial=serial or f"SIM-{station_id}", firmware=firmware)
         self.messages: StationMessages = V16Messages() if self.version is OcppVersion.V16 else V201Messages()
-        self.ev = ElectricVehicle(max_current_a=ev_max_current_a, phases=ev_phases, max_power_w=power_w)
+        # The car a connector charges when none was plugged in with `plug(n, ev=...)` (remote starts too).
+        self.default_ev = ElectricVehicle(max_current_a=ev_max_current_a, phases=ev_phases, max_power_w=power_w)
         self.connectors: dict[int, ConnectorState] = {
-            n: ConnectorState(n, EnergyMeter(unlimited_power_w(self.ev), time_scale=time_scale))
+            n: ConnectorState(n, EnergyMeter(unlimited_power_w(self.default_ev), time_scale=time_scale))
             for n in range(1, connectors + 1)
         }
         self.transcript: list[tuple[str, bytes]] = []
@@ -161,7 +176,7 @@ class SimulatedStation:
         # Configuration keys (1.6) or device model (2.0.1) the CSMS reads and writes (simulator/device_model.py).
         self.device_model = DeviceModel.for_station(self.version, connectors)
         # The charging profiles the CSMS installed (simulator/smart_charging.py).
-        self.charging_profiles = ChargingProfiles(on_change=self.device_model.record_installed_profiles)
+        self.charging_profiles = ChargingProfiles(on_change=self._profiles_changed)
         self.profiles_survive_reboot = profiles_survive_reboot
         self.reconnect = reconnect
         self.reconnect_initial = reconnect_initial
@@ -276,6 +291,8 @@ class SimulatedStation:
         tasks = [t for t in self._tasks if t is not current]
         for task in tasks:
             task.cancel()
+        for state in self.connectors.values():
+            self._cancel_wake(state)  # a closed station follows no schedule (the next sample wakes it again)
         await asyncio.gather(*tasks, return_exceptions=True)
         if self._session is not None:
             self._session.close("station closed")
@@ -460,11 +477,14 @@ class SimulatedStation:
             tx.station_tx_id = str(uuid.uuid4())
         sample = state.meter.sample()
         tx.meter_start_wh = sample.energy_wh
-        action, payload = self.messages.start(tx, sample)
         state.transaction = tx
         state.authorized_token = None
         state.meter.start_charging()
-        self._follow_limit(state)  # a TxProfile a remote start carried holds from the first instant
+        # A TxProfile a remote start carried holds from the first instant; the start itself says whether
+        # the car begins charging or suspended (2.0.1 chargingState; 1.6 the status the start flow sends).
+        self._follow_limit(state, report=False)
+        tx.reported_charging_state = tx.charging_state
+        action, payload = self.messages.start(tx, sample)
         queued = False
 
         def answered(answer: Payload) -> None:
@@ -481,6 +501,7 @@ class SimulatedStation:
             answer = await self._send_transaction_message(action, payload, tx, answered)
         except BaseException:
             state.meter.stop_charging()
+            self._cancel_wake(state)
             state.transaction = None
             raise
         if answer is None:
@@ -508,6 +529,10 @@ class SimulatedStation:
         `transactional` is False or none is running (then MeterValues)."""
         state = self.connector(connector_id)
         self._follow_limit(state)
+        running = state.transaction
+        if running is not None and not running.stopping:
+            # A change of the charging state goes out before a reading that shows it (2.0.1 chargingState).
+            await self._tell_charging_state(state, running)
         sample = state.meter.sample()
         tx = state.transaction if transactional or self.version is OcppVersion.V16 else None
         action, payload = self.messages.meter(connector_id, tx, sample, context)
@@ -524,6 +549,7 @@ class SimulatedStation:
             raise RuntimeError(f"connector {connector_id}: the CSMS never assigned a transactionId")
         await self._stop_meter_loop(state)
         state.meter.stop_charging()
+        self._cancel_wake(state)
         sample = state.meter.sample()
         action, payload = self.messages.stop(tx, sample, reason, id_token)
         state.transaction = None
@@ -536,10 +562,89 @@ class SimulatedStation:
         self.emit("tx_stopped", f"{tx.station_tx_id} ({reason}), meter {sample.energy_wh} Wh{queued}", connector_id)
         return answer or {}
 
-    def _follow_limit(self, state: ConnectorState) -> None:
-        """While charging, the car draws what the composite limit lets it draw now."""
-        if state.meter.charging:
-            state.meter.set_power(drawn_power_w(self.charging_profiles, self.ev, state))
+    def car(self, connector_id: int) -> ElectricVehicle:
+        """The car at the connector: the one plugged in with `plug(..., ev=...)`, else the default car."""
+        return self.connector(connector_id).ev or self.default_ev
+
+    def _profiles_changed(self, installed: int) -> None:
+        """A profile was installed or removed: the 2.0.1 device model counts them, and every car follows
+        its new limit at once (a real EVSE changes its PWM offer then, not at the next meter sample)."""
+        self.device_model.record_installed_profiles(installed)
+        for state in self.connectors.values():
+            self._follow_limit(state)
+
+    def _follow_limit(self, state: ConnectorState, *, report: bool = True) -> None:
+        """While charging, the car draws what the composite limit offers it now; a change of its charging
+        state is reported (unless `report` is False: the start reports it), and the car is woken again
+        when the limit changes next or when it will be full."""
+        self._cancel_wake(state)
+        meter, tx = state.meter, state.transaction
+        if not meter.charging or tx is None:
+            return
+        ev = self.car(state.connector_id)
+        offer = offered_limit(self.charging_profiles, state)
+        meter.advance()
+        draw = ev.draw(offer, meter.register_wh - tx.meter_start_wh)
+        full_at = None if ev.energy_wanted_wh is None else tx.meter_start_wh + ev.energy_wanted_wh
+        meter.set_power(draw.power_w, draw.phases, offered_a=offer.value, stop_at_wh=full_at)
+        if draw.state != tx.charging_state:
+            tx.charging_state = draw.state
+            if report and not tx.stopping:
+                self.spawn(self._report_charging_state(state, tx), f"charging-state-{state.connector_id}")
+        self._schedule_wake(state)
+
+    def _schedule_wake(self, state: ConnectorState) -> None:
+        """Wake the car at the next change of its limit (a price-aware schedule's 03:00 period starts at
+        03:00, not at the sample after it) or when it will be full, whichever comes first."""
+        delays: list[float] = []
+        change = next_limit_change(self.charging_profiles, state)
+        if change is not None:
+            delays.append((change - self.charging_profiles.clock()).total_seconds())
+        until_full = state.meter.seconds_until_stop()
+        if until_full is not None:
+            delays.append(until_full)
+        if not delays:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # driven without an event loop: the next sample re-evaluates
+        state.wake = loop.call_later(max(0.0, min(delays)) + WAKE_MARGIN_S, self._woken, state)
+
+    def _woken(self, state: ConnectorState) -> None:
+        state.wake = None
+        self._follow_limit(state)
+
+    @staticmethod
+    def _cancel_wake(state: ConnectorState) -> None:
+        if state.wake is not None:
+            state.wake.cancel()
+            state.wake = None
+
+    async def _report_charging_state(self, state: ConnectorState, tx: Transaction) -> None:
+        """Report a change of the car's charging state once the connector's flow (a start under way) is
+        done: a start flow reports the state it finds itself, so nothing stale follows it."""
+        async with state.flow_lock:
+            if state.transaction is not tx or tx.stopping:
+                return  # ended meanwhile: the end says the rest
+            try:
+                await self._tell_charging_state(state, tx)
+            except (CallErrorReceived, CallTimeout) as exc:
+                logger.warning("%s: charging state on %d not reported: %s", self.station_id, state.connector_id, exc)
+
+    async def _tell_charging_state(self, state: ConnectorState, tx: Transaction) -> None:
+        """Tell the CSMS the car's charging state if it changed since it was last told: 1.6 as the
+        connector's status, 2.0.1 as TransactionEvent Updated with triggerReason ChargingStateChanged."""
+        if tx.charging_state == tx.reported_charging_state:
+            return
+        tx.reported_charging_state = tx.charging_state
+        message = self.messages.charging_state_changed(tx)
+        if message is None:
+            await self.set_status(state.connector_id, tx.charging_state)
+            return
+        state.status = tx.charging_state  # folds into Occupied on the wire: no StatusNotification
+        self.emit("status", f"{tx.charging_state} (TransactionEvent ChargingStateChanged)", state.connector_id)
+        await self._send_transaction_message(*message, tx)
 
     def energy_wh(self, connector_id: int) -> int:
         return self.connector(connector_id).meter.energy_wh
@@ -566,7 +671,7 @@ class SimulatedStation:
             if self.messages.authorization_status(answer) != "Accepted":
                 await self._finish(state, "DeAuthorized")
                 return
-            await self.set_status(connector_id, "Charging")
+            await self.set_status(connector_id, self._charging_status(state))
             self.start_meter_loop(state)
 
     async def remote_stop_flow(
@@ -588,6 +693,12 @@ class SimulatedStation:
         await self.set_status(state.connector_id, "Finishing")
         if not state.plugged:  # with the cable still in, a station stays Finishing until it is pulled
             await self.set_status(state.connector_id, self._idle_status(state))
+
+    @staticmethod
+    def _charging_status(state: ConnectorState) -> str:
+        """The status of a connector whose transaction just began: Charging, or the car is suspended."""
+        tx = state.transaction
+        return tx.charging_state if tx is not None else "Charging"
 
     @staticmethod
     def _idle_status(state: ConnectorState) -> str:
@@ -631,7 +742,8 @@ class SimulatedStation:
         elapsed = int((time.monotonic() - tx.started_clock) * meter.time_scale)
         hours, rest = divmod(elapsed, 3600)
         clock = f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
-        self.emit("charging", f"{power_kw:.1f} kW {energy_kwh:.2f} kWh {clock}", state.connector_id)
+        suspended = "" if tx.charging_state == "Charging" else f" {tx.charging_state}"
+        self.emit("charging", f"{power_kw:.1f} kW {energy_kwh:.2f} kWh {clock}{suspended}", state.connector_id)
 
     async def _stop_meter_loop(self, state: ConnectorState) -> None:
         task = state.meter_task
@@ -761,17 +873,22 @@ class SimulatedStation:
             if verdict != "Accepted":
                 await self._finish(state, "DeAuthorized")
                 return f"connector {cid}: the CSMS refused {token} at the start ({verdict})"
-            await self.set_status(cid, "Charging")
+            await self.set_status(cid, self._charging_status(state))
             self.start_meter_loop(state)
         return f"connector {cid}: charging for {token} (transaction {self.transaction_id(cid) or 'queued'})"
 
-    async def plug(self, connector_id: int = 1) -> str:
-        """The driver plugs the cable in: Preparing, or the start of a transaction a card authorized."""
+    async def plug(self, connector_id: int = 1, *, ev: ElectricVehicle | None = None) -> str:
+        """The driver plugs the cable in: Preparing, or the start of a transaction a card authorized.
+
+        `ev` is the car that charges here until it is unplugged (None: the station's default car); a
+        transaction a remote start began before the cable went in goes on with it."""
         state = self.connector(connector_id)
         if state.plugged:
             return f"connector {connector_id}: already plugged in"
         state.plugged = True
+        state.ev = ev
         if state.status == "Faulted" or not state.operative or state.transaction is not None:
+            self._follow_limit(state)
             return f"connector {connector_id}: plugged in"
         if state.authorized_token is not None:
             return await self._start_at_connector(state)
@@ -784,6 +901,7 @@ class SimulatedStation:
         if not state.plugged:
             return f"connector {connector_id}: not plugged in"
         state.plugged = False
+        state.ev = None
         stopped = ""
         async with state.flow_lock:
             tx = state.transaction
@@ -850,12 +968,16 @@ class SimulatedStation:
             if not state.operative:
                 parts.append("inoperative")
             parts.append("plugged" if state.plugged else "unplugged")
+            if state.ev is not None:
+                parts.append(f"car {state.ev.describe()}")
             if state.authorized_token is not None:
                 parts.append(f"authorized {state.authorized_token}")
             tx = state.transaction
             if tx is not None:
                 energy = (state.meter.energy_wh - tx.meter_start_wh) / 1000
                 parts.append(f"transaction {tx.station_tx_id or '(queued)'} for {tx.id_token}, {energy:.2f} kWh")
+                amperes = "/".join(f"{a:.1f}" for a in state.meter.sample().currents_a)
+                parts.append(f"{tx.charging_state} {amperes} A")
             parts.append(f"meter {state.meter.energy_wh} Wh")
             lines.append(", ".join(parts))
         return lines

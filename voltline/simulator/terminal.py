@@ -11,14 +11,17 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TextIO
+from dataclasses import replace
+from typing import Any, TextIO
 
 from voltline.ocppj import CallErrorReceived, CallTimeout, InvalidCall, SessionClosed
 from voltline.simulator.station import SimulatedStation
+from voltline.simulator.vehicle import ElectricVehicle
 
 HELP = """commands:
   swipe <idTag> [connector]  hold a card to the reader: Authorize, then start a charge (or stop the one it started)
-  plug [connector]           plug the cable in (a card accepted before starts the charge now)
+  plug [connector] [opts]    plug the cable in (a card accepted before starts the charge now); opts pick the
+                             car: --phases 1|3, --max-a <A per phase>, --kwh <energy it wants>
   unplug [connector]         pull the cable out: the transaction on it ends
   fault [connector] [code]   a hardware fault: Faulted with a 1.6 error code (default GroundFailure)
   clear [connector]          the fault is gone: Available again
@@ -38,6 +41,40 @@ def _connector(args: list[str], index: int = 0) -> int:
         return int(args[index])
     except ValueError:
         raise ValueError(f"not a connector number: {args[index]!r}") from None
+
+
+PLUG_USAGE = "usage: plug [connector] [--phases 1|3] [--max-a <A>] [--kwh <kWh>]"
+
+
+def _plug_args(args: list[str], default: ElectricVehicle) -> tuple[int, ElectricVehicle | None]:
+    """`plug 2 --phases 1 --max-a 16 --kwh 5` (or `--kwh=5`): the connector, and the car (None: no option
+    given, the station's default car). Options change the default car, so an unnamed trait stays as the
+    station's car has it."""
+    connector: int | None = None
+    changes: dict[str, Any] = {}
+    words = iter(args)
+    for word in words:
+        if not word.startswith("--"):
+            if connector is not None:
+                raise ValueError(PLUG_USAGE)
+            connector = _connector([word])
+            continue
+        name, _, text = word[2:].partition("=")
+        text = text or next(words, "")
+        try:
+            if name == "phases":
+                changes["phases"] = int(text)
+            elif name == "max-a":
+                changes["max_current_a"] = float(text)
+            elif name == "kwh":
+                changes["energy_wanted_wh"] = float(text) * 1000
+            else:
+                raise ValueError(PLUG_USAGE)
+        except ValueError:
+            shown = word if "=" in word else f"{word} {text}".rstrip()
+            raise ValueError(f"bad option {shown}; {PLUG_USAGE}") from None
+    car = replace(default, **changes) if changes else None
+    return (1 if connector is None else connector), car
 
 
 class StationTerminal:
@@ -80,7 +117,8 @@ class StationTerminal:
             connector = _connector(args, 1) if len(args) > 1 else None
             return lambda: station.swipe(args[0], connector)
         if command == "plug":
-            return lambda: station.plug(_connector(args))
+            connector, car = _plug_args(args, station.default_ev)
+            return lambda: station.plug(connector, ev=car)
         if command == "unplug":
             return lambda: station.unplug(_connector(args))
         if command == "fault":
