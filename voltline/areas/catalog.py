@@ -11,6 +11,7 @@ from voltline.areas.authorization.manifest import AREA as AUTHORIZATION
 from voltline.areas.configuration.manifest import AREA as CONFIGURATION
 from voltline.areas.data_transfer.manifest import AREA as DATA_TRANSFER
 from voltline.areas.live_events.manifest import AREA as LIVE_EVENTS
+from voltline.areas.load_management.manifest import AREA as LOAD_MANAGEMENT
 from voltline.areas.local_lists.manifest import AREA as LOCAL_LISTS
 from voltline.areas.message_log.manifest import AREA as MESSAGE_LOG
 from voltline.areas.remote_control.manifest import AREA as REMOTE_CONTROL
@@ -30,6 +31,7 @@ AREAS: tuple[Area, ...] = (
     CONFIGURATION,
     LOCAL_LISTS,
     SMART_CHARGING,
+    LOAD_MANAGEMENT,
     MESSAGE_LOG,
     LIVE_EVENTS,
 )

@@ -40,6 +40,9 @@ COMMAND_RESULT: Final = "command.result"
 LOCAL_LIST: Final = "local_list"
 CHARGING_PROFILE: Final = "charging_profile"
 CHARGING_LIMIT: Final = "charging_limit"
+SITE_LOAD: Final = "site.load"  # a site's controller changed limits (station_id None; data names the site)
+SITE_OVERLOADED: Final = "site.overloaded"  # a site cannot give every EVSE its minimum, or is over a limit
+DEMAND_RESPONSE: Final = "demand_response"  # a demand-response event was created, changed, began or ended
 
 KINDS: Final = (
     CONNECTED,
@@ -54,6 +57,9 @@ KINDS: Final = (
     LOCAL_LIST,
     CHARGING_PROFILE,
     CHARGING_LIMIT,
+    SITE_LOAD,
+    SITE_OVERLOADED,
+    DEMAND_RESPONSE,
 )
 
 

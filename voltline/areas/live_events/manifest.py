@@ -7,12 +7,22 @@ from __future__ import annotations
 from voltline.areas.access.model import AccessChanged
 from voltline.areas.live_events import api
 from voltline.areas.live_events.service import StreamGuard
+from voltline.areas.load_management.model import DemandResponseChanged, SiteLimitsChanged, SiteOverloaded
 from voltline.areas.local_lists.model import LocalListStateChanged
 from voltline.areas.smart_charging.model import ChargingLimitChanged, ChargingProfileChanged
 from voltline.kernel.area import Area, AreaContext
 from voltline.kernel.commands import CommandCompleted
 from voltline.kernel.events import EventBus
-from voltline.kernel.live_events import CHARGING_LIMIT, CHARGING_PROFILE, COMMAND_RESULT, LOCAL_LIST, EventHub
+from voltline.kernel.live_events import (
+    CHARGING_LIMIT,
+    CHARGING_PROFILE,
+    COMMAND_RESULT,
+    DEMAND_RESPONSE,
+    LOCAL_LIST,
+    SITE_LOAD,
+    SITE_OVERLOADED,
+    EventHub,
+)
 
 
 def build(context: AreaContext) -> None:
@@ -71,6 +81,38 @@ def follow(bus: EventBus, hub: EventHub) -> None:
                 {"kind": event.kind, "source": event.source, "evse_id": event.evse_id, "cleared": event.cleared},
             )
 
+    def site_limits_changed(event: SiteLimitsChanged) -> None:
+        if hub.active:
+            data: dict[str, object] = {"site_id": event.site_id, "reason": event.reason, "changed": event.changed}
+            data["paused"] = event.paused
+            if event.overloaded:
+                data["overloaded"] = list(event.overloaded)
+            hub.publish(SITE_LOAD, None, data)
+
+    def site_overloaded(event: SiteOverloaded) -> None:
+        if hub.active:
+            hub.publish(
+                SITE_OVERLOADED,
+                None,
+                {
+                    "site_id": event.site_id,
+                    "detail": event.detail,
+                    "paused": list(event.paused),
+                    "overloaded": list(event.overloaded),
+                },
+            )
+
+    def demand_response_changed(event: DemandResponseChanged) -> None:
+        if hub.active:
+            hub.publish(
+                DEMAND_RESPONSE,
+                None,
+                {"event_id": event.event_id, "state": event.state, "site_ids": list(event.site_ids)},
+            )
+
+    bus.subscribe_after_commit(SiteLimitsChanged, site_limits_changed)
+    bus.subscribe_after_commit(SiteOverloaded, site_overloaded)
+    bus.subscribe_after_commit(DemandResponseChanged, demand_response_changed)
     bus.subscribe_after_commit(CommandCompleted, command_completed)
     bus.subscribe_after_commit(LocalListStateChanged, local_list_changed)
     bus.subscribe_after_commit(ChargingProfileChanged, charging_profile_changed)

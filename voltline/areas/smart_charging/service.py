@@ -280,6 +280,11 @@ class SmartChargingService:
         for station_id in station_ids:
             self._active.pop(station_id, None)
 
+    def cached_active(self, station_id: str) -> list[StoredProfile]:
+        """The station's active profiles as held in memory ([] when none, or not held now: a controller
+        that needs certainty reads `profiles`)."""
+        return list(self._active.get(station_id, ()))
+
     def station_removed(self, station_id: str) -> None:
         self._forget(station_id)
         if self._with_profiles is not None:

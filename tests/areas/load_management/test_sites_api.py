@@ -1,0 +1,261 @@
+"""Sites, circuits and assignments through the real API app (SQLite), with a scripted station link that
+takes every profile: what is refused whole (422 naming the problem, nothing stored), and what the
+controller pushes when transactions start and end."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.api_fixtures import ScriptedLink
+from voltline.areas.configuration.service import ReadSettings, SettingReading
+from voltline.areas.load_management.controller import PROFILE_ID_BASE, LoadController
+from voltline.areas.load_management.service import LoadManagementService
+from voltline.areas.smart_charging.commands import ProfileAnswer, SetChargingProfile
+from voltline.areas.smart_charging.model import ChargingProfilePurpose
+from voltline.areas.smart_charging.service import SmartChargingService
+from voltline.areas.stations.model import Registration
+from voltline.areas.stations.service import StationRegistration, StationService
+from voltline.areas.transactions.model import SampledValue
+from voltline.areas.transactions.service import MeterReport, StartRequest, StopRequest, TransactionService
+from voltline.kernel.commands import Command, CommandResult
+from voltline.kernel.services import ServiceRegistry
+
+STATIONS = ["CP-1", "CP-2", "CP-3"]
+
+
+@dataclass
+class ProfileLink(ScriptedLink):
+    """Accepts every SetChargingProfile (or refuses those of `refusing` stations)."""
+
+    refusing: frozenset[str] = frozenset()
+
+    async def send(self, station_id: str, command: Command) -> CommandResult:
+        self._require(station_id)
+        self.sent.append((station_id, command))
+        if isinstance(command, ReadSettings):  # the station announces no limits
+            return CommandResult("", {}, [SettingReading(a, "UnknownKey") for a in command.addresses])
+        if isinstance(command, SetChargingProfile):
+            status = "Rejected" if station_id in self.refusing else "Accepted"
+            return CommandResult(status, {"status": status}, ProfileAnswer(status))
+        return CommandResult("Accepted", {"status": "Accepted"})
+
+    def limits(self) -> dict[tuple[str, int], float]:
+        """The last TxProfile limit sent to each (station, EVSE)."""
+        found: dict[tuple[str, int], float] = {}
+        for station_id, command in self.sent:
+            if isinstance(command, SetChargingProfile) and command.profile.purpose is ChargingProfilePurpose.TX:
+                found[(station_id, command.profile.evse_id)] = command.profile.schedules[0].periods[0].limit
+        return found
+
+
+@pytest.fixture
+def link() -> ProfileLink:
+    return ProfileLink(online=set(STATIONS))
+
+
+@pytest.fixture(autouse=True)
+async def started(services: ServiceRegistry) -> Any:
+    for station_id in STATIONS:
+        await services[StationService].register(station_id, StationRegistration(Registration.ACCEPTED, 0))
+    services[LoadController].settings.load_management_debounce_s = 0.0
+    await services[SmartChargingService].start()
+    await services[LoadManagementService].start()
+    yield
+    await services[LoadController].stop()
+
+
+def a_site(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": "depot",
+        "name": "Depot",
+        "grid_limit": 32,
+        "circuits": [{"id": "feeder-a", "limit_a": 20}],
+    }
+    body.update(overrides)
+    return body
+
+
+async def settle(services: ServiceRegistry, site_id: str = "depot") -> None:
+    """Let the controller's scheduled reallocation run, then make sure one ran after everything."""
+    await asyncio.sleep(0.05)
+    await services[LoadController].reallocate_now(site_id)
+
+
+async def test_a_site_is_created_read_listed_replaced_and_deleted(client: httpx.AsyncClient) -> None:
+    created = await client.post("/api/v1/sites", json=a_site())
+    assert created.status_code == 201, created.text
+    assert created.headers["location"] == "/api/v1/sites/depot"
+    assert created.json()["grid_limit_a"] == 32
+    assert (await client.post("/api/v1/sites", json=a_site())).status_code == 409
+    kw = await client.put("/api/v1/sites/depot", json={"name": "Depot", "grid_limit": 22.08, "grid_unit": "kW"})
+    assert kw.status_code == 200, kw.text
+    assert kw.json()["grid_limit_a"] == 32.0  # 22.08 kW over three phases at 230 V
+    assert [s["id"] for s in (await client.get("/api/v1/sites")).json()] == ["depot"]
+    assert (await client.delete("/api/v1/sites/depot")).status_code == 204
+    assert (await client.get("/api/v1/sites/depot")).status_code == 404
+
+
+REFUSED = [
+    ("a child over its parent", {"circuits": [{"id": "a", "limit_a": 40}]}, "a"),
+    (
+        "a cycle",
+        {"circuits": [{"id": "a", "parent": "b", "limit_a": 10}, {"id": "b", "parent": "a", "limit_a": 10}]},
+        "cycle",
+    ),
+    ("an unknown parent", {"circuits": [{"id": "a", "parent": "nowhere", "limit_a": 10}]}, "nowhere"),
+    ("the grid's own id", {"circuits": [{"id": "grid", "limit_a": 10}]}, "grid"),
+    ("an unknown time zone", {"time_zone": "Mars/Olympus"}, "Mars/Olympus"),
+    ("a base load above the connection", {"base_load_a": 40}, "base_load_a"),
+    (
+        "a window with two limits",
+        {"peak_windows": [{"start": "17:00", "end": "20:00", "fraction": 0.5, "limit_a": 9}]},
+        "peak_windows",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "changes", "named"), REFUSED, ids=[r[0] for r in REFUSED])
+async def test_a_bad_site_is_refused_whole(
+    client: httpx.AsyncClient, case: str, changes: dict[str, Any], named: str
+) -> None:
+    response = await client.post("/api/v1/sites", json=a_site(**changes))
+    assert response.status_code == 422, (case, response.text)
+    assert named in response.json()["detail"], response.text
+    assert (await client.get("/api/v1/sites/depot")).status_code == 404  # nothing stored
+
+
+async def test_assignments_are_all_or_none_and_circuits_with_stations_stay(client: httpx.AsyncClient) -> None:
+    assert (await client.post("/api/v1/sites", json=a_site())).status_code == 201
+    bad = await client.post(
+        "/api/v1/sites/depot/stations",
+        json={"stations": [{"station_id": "CP-1", "circuit_id": "feeder-a"}, {"station_id": "CP-404"}]},
+    )
+    assert bad.status_code == 422 and "CP-404" in bad.json()["detail"], bad.text
+    assert (await client.get("/api/v1/sites/depot/stations")).json() == []  # CP-1 was not assigned either
+    unknown_circuit = await client.put("/api/v1/sites/depot/stations/CP-1", json={"circuit_id": "feeder-z"})
+    assert unknown_circuit.status_code == 422 and "feeder-z" in unknown_circuit.json()["detail"]
+    ok = await client.put("/api/v1/sites/depot/stations/CP-1", json={"circuit_id": "feeder-a", "phase_rotation": "STR"})
+    assert ok.status_code == 200, ok.text
+    dropping = await client.put("/api/v1/sites/depot/circuits", json={"circuits": []})
+    assert dropping.status_code == 422 and "CP-1" in dropping.json()["detail"], dropping.text
+    assert [c["id"] for c in (await client.get("/api/v1/sites/depot/circuits")).json()] == ["feeder-a"]
+
+
+async def start(services: ServiceRegistry, station_id: str, at: datetime) -> str:
+    outcome = await services[TransactionService].start(StartRequest(station_id, 1, "TOKEN", 0.0, at))
+    return outcome.transaction.station_tx_id
+
+
+async def test_the_controller_shares_the_connection_and_gives_a_freed_share_back(
+    client: httpx.AsyncClient, services: ServiceRegistry, link: ProfileLink
+) -> None:
+    assert (await client.post("/api/v1/sites", json=a_site(grid_limit=30, circuits=[]))).status_code == 201
+    body = {"stations": [{"station_id": s, "max_current_a": 16} for s in STATIONS]}
+    assert (await client.post("/api/v1/sites/depot/stations", json=body)).status_code == 200
+    # Every assigned station holds the controller's TxDefaultProfile at 0 A: a start draws nothing at first.
+    defaults = [
+        (s, c.profile.schedules[0].periods[0].limit)
+        for s, c in link.sent
+        if isinstance(c, SetChargingProfile) and c.profile.profile_id == PROFILE_ID_BASE
+    ]
+    assert sorted(defaults) == [(s, 0.0) for s in STATIONS]
+    t0 = datetime.now(UTC)
+    tx = {s: await start(services, s, t0 + timedelta(seconds=i)) for i, s in enumerate(STATIONS)}
+    await settle(services)
+    assert link.limits() == {("CP-1", 1): 10.0, ("CP-2", 1): 10.0, ("CP-3", 1): 10.0}
+    load = (await client.get("/api/v1/sites/depot/load")).json()
+    assert load["limit_a"] == 30 and load["circuits"]["grid"]["allocated_a"] == [30.0, 30.0, 30.0]
+    assert {e["station_id"]: e["limit_a"] for e in load["evses"]} == {s: 10.0 for s in STATIONS}
+    assert all("share of the grid connection" in e["reason"] for e in load["evses"]), load
+    await services[TransactionService].stop(StopRequest("CP-3", tx["CP-3"], 1000.0, t0 + timedelta(minutes=5), "Local"))
+    await settle(services)
+    assert link.limits()[("CP-1", 1)] == 15.0 and link.limits()[("CP-2", 1)] == 15.0
+    history = (await client.get("/api/v1/sites/depot/allocations")).json()
+    assert history and history[0]["decision"]["limits"] == {"CP-1/1": 15.0, "CP-2/1": 15.0}
+
+
+async def test_lowering_goes_before_raising(
+    client: httpx.AsyncClient, services: ServiceRegistry, link: ProfileLink
+) -> None:
+    assert (await client.post("/api/v1/sites", json=a_site(grid_limit=32, circuits=[]))).status_code == 201
+    body = {"stations": [{"station_id": s, "max_current_a": 32} for s in STATIONS[:2]]}
+    assert (await client.post("/api/v1/sites/depot/stations", json=body)).status_code == 200
+    t0 = datetime.now(UTC)
+    await start(services, "CP-1", t0)
+    await settle(services)
+    assert link.limits()[("CP-1", 1)] == 32.0
+    link.sent.clear()
+    await start(services, "CP-2", t0 + timedelta(seconds=1))
+    await settle(services)
+    order = [(s, c.profile.schedules[0].periods[0].limit) for s, c in link.sent if isinstance(c, SetChargingProfile)]
+    assert order == [("CP-1", 16.0), ("CP-2", 16.0)]
+
+
+async def test_an_offline_station_keeps_its_share_and_a_refusing_one_counts_at_its_maximum(
+    client: httpx.AsyncClient, services: ServiceRegistry, link: ProfileLink
+) -> None:
+    assert (await client.post("/api/v1/sites", json=a_site(grid_limit=30, circuits=[]))).status_code == 201
+    body = {"stations": [{"station_id": s, "max_current_a": 16} for s in STATIONS]}
+    assert (await client.post("/api/v1/sites/depot/stations", json=body)).status_code == 200
+    t0 = datetime.now(UTC)
+    tx = {s: await start(services, s, t0 + timedelta(seconds=i)) for i, s in enumerate(STATIONS[:2])}
+    await settle(services)
+    assert link.limits() == {("CP-1", 1): 15.0, ("CP-2", 1): 15.0}
+    link.online.discard("CP-2")
+    services[StationService].announce_disconnected("CP-2", "ocpp1.6", 1006)
+    await services[TransactionService].stop(StopRequest("CP-1", tx["CP-1"], 100.0, t0 + timedelta(minutes=1), "Local"))
+    link.refusing = frozenset({"CP-3"})
+    await start(services, "CP-3", t0 + timedelta(minutes=2))
+    await settle(services)
+    load = (await client.get("/api/v1/sites/depot/load")).json()
+    by_station = {e["station_id"]: e for e in load["evses"]}
+    assert by_station["CP-2"]["offline"] is True and "offline" in by_station["CP-2"]["reason"]
+    # CP-3 refused: counted at its 16 A with CP-2's 15 A: 31 A > 30 A, and nothing can be lowered.
+    assert by_station["CP-3"]["rejected"] is not None
+    assert load["overloaded"] == ["grid"], load
+
+
+async def test_meter_values_feed_the_load_view_and_phases(
+    client: httpx.AsyncClient, services: ServiceRegistry, link: ProfileLink
+) -> None:
+    assert (await client.post("/api/v1/sites", json=a_site(grid_limit=32, circuits=[]))).status_code == 201
+    await client.put("/api/v1/sites/depot/stations/CP-1", json={"phase_rotation": "STR", "max_current_a": 32})
+    await client.put("/api/v1/sites/depot/stations/CP-2", json={"max_current_a": 32})
+    t0 = datetime.now(UTC)
+    tx1 = await start(services, "CP-1", t0)
+    await start(services, "CP-2", t0 + timedelta(seconds=1))
+    await settle(services)
+    assert link.limits() == {("CP-1", 1): 16.0, ("CP-2", 1): 16.0}
+    # CP-1's car charges on one phase: its L1, wired to the grid's L2 (rotation STR).
+    samples = [
+        SampledValue(t0, value, "Current.Import", "A", phase)
+        for phase, value in (("L1", 16.0), ("L2", 0.0), ("L3", 0.0))
+    ]
+    await services[TransactionService].record_meter_values(MeterReport("CP-1", 1, tx1, samples))
+    await settle(services)
+    load = (await client.get("/api/v1/sites/depot/load")).json()
+    cp1 = next(e for e in load["evses"] if e["station_id"] == "CP-1")
+    assert cp1["phases"] == [1] and cp1["measured_a"] == [0.0, 16.0, 0.0]
+    # L1 and L3 now carry only CP-2: but L2 carries both, so neither gets more than 16 A there.
+    assert link.limits() == {("CP-1", 1): 16.0, ("CP-2", 1): 16.0}
+
+
+async def test_turning_the_controller_off_clears_its_profiles(
+    client: httpx.AsyncClient, services: ServiceRegistry, link: ProfileLink
+) -> None:
+    assert (await client.post("/api/v1/sites", json=a_site(grid_limit=30, circuits=[]))).status_code == 201
+    await client.put("/api/v1/sites/depot/stations/CP-1", json={"max_current_a": 16})
+    await start(services, "CP-1", datetime.now(UTC))
+    await settle(services)
+    link.sent.clear()
+    off = await client.put("/api/v1/sites/depot", json={"name": "Depot", "grid_limit": 30, "controller_enabled": False})
+    assert off.status_code == 200
+    await asyncio.sleep(0.1)
+    cleared = {type(c).__name__ for _, c in link.sent}
+    assert cleared == {"ClearChargingProfile"}, link.sent

@@ -1,0 +1,23 @@
+"""Load-management settings (VOLTLINE_LOAD_MANAGEMENT_*)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class LoadManagementSettings(BaseModel):
+    # The stack level of the controller's profiles (lowered to the station's maximum where that is lower):
+    # above an operator's usual TxDefault/TxProfile levels, so the controller's limit is the one in force.
+    load_management_stack_level: int = Field(default=8, ge=0, le=100)
+    # Events arriving within this long are handled by one reallocation of their site.
+    load_management_debounce_s: float = Field(default=0.1, ge=0, le=10)
+    # A site reallocates for what its meters show (an EV using less, or ramping up) at most this often.
+    load_management_meter_interval_s: float = Field(default=5.0, ge=0.1, le=3600)
+    # Windows, demand-response events and plans are looked at this often.
+    load_management_tick_s: float = Field(default=1.0, ge=0.05, le=60)
+    # A measured base load older than this is not trusted: the site's fixed base load is used instead.
+    load_management_base_load_max_age_s: float = Field(default=300.0, gt=0)
+    # The allocation history is kept this long.
+    load_management_history_days: int = Field(default=30, ge=1, le=3650)
+    # A plan's next step is allocated this long before it begins, so others are lowered first.
+    load_management_plan_lead_s: float = Field(default=30.0, ge=0, le=3600)
