@@ -19,6 +19,10 @@ SAMPLE_PATH_VALUES = {
     "{message_id}": "1",
     "{template_id}": "1",
     "{profile_id}": "1",
+    "{site_id}": "depot-1",
+    "{event_id}": "1",
+    "{plan_id}": "1",
+    "{adapter}": "json",
 }
 
 

@@ -175,6 +175,13 @@ async def test_every_request_body_is_a_strict_model(anonymous: httpx.AsyncClient
             if (method, path) == ("post", "/api/v1/stations/{station_id}/ocpp/{action}"):
                 assert schema["type"] == "object"  # the raw OCPP payload, checked against the OCPP schema
                 continue
+            if (method, path) == ("post", "/api/v1/demand-response/signals/{adapter}"):
+                assert schema["type"] == "object"  # a grid party's own shape, checked by its adapter
+                continue
+            if (method, path) == ("put", "/api/v1/sites/{site_id}/prices"):
+                # JSON or CSV, so read raw and documented inline; the JSON form is still checked strictly.
+                assert schema["title"] == "PricesRequest" and "PricesRequest" in strict_models
+                continue
             assert names and names <= strict_models, (method, path, schema)
 
 
@@ -244,7 +251,8 @@ ELSEWHERE = {
 
 
 def _refuses_nul(schema: dict[str, Any]) -> bool:
-    if "enum" in schema or "const" in schema or schema.get("format") == "date-time":
+    # Date-times and times are parsed by pydantic, which refuses a NUL in either.
+    if "enum" in schema or "const" in schema or schema.get("format") in ("date-time", "time"):
         return True
     pattern = schema.get("pattern")
     return pattern is not None and not any(re.search(pattern, text) for text in ("\x00", "a\x00", "a\x00b"))
@@ -270,7 +278,7 @@ def _strings(schema: dict[str, Any], schemas: dict[str, Any], where: str, seen: 
 
 async def test_every_documented_text_input_refuses_nul(anonymous: httpx.AsyncClient) -> None:
     """Every string of a query, path or body, as /openapi.json documents it, has a pattern that refuses NUL
-    (or is an enumeration, or a date-time)."""
+    (or is an enumeration, a date-time or a time)."""
     document = (await anonymous.get("/openapi.json")).json()
     schemas = document["components"]["schemas"]
     taking_nul = set()

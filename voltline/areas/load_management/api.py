@@ -7,12 +7,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
 from voltline.api.deps import Provided
 from voltline.api.errors import error_responses
 from voltline.api.params import StationId
 from voltline.api.schemas import MAX_INT32, UtcDatetime
-from voltline.areas.load_management.model import DrState
+from voltline.areas.load_management.model import DrState, PriceCurve
+from voltline.areas.load_management.prices import parse_price_csv
 from voltline.areas.load_management.schemas import (
     SITE_ID_PATTERN,
     AllocationBody,
@@ -28,8 +31,8 @@ from voltline.areas.load_management.schemas import (
     NeedRequest,
     PlanBody,
     PlanRequest,
-    PricePeriodBody,
     PricesBody,
+    PricesRequest,
     SessionPlanBody,
     SiteBody,
     SiteFields,
@@ -231,29 +234,40 @@ async def base_load(site_id: SiteId, body: BaseLoadRequest, service: Service) ->
     return Response(status_code=204)
 
 
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with its one level of `$defs` put in place: an operation's inline schema cannot point at
+    its own `$defs` (a `#/...` reference means the whole OpenAPI document)."""
+    definitions = schema.pop("$defs", {})
+    for prop in schema["properties"].values():
+        items = prop.get("items", {})
+        if "$ref" in items:
+            prop["items"] = definitions[items["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+# The body is read raw because it is JSON or CSV; the JSON form is still PricesRequest, checked strictly.
 _PRICES_OPENAPI: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["currency", "periods"],
-                    "properties": {
-                        "currency": {"type": "string", "pattern": "^[A-Z]{3}$", "examples": ["EUR"]},
-                        "periods": {"type": "array", "items": PricePeriodBody.model_json_schema()},
-                    },
-                }
-            },
+            "application/json": {"schema": _inlined(PricesRequest.model_json_schema())},
             "text/csv": {
                 "schema": {
                     "type": "string",
+                    "pattern": r"^start,end,price_per_kwh",
                     "examples": ["start,end,price_per_kwh\n2026-12-06T00:00:00Z,2026-12-06T01:00:00Z,0.21\n"],
                 }
             },
         },
     }
 }
+
+
+def _json_prices(body: bytes) -> PriceCurve:
+    try:
+        return PricesRequest.model_validate_json(body).to_domain()
+    except ValidationError as exc:
+        raise RequestValidationError([{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]) from None
 
 
 @sites_router.put(
@@ -277,10 +291,16 @@ async def put_prices(
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media not in ("application/json", "text/csv"):
         raise HTTPException(415, "send the prices as application/json or text/csv")
+    if media == "application/json" and currency is not None:
+        raise InvalidRequest("currency: the query is for CSV; JSON names its currency in the body")
     body = await request.body()
     if len(body) > MAX_PRICE_BODY:
-        raise InvalidRequest(f"prices: at most {MAX_PRICE_BODY} bytes")
-    return PricesBody.of(await service.put_prices(site_id, body, media, currency))
+        raise HTTPException(413, f"prices: at most {MAX_PRICE_BODY} bytes")
+    if media == "application/json":
+        curve = await service.put_prices(site_id, lambda: _json_prices(body))
+    else:
+        curve = await service.put_prices(site_id, lambda: parse_price_csv(body, currency or "EUR"))
+    return PricesBody.of(curve)
 
 
 @sites_router.get(
@@ -374,6 +394,13 @@ async def cancel_event(event_id: EventId, service: Service) -> DrEventBody:
     "the signal into events: a new id creates one, a known id changes it, status `cancelled` cancels it.",
     response_model=list[DrEventBody],
     responses=error_responses(404, 409, 422),
+    # Read raw: each adapter owns its sender's shape and checks it itself.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object", "description": "The adapter's shape."}}},
+        }
+    },
 )
 async def receive_signal(
     adapter: Annotated[str, Path(pattern=r"^[a-z0-9_-]{1,32}$")], request: Request, service: Service

@@ -1,19 +1,21 @@
-"""A site's energy price curve: periods with a price per kWh, from JSON or CSV. Prices are Decimal (a JSON
-number is read through its text, never through float arithmetic); times are aware and kept in UTC."""
+"""A site's energy price curve: periods with a price per kWh, checked whole (from the API's JSON or a CSV
+file). Prices are Decimal, never float arithmetic; times are aware and kept in UTC."""
 
 from __future__ import annotations
 
 import csv
 import io
 import itertools
-import json
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from voltline.areas.load_management.model import PriceCurve, PricePeriod
 
 MAX_PERIODS = 10_000
+PRICE_BOUND = Decimal("1000")  # per kWh, in the currency's unit: anything beyond is a typo
+PRICE_PLACES = 6
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 COLUMNS = ("start", "end", "price_per_kwh")
 
@@ -43,35 +45,16 @@ def _price(value: object, where: str) -> Decimal:
         raise PriceFileError(f"{where}: price_per_kwh {value!r} is not a number") from None
     if not price.is_finite():
         raise PriceFileError(f"{where}: price_per_kwh must be a finite number")
+    if abs(price) > PRICE_BOUND:
+        raise PriceFileError(f"{where}: price_per_kwh {price} is beyond +/-{PRICE_BOUND}")
+    exponent = price.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -PRICE_PLACES:
+        raise PriceFileError(f"{where}: price_per_kwh {price} has more than {PRICE_PLACES} decimal places")
     return price
 
 
 def _period(start: object, end: object, price: object, where: str) -> PricePeriod:
-    period = PricePeriod(_time(start, where, "start"), _time(end, where, "end"), _price(price, where))
-    if period.end <= period.start:
-        raise PriceFileError(f"{where}: end {period.end.isoformat()} is not after start {period.start.isoformat()}")
-    return period
-
-
-def _rows_json(body: str) -> tuple[str, list[tuple[PricePeriod, str]]]:
-    try:
-        document = json.loads(body, parse_float=Decimal)
-    except ValueError as exc:
-        raise PriceFileError(f"not valid JSON: {exc}") from None
-    if not isinstance(document, dict) or not isinstance(document.get("periods"), list):
-        raise PriceFileError('JSON: an object with "currency" and a list of "periods" is required')
-    currency = document.get("currency")
-    if not isinstance(currency, str) or not _CURRENCY.match(currency):
-        raise PriceFileError("currency: three capital letters (ISO 4217, e.g. EUR)")
-    rows = []
-    for index, entry in enumerate(document["periods"]):
-        where = f"periods[{index}]"
-        if not isinstance(entry, dict) or set(entry) != set(COLUMNS):
-            raise PriceFileError(f"{where}: exactly the fields {', '.join(COLUMNS)}")
-        rows.append((_period(entry["start"], entry["end"], entry["price_per_kwh"], where), where))
-        if len(rows) > MAX_PERIODS:
-            raise PriceFileError(f"at most {MAX_PERIODS} periods")
-    return currency, rows
+    return PricePeriod(_time(start, where, "start"), _time(end, where, "end"), _price(price, where))
 
 
 def _rows_csv(body: str) -> list[tuple[PricePeriod, str]]:
@@ -92,26 +75,26 @@ def _rows_csv(body: str) -> list[tuple[PricePeriod, str]]:
     return rows
 
 
-def parse_prices(body: bytes, content_type: str, *, currency: str | None = None) -> PriceCurve:
-    """The curve in `body` (application/json, or text/csv with `currency`, default EUR)."""
+def price_curve(currency: str, periods: Sequence[tuple[PricePeriod, str]]) -> PriceCurve:
+    """The curve of `periods` (each with where it came from, for the error), sorted; none may overlap."""
+    if not _CURRENCY.match(currency):
+        raise PriceFileError("currency: three capital letters (ISO 4217, e.g. EUR)")
+    if not periods:
+        raise PriceFileError("no periods: a curve needs at least one")
+    for period, where in periods:
+        if period.end <= period.start:
+            raise PriceFileError(f"{where}: end {period.end.isoformat()} is not after start {period.start.isoformat()}")
+    ordered = sorted(periods, key=lambda row: row[0].start)
+    for (before, where_before), (after, where_after) in itertools.pairwise(ordered):
+        if after.start < before.end:
+            raise PriceFileError(f"{where_after} overlaps {where_before}")
+    return PriceCurve(currency, tuple(period for period, _ in ordered))
+
+
+def parse_price_csv(body: bytes, currency: str = "EUR") -> PriceCurve:
+    """The curve in a CSV file: a `start,end,price_per_kwh` header, then one period per line."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PriceFileError(f"not UTF-8 (byte {exc.start})") from None
-    media = content_type.split(";", 1)[0].strip().lower()
-    if media == "application/json":
-        currency, rows = _rows_json(text)
-    elif media == "text/csv":
-        currency = currency or "EUR"
-        if not _CURRENCY.match(currency):
-            raise PriceFileError("currency: three capital letters (ISO 4217, e.g. EUR)")
-        rows = _rows_csv(text)
-    else:
-        raise PriceFileError(f"content type {media!r}: send application/json or text/csv")
-    if not rows:
-        raise PriceFileError("no periods: a curve needs at least one")
-    rows.sort(key=lambda r: r[0].start)
-    for (before, where_before), (after, where_after) in itertools.pairwise(rows):
-        if after.start < before.end:
-            raise PriceFileError(f"{where_after} overlaps {where_before}")
-    return PriceCurve(currency, tuple(p for p, _ in rows))
+    return price_curve(currency, _rows_csv(text))

@@ -6,10 +6,10 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from voltline.api.params import STATION_ID_PATTERN
-from voltline.api.schemas import MAX_INT32, PRINTABLE, AnyCase, Strict, UtcDatetime
+from voltline.api.schemas import MAX_INT32, NO_NUL, PRINTABLE, AnyCase, Strict, UtcDatetime
 from voltline.areas.load_management.controller import EvseLoad, SiteLoad
 from voltline.areas.load_management.model import (
     GRID,
@@ -22,18 +22,34 @@ from voltline.areas.load_management.model import (
     PeakWindow,
     PhaseRotation,
     PriceCurve,
+    PricePeriod,
     SessionNeed,
     Site,
     StationAssignment,
     Strategy,
 )
 from voltline.areas.load_management.planning import ChargingPlan as PlannedCharging
+from voltline.areas.load_management.prices import MAX_PERIODS, PRICE_BOUND, price_curve
 
 SITE_ID_PATTERN = r"^[A-Za-z0-9._~-]{1,48}$"
 SiteIdText = Annotated[str, Field(pattern=SITE_ID_PATTERN, description="1 to 48 letters, digits, '.', '_', '~', '-'.")]
 Amperes = Annotated[float, Field(ge=0, le=100_000)]
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=PRINTABLE)]
-Price = Annotated[Decimal, Field(ge=Decimal("-1000"), le=Decimal("1000"), max_digits=12, decimal_places=6)]
+# A price per kWh in the currency's unit: a JSON number, or its text ("0.2150") where a client keeps money out
+# of binary floats. Documented by hand because pydantic documents a Decimal's text form as any string.
+Price = Annotated[
+    Decimal,
+    Field(ge=-PRICE_BOUND, le=PRICE_BOUND, max_digits=12, decimal_places=6),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": -1000, "maximum": 1000},
+                {"type": "string", "pattern": NO_NUL, "description": 'A decimal number as text, e.g. "0.2150".'},
+            ]
+        },
+        mode="validation",
+    ),
+]
 MAX_CIRCUITS = 200
 MAX_WINDOWS = 50
 
@@ -94,7 +110,7 @@ class SiteFields(Strict):
     circuits: list[CircuitBody] = Field(default_factory=list, max_length=MAX_CIRCUITS)
     peak_windows: list[PeakWindowBody] = Field(default_factory=list, max_length=MAX_WINDOWS)
     group_priorities: dict[
-        Annotated[str, Field(min_length=1, max_length=36)], Annotated[int, Field(ge=-1000, le=1000)]
+        Annotated[str, Field(min_length=1, max_length=36, pattern=PRINTABLE)], Annotated[int, Field(ge=-1000, le=1000)]
     ] = Field(default_factory=dict, max_length=100, description="Token group -> priority (the priority strategy).")
 
     def to_domain(self, site_id: str) -> Site:
@@ -297,6 +313,20 @@ class PricePeriodBody(Strict):
     start: UtcDatetime
     end: UtcDatetime
     price_per_kwh: Price
+
+
+class PricesRequest(Strict):
+    currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["EUR"], description="ISO 4217.")
+    periods: list[PricePeriodBody] = Field(min_length=1, max_length=MAX_PERIODS)
+
+    def to_domain(self) -> PriceCurve:
+        return price_curve(
+            self.currency,
+            [
+                (PricePeriod(p.start, p.end, p.price_per_kwh), f"periods[{index}]")
+                for index, p in enumerate(self.periods)
+            ],
+        )
 
 
 class PricesBody(BaseModel):

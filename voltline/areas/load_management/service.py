@@ -5,7 +5,7 @@ stored (a 422 naming the problem, nothing half-applied), stored, and handed to t
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,7 +28,7 @@ from voltline.areas.load_management.model import (
 )
 from voltline.areas.load_management.planning import ChargingPlan as PlannedCharging
 from voltline.areas.load_management.ports import PROGRAMS, SITES
-from voltline.areas.load_management.prices import PriceFileError, parse_prices
+from voltline.areas.load_management.prices import PriceFileError
 from voltline.areas.load_management.windows import window_problems
 from voltline.areas.stations.ports import STATIONS
 from voltline.areas.transactions.service import TransactionService
@@ -271,10 +271,11 @@ class LoadManagementService:
 
     # ---------------------------------------------------------------- prices and base load
 
-    async def put_prices(self, site_id: str, body: bytes, content_type: str, currency: str | None) -> PriceCurve:
+    async def put_prices(self, site_id: str, read_curve: Callable[[], PriceCurve]) -> PriceCurve:
+        """`read_curve` parses and checks the curve (JSON or CSV), raising PriceFileError naming the entry."""
         await self.site(site_id)
         try:
-            curve = parse_prices(body, content_type, currency=currency)
+            curve = read_curve()
         except PriceFileError as exc:
             raise InvalidRequest(f"prices: {exc}") from None
 
