@@ -29,7 +29,7 @@ from voltline.areas.load_management.model import (
     Strategy,
 )
 from voltline.areas.load_management.planning import ChargingPlan as PlannedCharging
-from voltline.areas.load_management.prices import MAX_PERIODS, PRICE_BOUND, price_curve
+from voltline.areas.load_management.prices import MAX_PERIODS, PRICE_BOUND, PRICE_PLACES, price_curve
 
 SITE_ID_PATTERN = r"^[A-Za-z0-9._~-]{1,48}$"
 SiteIdText = Annotated[str, Field(pattern=SITE_ID_PATTERN, description="1 to 48 letters, digits, '.', '_', '~', '-'.")]
@@ -39,11 +39,11 @@ Name = Annotated[str, Field(min_length=1, max_length=200, pattern=PRINTABLE)]
 # of binary floats. Documented by hand because pydantic documents a Decimal's text form as any string.
 Price = Annotated[
     Decimal,
-    Field(ge=-PRICE_BOUND, le=PRICE_BOUND, max_digits=12, decimal_places=6),
+    Field(ge=-PRICE_BOUND, le=PRICE_BOUND, max_digits=12, decimal_places=PRICE_PLACES),
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "number", "minimum": -1000, "maximum": 1000},
+                {"type": "number", "minimum": -float(PRICE_BOUND), "maximum": float(PRICE_BOUND)},
                 {"type": "string", "pattern": NO_NUL, "description": 'A decimal number as text, e.g. "0.2150".'},
             ]
         },
