@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from decimal import Decimal
 from enum import Enum
 from functools import cache
 from pathlib import Path
@@ -94,7 +95,10 @@ def validator(version: Enum | str, action: str, kind: str) -> jsonschema.protoco
         cls = jsonschema.Draft6Validator
     if not path.is_file():
         raise AssertionError(f"no {key} {kind} schema for action {action!r} ({path.name})")
-    schema = json.loads(path.read_text(encoding="utf-8-sig"))
+    # Numbers as Decimal in the schema and the frames alike: JSON numbers are decimal, and binary floats fail
+    # the 1.6 schemas' `multipleOf: 0.1` for exact decimals such as 14.2 (jsonschema issue 247; the `ocpp`
+    # package parses these schemas and payloads the same way).
+    schema = json.loads(path.read_text(encoding="utf-8-sig"), parse_float=Decimal)
     cls.check_schema(schema)
     result: jsonschema.protocols.Validator = cls(schema, format_checker=_format_checker)
     return result
@@ -106,7 +110,7 @@ def _text(raw: bytes | str) -> str:
 
 def _parse(index: int, raw: bytes | str) -> list[Any]:
     try:
-        frame = json.loads(_text(raw))
+        frame = json.loads(_text(raw), parse_float=Decimal)
     except ValueError as exc:
         raise AssertionError(f"frame #{index} is not JSON ({exc}): {_text(raw)[:300]}") from exc
     if not isinstance(frame, list) or not frame or frame[0] not in (2, 3, 4):
@@ -121,7 +125,7 @@ def _check_payload(version: str, action: str, kind: str, payload: Any, where: st
         path = "/".join(str(p) for p in first.absolute_path) or "<root>"
         raise AssertionError(
             f"{where}: {action} {kind} invalid against the {version} schema at {path}: {first.message}"
-            f" ({len(errors)} violation(s)); payload={json.dumps(payload)[:500]}"
+            f" ({len(errors)} violation(s)); payload={json.dumps(payload, default=str)[:500]}"
         )
 
 

@@ -53,7 +53,7 @@ from voltline.areas.load_management.state import (
     demand_of,
     evse_key,
     follow_meter,
-    phases_of,
+    reading_of,
     tree_of,
     usable_max_a,
 )
@@ -156,13 +156,16 @@ class LoadController:
         self._needs: dict[int, SessionNeed] = {}  # by transaction id: overrides and plan-derived needs
         self._plan_of: Callable[[str | None, ZoneInfo], SessionNeed | None] = lambda _token, _zone: None
         self._stack_levels: dict[str, int] = {}
+        # Stations known to hold the controller's 0 A default; the others are given it when they connect.
+        self._defaults_held: set[str] = set()
         self._locks: dict[str, asyncio.Lock] = {}
         self._scheduled: dict[str, asyncio.TimerHandle] = {}
         self._meter_due: dict[str, float] = {}  # site -> loop time before which meter caps wait
         self._tasks: set[asyncio.Task[Any]] = set()
         self._history: list[tuple[str, datetime, str, dict[str, Any]]] = []
         self._history_task: asyncio.Task[None] | None = None
-        self._dirty_events: set[int] = set()
+        # Events whose state or compliance changed since they were last written (ended ones included).
+        self._dirty_events: dict[int, DemandResponseEvent] = {}
         self._running = False
         activity.listen(self.on_activity)
 
@@ -236,6 +239,7 @@ class LoadController:
     def forget_station(self, station_id: str) -> None:
         """The station was removed (its assignments went with it in storage)."""
         self._assignments.pop(station_id, None)
+        self._defaults_held.discard(station_id)
         site_id = self._site_of.pop(station_id, None)
         self._activity.unwatch([station_id])
         state = self._sites.get(site_id) if site_id is not None else None
@@ -308,12 +312,15 @@ class LoadController:
                 state.site = site
                 if was_enabled and not site.controller_enabled:
                     self._spawn(self._release(state))
+                elif site.controller_enabled and not was_enabled:  # back on: its stations need the default again
+                    self._defaults_held.difference_update(s for s, on in self._site_of.items() if on == site.site_id)
         for site_id in set(self._sites) - {s.site_id for s in sites}:
             del self._sites[site_id]
         self._set_assignments(assignments)
         added = [s for s in self._site_of if s not in known]
         await self._load_transactions(added)
-        await asyncio.gather(*(self._hold_default(station_id) for station_id in added))
+        unheld = [s for s in self._site_of if s not in self._defaults_held]
+        await asyncio.gather(*(self._hold_default(station_id) for station_id in unheld))
         for site_id in self._sites:
             self.request(site_id, "site changed")
 
@@ -382,9 +389,9 @@ class LoadController:
         elif kind is ActivityKind.METER:
             evse = state.evses.get(evse_key(activity.station_id, activity.evse_id))
             if evse is not None:
-                currents, power = phases_of(activity.samples)
+                reading = reading_of(activity.samples)
                 before = evse.grid_phases()
-                capped = follow_meter(evse, currents, power, state.site.voltage_v)
+                capped = follow_meter(evse, reading, state.site.voltage_v, state.site.min_current_a)
                 evse.measured_at = self._clock()
                 if capped or evse.grid_phases() != before:
                     self.request(site_id, f"meter at {evse.key}", meter=True)
@@ -401,6 +408,8 @@ class LoadController:
                     self.request(site_id, f"{evse.key} {activity.status or activity.charging_state}")
         elif kind is ActivityKind.CONNECTED:
             state.offline.discard(activity.station_id)
+            if activity.station_id not in self._defaults_held:  # assigned before it ever connected
+                self._spawn(self._hold_default(activity.station_id))
             self.request(site_id, f"{activity.station_id} connected")
         elif kind is ActivityKind.DISCONNECTED:
             state.offline.add(activity.station_id)
@@ -636,6 +645,10 @@ class LoadController:
                 lowers.append((evse, limit))
             elif limit >= current + RAISE_HYSTERESIS_A or (current == 0.0 and limit > 0.0):
                 raises.append((evse, limit))
+            elif evse.plan is not None and evse.plan is not evse.sent_plan and evse.station_tx_id:
+                # No more now, but a new schedule ahead: the station gets it at once, so that it charges in the
+                # planned hours on its own (a later reallocation still lowers it where the site needs that).
+                lowers.append((evse, min(limit, current)))
         for evse in state.evses.values():  # EVSEs not allocated (idle statuses) are given nothing
             idle = evse.key not in allocation.limits and not evse.drawing and (evse.sent_a or 0.0) > 0.0
             if idle and evse.station_id not in state.offline and evse.rejected is None:
@@ -663,6 +676,7 @@ class LoadController:
         record = delivery.record
         if record.state is DeliveryState.ACCEPTED:
             evse.limit_a, evse.rejected = limit, None
+            evse.sent_plan = evse.plan if profile.purpose is ChargingProfilePurpose.TX else None
             return True
         if record.state is DeliveryState.REJECTED:
             evse.rejected = record.status_reason or "rejected"
@@ -713,26 +727,30 @@ class LoadController:
         return level
 
     async def _hold_default(self, station_id: str) -> None:
-        """Give the station the controller's TxDefaultProfile at 0 A (kept and re-sent by the profile store)."""
+        """Give the station the controller's TxDefaultProfile at 0 A (kept and re-sent by the profile store).
+        A station that never connected has no known version yet: it is given the default when it connects."""
         state = self._state_of(station_id)
         if state is None or not state.site.controller_enabled:
             return
-        for record in await self._smart_charging.profiles(station_id, active_only=True):
-            if record.profile.profile_id == PROFILE_ID_BASE and record.source is ProfileSource.CONTROLLER:
-                return
         current_actor.set(CONTROLLER_ACTOR + state.site.site_id)
-        profile = ChargingProfile(
-            profile_id=PROFILE_ID_BASE,
-            purpose=ChargingProfilePurpose.TX_DEFAULT,
-            stack_level=await self._stack_level(station_id),
-            kind=ProfileKind.RELATIVE,
-            schedules=(ChargingSchedule(RateUnit.AMPERES, (SchedulePeriod(0, 0.0),)),),
-            evse_id=0,
-        )
         try:
+            for record in await self._smart_charging.profiles(station_id, active_only=True):
+                if record.profile.profile_id == PROFILE_ID_BASE and record.source is ProfileSource.CONTROLLER:
+                    self._defaults_held.add(station_id)
+                    return
+            profile = ChargingProfile(
+                profile_id=PROFILE_ID_BASE,
+                purpose=ChargingProfilePurpose.TX_DEFAULT,
+                stack_level=await self._stack_level(station_id),
+                kind=ProfileKind.RELATIVE,
+                schedules=(ChargingSchedule(RateUnit.AMPERES, (SchedulePeriod(0, 0.0),)),),
+                evse_id=0,
+            )
             await self._smart_charging.set_profile(station_id, profile)
         except DomainError as exc:
-            log.info("load controller: default limit for %r not set: %s", station_id, exc)
+            log.info("load controller: default limit for %r not set yet: %s", station_id, exc)
+            return
+        self._defaults_held.add(station_id)
 
     async def hold_defaults(self, station_ids: Iterable[str]) -> None:
         for station_id in station_ids:
@@ -741,6 +759,7 @@ class LoadController:
     async def _release(self, state: SiteState) -> None:
         """The site's controller was turned off: clear its profiles, so stations keep their own limits."""
         stations = [s for s, site in self._site_of.items() if site == state.site.site_id]
+        self._defaults_held.difference_update(stations)
         current_actor.set(CONTROLLER_ACTOR + state.site.site_id)
         for station_id in stations:
             for record in await self._smart_charging.profiles(station_id, active_only=True):
@@ -834,12 +853,12 @@ class LoadController:
                 for site_id in event.site_ids:
                     if (state := self._sites.get(site_id)) is not None:
                         event.baseline_a[site_id] = round(max(state.measured_load_a()), 1)
-                self._dirty_events.add(event.event_id)
+                self._dirty_events[event.event_id] = event
                 self.events_changed([event])
                 self._events.announce(DemandResponseChanged(event.event_id, event.state.value, event.site_ids))
             elif event.state in (DrState.SCHEDULED, DrState.ACTIVE) and now >= event.end:
                 event.state = DrState.COMPLETED
-                self._dirty_events.add(event.event_id)
+                self._dirty_events[event.event_id] = event
                 self.events_changed([event])
                 self._events.announce(DemandResponseChanged(event.event_id, event.state.value, event.site_ids))
         for site_id, state in self._sites.items():
@@ -871,20 +890,23 @@ class LoadController:
             target = event.target_a(site_id, state.site.grid_limit_a, state.site.voltage_v)
             minute = now.replace(second=0, microsecond=0)
             minutes = event.compliance.setdefault(site_id, [])
+            reaching = site_id not in event.reached_at and measured <= target + 0.5
+            if reaching:
+                event.reached_at[site_id] = now
             if minutes and minutes[-1].minute == minute:
-                minutes[-1].measured_a = max(minutes[-1].measured_a, round(measured, 1))
+                # The readings before the target was reached are the response (its time is seconds_to_target),
+                # not a breach: the minute the target is reached counts from that reading on.
+                highest = minutes[-1].measured_a if not reaching else 0.0
+                minutes[-1].measured_a = max(highest, round(measured, 1))
+                minutes[-1].target_a = round(target, 1)
             else:
                 minutes.append(ComplianceMinute(minute, round(target, 1), round(measured, 1)))
-            if site_id not in event.reached_at and measured <= target + 0.5:
-                event.reached_at[site_id] = now
-            self._dirty_events.add(event.event_id)
+            self._dirty_events[event.event_id] = event
 
     async def save_events(self) -> None:
-        dirty = [self._dr_events.get(i) for i in self._dirty_events]
+        events = list(self._dirty_events.values())
         self._dirty_events.clear()
-        events = [e for e in dirty if e is not None]
-        ended = [e for e in events if e.state not in (DrState.SCHEDULED, DrState.ACTIVE)]
-        if not events and not ended:
+        if not events:
             return
 
         async def op(uow: UnitOfWork) -> None:
@@ -894,7 +916,9 @@ class LoadController:
         try:
             await self._storage.write(op)
         except Exception:
-            log.exception("load controller: demand-response state not written")
+            log.exception("load controller: demand-response state not written (tried again on the next tick)")
+            for event in events:
+                self._dirty_events.setdefault(event.event_id, event)
 
     def _flush_history_soon(self) -> None:
         if self._history_task is None or self._history_task.done():

@@ -382,7 +382,9 @@ class ComplianceBody(BaseModel):
     seconds_to_target: float | None = Field(
         description="From the event's start to the first reading at or below the target."
     )
-    minutes: list[tuple[datetime, float, float]] = Field(description="(minute, target A, highest measured A).")
+    minutes: list[tuple[datetime, float, float]] = Field(
+        description="(minute, target A, highest A measured in it once the target was first reached)."
+    )
     compliant_minutes: int
 
 

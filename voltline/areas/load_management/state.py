@@ -54,6 +54,7 @@ class EvseState:
     cap_a: float | None = None  # what the EV can use, as measured (None: no cap)
     need: SessionNeed | None = None
     plan: PlannedCharging | None = None  # the cheapest plan for its need, when the site has prices
+    sent_plan: PlannedCharging | None = None  # the plan whose schedule the station last confirmed
     reason: str = ""  # why its limit is what it is (for GET /sites/{id}/load)
 
     @property
@@ -102,10 +103,20 @@ class SiteState:
         return (fixed, fixed, fixed)
 
 
-def phases_of(samples: Iterable[object]) -> tuple[dict[int, float], float | None]:
-    """Current per station phase (0..2) and total active power (W) from one message's sampled values."""
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What one message's sampled values say about an EVSE's draw."""
+
+    currents_a: dict[int, float]  # per station phase (0..2), Current.Import
+    power_w: float | None  # total Power.Active.Import
+    offered_a: float | None  # Current.Offered: the limit the EVSE offered the car when it was measured
+
+
+def reading_of(samples: Iterable[object]) -> Reading:
+    """Current per station phase, total active power (W) and the current offered, from one message."""
     currents: dict[int, float] = {}
     power_w: float | None = None
+    offered_a: float | None = None
     for sample in samples:
         measurand = getattr(sample, "measurand", None)
         if measurand == "Current.Import":
@@ -113,9 +124,11 @@ def phases_of(samples: Iterable[object]) -> tuple[dict[int, float], float | None
             index = {"L1": 0, "L2": 1, "L3": 2}.get(phase)
             if index is not None:
                 currents[index] = float(getattr(sample, "value", 0.0)) * _to_amperes(getattr(sample, "unit", None))
+        elif measurand == "Current.Offered":
+            offered_a = float(getattr(sample, "value", 0.0)) * _to_amperes(getattr(sample, "unit", None))
         elif measurand == "Power.Active.Import" and not getattr(sample, "phase", None):
             power_w = float(getattr(sample, "value", 0.0)) * (1000.0 if getattr(sample, "unit", None) == "kW" else 1.0)
-    return currents, power_w
+    return Reading(currents, power_w, offered_a)
 
 
 def _to_amperes(unit: str | None) -> float:
@@ -172,9 +185,14 @@ def usable_max_a(evse: EvseState, site: Site) -> float:
     return max(limit, 0.0)
 
 
-def follow_meter(evse: EvseState, currents: dict[int, float], power_w: float | None, voltage_v: float) -> bool:
+def follow_meter(evse: EvseState, reading: Reading, voltage_v: float, min_current_a: float) -> bool:
     """Take a sample in: measured currents on the grid's phases, the car's phases and whether it uses
-    less than it was given (a cap) or ramps up again (no cap). True when the cap changed."""
+    less than it was given (a cap) or ramps up again (no cap). True when the cap changed.
+
+    The draw is compared with what the EVSE offered when it was measured, where the sample says (a sample
+    taken before a new limit took effect shows the old one), and a cap is never below the site's minimum: a
+    car capped under the 6 A it needs could never be seen asking for more."""
+    currents, power_w = reading.currents_a, reading.power_w
     if currents:
         loaded = tuple(p for p, a in sorted(currents.items()) if a >= LOADED_PHASE_A)
         if loaded:
@@ -193,10 +211,14 @@ def follow_meter(evse: EvseState, currents: dict[int, float], power_w: float | N
         return False
     before = evse.cap_a
     given = evse.limit_a if evse.limit_a is not None else evse.sent_a
+    if reading.offered_a is not None and given is not None:
+        given = min(given, reading.offered_a)
     if given is None or given <= 0:
         evse.cap_a = None
+    elif given < min_current_a:
+        pass  # offered less than a car can charge with: its draw says nothing about what it wants
     elif drawn < given - RECLAIM_MARGIN_A:
-        cap = round(drawn + RECLAIM_HEADROOM_A, 1)
+        cap = max(round(drawn + RECLAIM_HEADROOM_A, 1), min_current_a)
         # Lower the cap at once; raise it only when the EV clearly asks for more (at its cap already).
         if before is None or cap < before - 0.5:
             evse.cap_a = cap
