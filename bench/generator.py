@@ -823,6 +823,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "stations": args.stations,
         "url": args.url,
         "sent": dict(fleet.sent),
+        "server_calls": dict(fleet.server_calls),  # the CALLs the server sent, by action, over every phase
         "phases": phases,
         "error_count": errors,
         "open_file_limit": resource.getrlimit(resource.RLIMIT_NOFILE)[0],

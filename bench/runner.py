@@ -41,7 +41,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from bench import composite
+from bench import composite, sites
 from bench.make_fleet import DEFAULT_PASSWORD_SCHEME, write_fleet
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -489,6 +489,8 @@ def render(report: dict[str, Any], console: Console) -> None:
         console.print(composite.summary(targets["composite"]))
     if "profiles" in targets:
         console.print(profile_storm_summary(targets["profiles"]))
+    if "sites" in targets:
+        console.print(sites.summary(targets["sites"], targets.get("sqlite")))
     notes = list(report["notes"])
     for key, title in names:
         target = targets.get(key)
@@ -536,7 +538,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--idle-seconds", type=float, default=None)
     p.add_argument("--warmup", type=float, default=None)
     p.add_argument("--rate", type=float, default=3000)
-    p.add_argument("--targets", default="sqlite,postgresql,baseline,composite,profiles")
+    p.add_argument("--targets", default="sqlite,postgresql,baseline,composite,profiles,sites")
     p.add_argument("--run-timeout", type=float, default=900, help="seconds one generator run may take")
     p.add_argument("--output", default=str(RESULTS / "latest.json"))
     args = p.parse_args(argv)
@@ -552,6 +554,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if getattr(args, name) is None:
             setattr(args, name, value)
     return args
+
+
+def run_sites(server: Server, args: argparse.Namespace, pin: bool, fleet_csv: Path) -> dict[str, Any]:
+    """The `sqlite` target's storm, saturate and rate phases with every station on a load-managed site."""
+    result: dict[str, Any] = {"name": server.name, "notes": server.notes, "stations": args.stations}
+    server.start()
+    try:
+        problem = import_fleet(server, fleet_csv)
+        if problem is not None:
+            raise RuntimeError(problem)
+        status = server.api("POST", "/api/v1/id-tokens", {"id_token": ID_TAG, "type": "ISO14443"})
+        if status not in (200, 201, 409):
+            raise RuntimeError(f"id token registration answered HTTP {status}")
+        answering = ("--answer-smart-charging",)
+        for key, ocpp, prefix in (("v16", "1.6", "S16-"), ("v201", "2.0.1", "S201-")):
+            began = time.monotonic()
+            ids = sites.create_sites(server.call_api, prefix, args.stations)
+            result["sites_per_version"] = len(ids)
+            result[f"{key}_sites_created_s"] = round(time.monotonic() - began, 1)
+            heavy = "storm,saturate,rate"
+            result[key] = generate(server, args, ocpp, prefix, args.stations, heavy, True, pin, answering)
+            result[f"{key}_allocations"] = sites.count_allocations(server.call_api, ids)
+    finally:
+        server.stop()
+    return result
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -607,6 +634,19 @@ def main(argv: list[str] | None = None) -> None:
         if target == "composite":  # a microbenchmark of the smart charging area, in this process: no server
             report["targets"]["composite"] = composite.measure()
             log(composite.summary(report["targets"]["composite"]))
+            continue
+        if target == "sites":  # the sqlite target's runs with a load controller on every site
+            sites_csv = workdir / "sites-fleet.csv"
+            with sites_csv.open("w", encoding="utf-8") as out:
+                write_fleet(out, [("S16-", args.stations), ("S201-", args.stations)])
+            sites_server = Server("sites", "voltline", workdir, pin, f"sqlite+aiosqlite:///{workdir / 'sites.db'}")
+            sites_server.unknown_stations = "reject"
+            try:
+                report["targets"]["sites"] = run_sites(sites_server, args, pin, sites_csv)
+            except (RuntimeError, subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
+                log(f"sites failed: {exc}")
+                report["targets"]["sites"] = {"error": str(exc)[:2000]}
+            log(sites.summary(report["targets"]["sites"], report["targets"].get("sqlite")))
             continue
         if target == "profiles":  # boot storms of stations with stored profiles, on SQLite
             profiles_csv = workdir / "profile-fleet.csv"

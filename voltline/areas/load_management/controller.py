@@ -303,6 +303,7 @@ class LoadController:
     async def sites_changed(self, sites: Sequence[Site], assignments: Sequence[StationAssignment]) -> None:
         """The service stored sites or assignments: follow them (the whole set, it is small)."""
         known = set(self._site_of)
+        reenabled: set[str] = set()
         for site in sites:
             state = self._sites.get(site.site_id)
             if state is None:
@@ -312,15 +313,19 @@ class LoadController:
                 state.site = site
                 if was_enabled and not site.controller_enabled:
                     self._spawn(self._release(state))
-                elif site.controller_enabled and not was_enabled:  # back on: its stations need the default again
-                    self._defaults_held.difference_update(s for s, on in self._site_of.items() if on == site.site_id)
+                elif site.controller_enabled and not was_enabled:
+                    reenabled.add(site.site_id)
         for site_id in set(self._sites) - {s.site_id for s in sites}:
             del self._sites[site_id]
         self._set_assignments(assignments)
         added = [s for s in self._site_of if s not in known]
         await self._load_transactions(added)
-        unheld = [s for s in self._site_of if s not in self._defaults_held]
-        await asyncio.gather(*(self._hold_default(station_id) for station_id in unheld))
+        # Only the stations this change concerns (new here, or on a site turned back on): the rest hold the
+        # default already or are given it when they connect. Checking all would cost a read per station.
+        concerned = {s for s, site_id in self._site_of.items() if site_id in reenabled}
+        self._defaults_held.difference_update(concerned)
+        concerned.update(added)
+        await asyncio.gather(*(self._hold_default(station_id) for station_id in concerned))
         for site_id in self._sites:
             self.request(site_id, "site changed")
 

@@ -139,6 +139,13 @@ def _source_of(actor: str) -> ProfileSource:
 TEMPLATE_APPLY_CONCURRENCY = 64
 # Background delivery states wait this long for company, and go at most this many (stations) per transaction.
 STATE_BATCH_DELAY_S = 0.1
+# A station that could not tell its limits (keys it does not have) is asked again at most this often, not
+# before every profile: a load controller sends one per change.
+LIMITS_ASK_INTERVAL_S = 900.0
+# The limits as last read are used this long before they are read again (a load controller sends a profile
+# per change; the device model values behind them change rarely).
+LIMITS_CACHE_S = 60.0
+LIMITS_CACHE_MAX = 100_000
 STATE_BATCH_MAX = 500
 _UnsavedState = tuple[list[StoredProfile], StoredProfile | None, datetime, list[StoredProfile] | None]
 
@@ -256,6 +263,8 @@ class SmartChargingService:
         )
         self.report_timeout = settings.smart_charging_report_timeout
         self._locks: dict[str, asyncio.Lock] = {}
+        self._limits_asked: dict[str, float] = {}  # station -> loop time its missing limits were last asked
+        self._limits: dict[str, tuple[float, OcppVersion, StationLimits]] = {}  # station -> (read at, ...)
         # Stations holding an active profile, so that a boot storm costs nothing for the others.
         self._with_profiles: set[str] | None = None
         # The active profiles of stations that hold some, as last read or written here: a boot storm's
@@ -287,6 +296,8 @@ class SmartChargingService:
 
     def station_removed(self, station_id: str) -> None:
         self._forget(station_id)
+        self._limits_asked.pop(station_id, None)
+        self._limits.pop(station_id, None)
         if self._with_profiles is not None:
             self._with_profiles.discard(station_id)
 
@@ -299,6 +310,8 @@ class SmartChargingService:
         """The station's version: the connected one, else the one it last booted with; NotFound for an
         unknown station, InvalidRequest for one that never booted (its version is not known yet)."""
         online = self._commands.version_of(station_id)
+        if online is not None:
+            return online  # connected, so registered: no read on the path of every profile
 
         async def op(uow: UnitOfWork) -> tuple[bool, str | None]:
             station = await uow[STATIONS].get(station_id)
@@ -349,6 +362,10 @@ class SmartChargingService:
     async def station_limits(self, station_id: str, version: OcppVersion) -> StationLimits:
         """The station's announced limits, from its stored device model; those never read are asked for
         once when the station is online (and stored by the configuration area as they come)."""
+        now = asyncio.get_running_loop().time()
+        cached = self._limits.get(station_id)
+        if cached is not None and cached[1] is version and now - cached[0] < LIMITS_CACHE_S:
+            return cached[2]
         caps = capabilities(version)
         addresses = [SettingAddress.of(n) for n in (caps.schedule_max_periods, caps.max_stack_level, caps.rate_units)]
         if version is OcppVersion.V16:
@@ -356,7 +373,7 @@ class SmartChargingService:
         stored = (await self._configuration.stored_values([station_id], addresses)).get(station_id, {})
         values = {a.identity: (v.value if (v := stored.get(a.identity)) is not None else None) for a in addresses}
         missing = [a for a in addresses if values[a.identity] is None]
-        if missing and self._commands.is_online(station_id):
+        if missing and self._commands.is_online(station_id) and self._may_ask_limits(station_id):
             try:
                 for reading in await self._configuration.read(station_id, missing):
                     if reading.status == "Accepted":
@@ -364,7 +381,21 @@ class SmartChargingService:
             except DomainError as exc:  # the station could not say: its limits stay unchecked
                 log.info("smart charging: limits of %r not read: %s", station_id, exc)
         periods, stack, units = (values[a.identity] for a in addresses)
-        return StationLimits(_positive(periods), _non_negative(stack), parse_rate_units(units))
+        limits = StationLimits(_positive(periods), _non_negative(stack), parse_rate_units(units))
+        if len(self._limits) >= LIMITS_CACHE_MAX:
+            self._limits.clear()  # bounded: a cache, refilled as profiles are sent
+        self._limits[station_id] = (now, version, limits)
+        return limits
+
+    def _may_ask_limits(self, station_id: str) -> bool:
+        """Whether to ask the station for limits it has not told: once per LIMITS_ASK_INTERVAL_S (noted before
+        asking, so that profiles sent meanwhile do not ask again)."""
+        now = asyncio.get_running_loop().time()
+        asked = self._limits_asked.get(station_id)
+        if asked is not None and now - asked < LIMITS_ASK_INTERVAL_S:
+            return False
+        self._limits_asked[station_id] = now
+        return True
 
     # ---------------------------------------------------------------- setting and clearing
 
