@@ -63,6 +63,25 @@ def test_invalid_server_call_is_caught() -> None:
         assert_server_frames_valid(OcppVersion.V16, [("in", unknown)])
 
 
+@pytest.mark.parametrize(("limit", "ok"), [(14.2, True), (11.1, True), (8, True), (14.25, False), (0.05, False)])
+def test_a_limit_is_a_multiple_of_0_1_as_written_not_as_a_binary_float(limit: float, ok: bool) -> None:
+    """1.6 limits are `multipleOf: 0.1`: 14.2 is one, though 14.2 / 0.1 is 141.99999999999997 in floats."""
+    schedule = {"chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit}]}
+    profile = {
+        "chargingProfileId": 1,
+        "stackLevel": 0,
+        "chargingProfilePurpose": "TxDefaultProfile",
+        "chargingProfileKind": "Relative",
+        "chargingSchedule": schedule,
+    }
+    call = frame(2, "c1", "SetChargingProfile", {"connectorId": 1, "csChargingProfiles": profile})
+    if ok:
+        assert assert_server_frames_valid(OcppVersion.V16, [("in", call)]) == 1
+    else:
+        with pytest.raises(AssertionError, match=r"is not a multiple of 0\.1"):
+            assert_server_frames_valid(OcppVersion.V16, [("in", call)])
+
+
 @pytest.mark.parametrize(
     ("version", "error", "ok"),
     [

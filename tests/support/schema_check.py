@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -95,13 +96,24 @@ def validator(version: Enum | str, action: str, kind: str) -> jsonschema.protoco
         cls = jsonschema.Draft6Validator
     if not path.is_file():
         raise AssertionError(f"no {key} {kind} schema for action {action!r} ({path.name})")
-    # Numbers as Decimal in the schema and the frames alike: JSON numbers are decimal, and binary floats fail
-    # the 1.6 schemas' `multipleOf: 0.1` for exact decimals such as 14.2 (jsonschema issue 247; the `ocpp`
-    # package parses these schemas and payloads the same way).
-    schema = json.loads(path.read_text(encoding="utf-8-sig"), parse_float=Decimal)
+    schema = json.loads(path.read_text(encoding="utf-8-sig"))
     cls.check_schema(schema)
+    cls = jsonschema.validators.extend(cls, {"multipleOf": _decimal_multiple_of})
     result: jsonschema.protocols.Validator = cls(schema, format_checker=_format_checker)
     return result
+
+
+def _decimal_multiple_of(
+    checker: jsonschema.protocols.Validator, divisor: float, instance: object, schema: dict[str, Any]
+) -> Iterator[jsonschema.ValidationError]:
+    """`multipleOf` on the numbers as written: JSON numbers are decimal, and in binary floats 14.2 is not a
+    multiple of 0.1 (jsonschema issue 247; the `ocpp` package parses the 1.6 schemas' payloads as Decimal for
+    the same reason)."""
+    if not checker.is_type(instance, "number") or isinstance(instance, bool):
+        return
+    quotient = Decimal(str(instance)) / Decimal(str(divisor))
+    if quotient != quotient.to_integral_value():
+        yield jsonschema.ValidationError(f"{instance!r} is not a multiple of {divisor}")
 
 
 def _text(raw: bytes | str) -> str:
@@ -110,7 +122,7 @@ def _text(raw: bytes | str) -> str:
 
 def _parse(index: int, raw: bytes | str) -> list[Any]:
     try:
-        frame = json.loads(_text(raw), parse_float=Decimal)
+        frame = json.loads(_text(raw))
     except ValueError as exc:
         raise AssertionError(f"frame #{index} is not JSON ({exc}): {_text(raw)[:300]}") from exc
     if not isinstance(frame, list) or not frame or frame[0] not in (2, 3, 4):
