@@ -39,6 +39,51 @@ from voltline.storage.sql.dialect import dialect_insert, utcnow
 from voltline.storage.sql.unit_of_work import RepositoryFactories
 
 _ACTIVE = (DeliveryState.PENDING.value, DeliveryState.ACCEPTED.value)
+_ORDER = (
+    charging_profiles.c.evse_id,
+    charging_profiles.c.purpose,
+    charging_profiles.c.stack_level,
+    charging_profiles.c.profile_id,
+)
+# The statements of every profile write, built once: a load controller sends a profile per change, and
+# binding values to a built statement spares constructing and cache-keying a new one each time.
+_ACTIVE_OF_STATION = (
+    select(charging_profiles)
+    .where(charging_profiles.c.station_id == bindparam("b_station_id"), charging_profiles.c.state.in_(_ACTIVE))
+    .order_by(*_ORDER)
+)
+_SAVED_COLUMNS = (
+    "evse_id",
+    "purpose",
+    "stack_level",
+    "kind",
+    "recurrency",
+    "valid_from",
+    "valid_to",
+    "transaction_id",
+    "schedules",
+    "source",
+    "set_by",
+    "set_at",
+    "state",
+    "status_reason",
+    "template_id",
+    "updated_at",
+)
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert(dialect_name: str) -> Any:
+    """INSERT ... ON CONFLICT (station, profile id) DO UPDATE, with every value a bound parameter."""
+    statement = _UPSERTS.get(dialect_name)
+    if statement is None:
+        names = ("station_id", "profile_id", *_SAVED_COLUMNS)
+        built = dialect_insert(dialect_name, charging_profiles).values({n: bindparam(f"b_{n}") for n in names})
+        statement = built.on_conflict_do_update(
+            index_elements=["station_id", "profile_id"], set_={n: built.excluded[n] for n in _SAVED_COLUMNS}
+        )
+        _UPSERTS[dialect_name] = statement
+    return statement
 
 
 def _stored(row: Row[Any]) -> StoredProfile:
@@ -84,43 +129,35 @@ class SqlChargingProfileRepository:
         return _stored(row) if row is not None else None
 
     async def list(self, station_id: str, *, active_only: bool = False) -> builtins.list[StoredProfile]:
-        query = select(charging_profiles).where(charging_profiles.c.station_id == station_id)
         if active_only:
-            query = query.where(charging_profiles.c.state.in_(_ACTIVE))
-        query = query.order_by(
-            charging_profiles.c.evse_id,
-            charging_profiles.c.purpose,
-            charging_profiles.c.stack_level,
-            charging_profiles.c.profile_id,
-        )
+            rows = await self._session.execute(_ACTIVE_OF_STATION, {"b_station_id": station_id})
+            return [_stored(row) for row in rows]
+        query = select(charging_profiles).where(charging_profiles.c.station_id == station_id).order_by(*_ORDER)
         return [_stored(row) for row in await self._session.execute(query)]
 
     async def save(self, record: StoredProfile) -> None:
         profile = record.profile
         values = {
-            "evse_id": profile.evse_id,
-            "purpose": profile.purpose.value,
-            "stack_level": profile.stack_level,
-            "kind": profile.kind.value,
-            "recurrency": profile.recurrency.value if profile.recurrency else None,
-            "valid_from": profile.valid_from,
-            "valid_to": profile.valid_to,
-            "transaction_id": profile.transaction_id,
-            "schedules": {"schedules": [schedule_document(s) for s in profile.schedules]},
-            "source": record.source.value,
-            "set_by": record.set_by,
-            "set_at": record.set_at,
-            "state": record.state.value,
-            "status_reason": record.status_reason,
-            "template_id": record.template_id,
-            "updated_at": record.updated_at or utcnow(),
+            "b_station_id": record.station_id,
+            "b_profile_id": profile.profile_id,
+            "b_evse_id": profile.evse_id,
+            "b_purpose": profile.purpose.value,
+            "b_stack_level": profile.stack_level,
+            "b_kind": profile.kind.value,
+            "b_recurrency": profile.recurrency.value if profile.recurrency else None,
+            "b_valid_from": profile.valid_from,
+            "b_valid_to": profile.valid_to,
+            "b_transaction_id": profile.transaction_id,
+            "b_schedules": {"schedules": [schedule_document(s) for s in profile.schedules]},
+            "b_source": record.source.value,
+            "b_set_by": record.set_by,
+            "b_set_at": record.set_at,
+            "b_state": record.state.value,
+            "b_status_reason": record.status_reason,
+            "b_template_id": record.template_id,
+            "b_updated_at": record.updated_at or utcnow(),
         }
-        stmt = dialect_insert(self._dialect, charging_profiles).values(
-            station_id=record.station_id, profile_id=profile.profile_id, **values
-        )
-        await self._session.execute(
-            stmt.on_conflict_do_update(index_elements=["station_id", "profile_id"], set_=values)
-        )
+        await self._session.execute(_upsert(self._dialect), values)
 
     async def set_state(self, records: Sequence[StoredProfile]) -> None:
         if not records:
