@@ -643,7 +643,7 @@ def main(argv: list[str] | None = None) -> None:
             sites_server.unknown_stations = "reject"
             try:
                 report["targets"]["sites"] = run_sites(sites_server, args, pin, sites_csv)
-            except (RuntimeError, subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
+            except (RuntimeError, OSError, subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
                 log(f"sites failed: {exc}")
                 report["targets"]["sites"] = {"error": str(exc)[:2000]}
             log(sites.summary(report["targets"]["sites"], report["targets"].get("sqlite")))

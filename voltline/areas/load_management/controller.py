@@ -303,13 +303,18 @@ class LoadController:
     async def sites_changed(self, sites: Sequence[Site], assignments: Sequence[StationAssignment]) -> None:
         """The service stored sites or assignments: follow them (the whole set, it is small)."""
         known = set(self._site_of)
+        before = {station: dict(by_evse) for station, by_evse in self._assignments.items()}
         reenabled: set[str] = set()
+        changed: set[str] = set()  # the sites to reallocate: new, redefined, or their stations moved
         for site in sites:
             state = self._sites.get(site.site_id)
             if state is None:
                 self._sites[site.site_id] = SiteState(site)
+                changed.add(site.site_id)
             else:
                 was_enabled = state.site.controller_enabled
+                if state.site != site:
+                    changed.add(site.site_id)
                 state.site = site
                 if was_enabled and not site.controller_enabled:
                     self._spawn(self._release(state))
@@ -318,6 +323,10 @@ class LoadController:
         for site_id in set(self._sites) - {s.site_id for s in sites}:
             del self._sites[site_id]
         self._set_assignments(assignments)
+        for station in set(before) | set(self._assignments):
+            old, new = before.get(station, {}), self._assignments.get(station, {})
+            if old != new:
+                changed.update(a.site_id for a in (*old.values(), *new.values()))
         added = [s for s in self._site_of if s not in known]
         await self._load_transactions(added)
         # Only the stations this change concerns (new here, or on a site turned back on): the rest hold the
@@ -326,7 +335,7 @@ class LoadController:
         self._defaults_held.difference_update(concerned)
         concerned.update(added)
         await asyncio.gather(*(self._hold_default(station_id) for station_id in concerned))
-        for site_id in self._sites:
+        for site_id in changed & set(self._sites):  # not every site on every change: 500 sites, 500 calls
             self.request(site_id, "site changed")
 
     def prices_changed(self, site_id: str, curve: PriceCurve) -> None:
