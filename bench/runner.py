@@ -343,16 +343,22 @@ def store_profiles(server: Server, station_ids: list[str]) -> float:
     return time.monotonic() - began
 
 
+def start_with_fleet(server: Server, fleet_csv: Path) -> None:
+    """Start the server and register the fleet's stations; a run that needs them cannot go on without."""
+    server.start()
+    problem = import_fleet(server, fleet_csv)
+    if problem is not None:
+        server.stop()
+        raise RuntimeError(problem)
+
+
 def run_profile_storm(server: Server, args: argparse.Namespace, pin: bool, fleet_csv: Path) -> dict[str, Any]:
     """Boot storms of stations with a stored profile, per version: first delivered (pending), then verified
     after a reboot (accepted: 1.6 compares composite schedules, 2.0.1 asks for the profiles; the generator's
     stations show none, so each gets its profile again)."""
     result: dict[str, Any] = {"name": server.name, "notes": server.notes, "stations": args.stations}
-    server.start()
+    start_with_fleet(server, fleet_csv)
     try:
-        problem = import_fleet(server, fleet_csv)
-        if problem is not None:
-            raise RuntimeError(problem)
         answering = ("--answer-smart-charging", "--settle-quiet", "2")
         for key, ocpp, prefix in (("v16", "1.6", "P16-"), ("v201", "2.0.1", "P201-")):
             ids = [f"{prefix}{i:05d}" for i in range(args.stations)]
@@ -559,11 +565,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def run_sites(server: Server, args: argparse.Namespace, pin: bool, fleet_csv: Path) -> dict[str, Any]:
     """The `sqlite` target's storm, saturate and rate phases with every station on a load-managed site."""
     result: dict[str, Any] = {"name": server.name, "notes": server.notes, "stations": args.stations}
-    server.start()
+    start_with_fleet(server, fleet_csv)
     try:
-        problem = import_fleet(server, fleet_csv)
-        if problem is not None:
-            raise RuntimeError(problem)
         status = server.api("POST", "/api/v1/id-tokens", {"id_token": ID_TAG, "type": "ISO14443"})
         if status not in (200, 201, 409):
             raise RuntimeError(f"id token registration answered HTTP {status}")
