@@ -766,10 +766,6 @@ class LoadController:
             return
         self._defaults_held.add(station_id)
 
-    async def hold_defaults(self, station_ids: Iterable[str]) -> None:
-        for station_id in station_ids:
-            await self._hold_default(station_id)
-
     async def _release(self, state: SiteState) -> None:
         """The site's controller was turned off: clear its profiles, so stations keep their own limits."""
         stations = [s for s, site in self._site_of.items() if site == state.site.site_id]
