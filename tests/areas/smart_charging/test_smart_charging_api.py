@@ -19,6 +19,14 @@ from voltline.areas.smart_charging.commands import (
     ProfileAnswer,
     SetChargingProfile,
 )
+from voltline.areas.smart_charging.model import (
+    ChargingProfile,
+    ChargingProfilePurpose,
+    ChargingSchedule,
+    ProfileKind,
+    RateUnit,
+    SchedulePeriod,
+)
 from voltline.areas.smart_charging.service import SmartChargingService
 from voltline.areas.stations.model import Registration
 from voltline.areas.stations.service import StationRegistration, StationService
@@ -314,3 +322,48 @@ async def test_a_station_removed_and_registered_again_starts_without_profiles(
     await smart_charging.reconcile(STATION)  # even when asked: the old profile went with the station
     assert link.profiles_sent() == []
     assert (await client.get(f"/api/v1/stations/{STATION}/charging-profiles")).json() == []
+
+
+async def test_profiles_held_in_memory_follow_every_replacement_as_stored(
+    client: httpx.AsyncClient, link: SmartLink, services: ServiceRegistry
+) -> None:
+    """A load controller sends profile after profile without reading them back: what the service holds in
+    memory (and retires from) must stay what the database says, replacement after replacement."""
+    service = services[SmartChargingService]
+    for _ in range(3):  # new ids on the same EVSE, purpose and level: each retires the one before
+        assert (await client.post(f"/api/v1/stations/{STATION}/charging-profiles", json=a_body())).status_code == 201
+    again = a_body(profile_id=3, schedules=with_periods({"start_offset": 0, "limit": 8}))
+    assert (await client.post(f"/api/v1/stations/{STATION}/charging-profiles", json=again)).status_code == 201
+    other_evse = a_body(evse_id=2)
+    assert (await client.post(f"/api/v1/stations/{STATION}/charging-profiles", json=other_evse)).status_code == 201
+
+    stored = await service.profiles(STATION, active_only=True)
+    held = service.cached_active(STATION)
+    assert [(r.profile.evse_id, r.profile.profile_id, r.state.value) for r in stored] == [
+        (1, 3, "accepted"),
+        (2, 4, "accepted"),
+    ]
+    assert [(r.profile.profile_id, r.state, r.profile.schedules) for r in held] == [
+        (r.profile.profile_id, r.state, r.profile.schedules) for r in stored
+    ]
+    assert stored[0].profile.schedules[0].periods[0].limit == 8
+
+
+async def test_a_caller_following_transactions_names_one_without_a_lookup(
+    link: SmartLink, services: ServiceRegistry
+) -> None:
+    tx = await a_v16_transaction(services, STATION)
+    service = services[SmartChargingService]
+    profile = ChargingProfile(
+        profile_id=7,
+        purpose=ChargingProfilePurpose.TX,
+        stack_level=1,
+        kind=ProfileKind.RELATIVE,
+        schedules=(ChargingSchedule(RateUnit.AMPERES, (SchedulePeriod(0, 10.0),)),),
+        evse_id=tx.evse_id,
+        transaction_id=tx.station_tx_id,
+    )
+    delivery = await service.set_profile(STATION, profile, transaction_bound=True)
+    assert delivery.record.state.value == "accepted"
+    [sent] = link.profiles_sent()
+    assert (sent.profile.transaction_id, sent.profile.evse_id) == (tx.station_tx_id, tx.evse_id)

@@ -161,28 +161,48 @@ async def _write_states(
     `siblings`: the station's active profiles when the caller has them (else they are read)."""
     changed = list(records)
     if replaced_by is not None:
-        new = replaced_by.profile
         if siblings is None:
             siblings = await uow[CHARGING_PROFILES].list(replaced_by.station_id, active_only=True)
-        for other in siblings:
-            if other.state not in _ACTIVE:
-                continue
-            old = other.profile
-            if (
-                old.profile_id != new.profile_id
-                and (old.evse_id, old.purpose, old.stack_level) == (new.evse_id, new.purpose, new.stack_level)
-                and (old.purpose is not ChargingProfilePurpose.TX or old.transaction_id == new.transaction_id)
-            ):
-                other.state = DeliveryState.CLEARED
-                other.status_reason = f"replaced on the station by profile {new.profile_id}"
-                other.updated_at = now
-                changed.append(other)
+        changed += _retire_replaced(siblings, replaced_by, now)
     await uow[CHARGING_PROFILES].set_state(changed)
     return changed
 
 
+def _retire_replaced(
+    siblings: Sequence[StoredProfile], replaced_by: StoredProfile, now: datetime
+) -> list[StoredProfile]:
+    """Mark cleared the active siblings that `replaced_by` replaced on the station (same EVSE, purpose and
+    stack level; for a TxProfile, the same transaction); those marked."""
+    new = replaced_by.profile
+    retired: list[StoredProfile] = []
+    for other in siblings:
+        if other.state not in _ACTIVE:
+            continue
+        old = other.profile
+        if (
+            old.profile_id != new.profile_id
+            and (old.evse_id, old.purpose, old.stack_level) == (new.evse_id, new.purpose, new.stack_level)
+            and (old.purpose is not ChargingProfilePurpose.TX or old.transaction_id == new.transaction_id)
+        ):
+            other.state = DeliveryState.CLEARED
+            other.status_reason = f"replaced on the station by profile {new.profile_id}"
+            other.updated_at = now
+            retired.append(other)
+    return retired
+
+
 def _reason(answer: ProfileAnswer) -> str:
     return f"{answer.status}: {answer.status_info}" if answer.status_info is not None else answer.status
+
+
+def _with_record(held: Sequence[StoredProfile], record: StoredProfile) -> list[StoredProfile]:
+    """The station's active profiles after `record` was stored: it replaces the one of its id, in the
+    store's order (EVSE, purpose, stack level, id)."""
+    profile_id = record.profile.profile_id
+    active = [r for r in held if r.profile.profile_id != profile_id]
+    active.append(record)
+    active.sort(key=lambda r: (r.profile.evse_id, r.profile.purpose.value, r.profile.stack_level, r.profile.profile_id))
+    return active
 
 
 def same_content(ours: ChargingProfile, theirs: ChargingProfile) -> bool:
@@ -400,12 +420,23 @@ class SmartChargingService:
     # ---------------------------------------------------------------- setting and clearing
 
     async def set_profile(
-        self, station_id: str, profile: ChargingProfile, *, template_id: int | None = None
+        self,
+        station_id: str,
+        profile: ChargingProfile,
+        *,
+        template_id: int | None = None,
+        transaction_bound: bool = False,
     ) -> ProfileDelivery:
         """Check, store and send a profile (profile_id 0: the next free id of the station). A TxProfile
-        names its transaction by the API id or the station's id; an offline station gets it later."""
+        names its transaction by the API id or the station's id; an offline station gets it later.
+        `transaction_bound`: the caller follows the station's transactions itself (the load controller) and
+        names a running one by the station's id on its EVSE, so it is not looked up again."""
         version = await self._version_of(station_id)
-        if profile.purpose is ChargingProfilePurpose.TX and profile.transaction_id is not None:
+        if (
+            profile.purpose is ChargingProfilePurpose.TX
+            and profile.transaction_id is not None
+            and not transaction_bound
+        ):
             profile = await self._bind_transaction(station_id, profile)
         check_profile(profile, capabilities(version), await self.station_limits(station_id, version))
         actor = current_actor.get()
@@ -419,11 +450,14 @@ class SmartChargingService:
                 station_id, chosen, _source_of(actor), actor, now, DeliveryState.PENDING, None, now, template_id
             )
             await uow[CHARGING_PROFILES].save(record)
-            return record, await uow[CHARGING_PROFILES].list(station_id, active_only=True)
+            held = self._active.get(station_id)  # read here, under the station's lock: what is stored now
+            if held is None:  # read once; from then on held (the record itself among them)
+                held = await uow[CHARGING_PROFILES].list(station_id, active_only=True)
+            return record, _with_record(held, record)
 
         async with self._lock(station_id):
             record, active = await self._storage.write(op)
-            self._active[station_id] = active  # read in the same transaction: what is stored now
+            self._active[station_id] = active
             self._holds_profiles(station_id)
             if not self._commands.is_online(station_id):
                 await self._changed(record)
@@ -480,11 +514,36 @@ class SmartChargingService:
         for record in records:
             record.updated_at = now
 
-        async def op(uow: UnitOfWork) -> list[StoredProfile]:
-            return await _write_states(uow, list(records), replaced_by, now)
+        # A replacing profile retires its siblings: those held in memory are the stored ones (the record is
+        # one of them, the same object), so they are not read again and stay held with their new states.
+        siblings: list[StoredProfile] | None = None
+        if replaced_by is not None:
+            held = self._active.get(replaced_by.station_id)
+            if held is not None and any(r is replaced_by for r in held):
+                siblings = held
+        if siblings is not None and replaced_by is not None:
+            # Decided once, before the write (which may run again alone if its commit group fails).
+            known = [*records, *_retire_replaced(siblings, replaced_by, now)]
 
-        changed = await self._storage.write(op)
-        self._forget(*{r.station_id for r in changed})
+            async def op(uow: UnitOfWork) -> list[StoredProfile]:
+                await uow[CHARGING_PROFILES].set_state(known)
+                return known
+
+        else:
+
+            async def op(uow: UnitOfWork) -> list[StoredProfile]:
+                return await _write_states(uow, list(records), replaced_by, now)
+
+        try:
+            changed = await self._storage.write(op)
+        except BaseException:
+            self._forget(*{r.station_id for r in records})  # the held records' states are not what is stored
+            raise
+        for station_id in {r.station_id for r in changed}:
+            if siblings is not None and replaced_by is not None and station_id == replaced_by.station_id:
+                self._active[station_id] = [r for r in siblings if r.state in _ACTIVE]
+            else:
+                self._forget(station_id)
         for record in changed:
             await self._changed(record)
 
