@@ -139,7 +139,10 @@ async def test_reconnects_after_a_server_restart_and_delivers_what_it_queued_in_
         assert station.transaction_id(1) == tx_id and not station.connected
         queued = station.outbox.peek()
         if version == "2.0.1":
-            assert all(m.payload["offline"] is True for m in queued if m.action == "TransactionEvent")
+            events = [m for m in queued if m.action == "TransactionEvent"]
+            # The oldest may have been in flight when the connection closed: it happened while online, so it
+            # is sent again unflagged; every one taken after the link went down says it was offline.
+            assert len(events) >= 2 and all(m.payload.get("offline") is True for m in events[1:])
         queued_energy = {energy_of(m.payload) for m in queued}
 
         server = await start_server(ocpp_port=port)  # same database, same port
