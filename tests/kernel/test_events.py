@@ -11,7 +11,7 @@ real SQL storage are in tests/areas/local_lists (token changes marking lists pen
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -288,3 +288,35 @@ def test_a_bus_without_storage_takes_after_commit_subscribers_only() -> None:
 
     with pytest.raises(RuntimeError, match="no storage"):
         bus.subscribe_in_transaction(Charged, record)
+
+
+async def test_publish_all_hands_batch_subscribers_each_run_of_one_type_and_the_others_each_event(
+    bus: EventBus, storage: MemoryStorage
+) -> None:
+    async def many(tx: Transaction, events: Sequence[Charged]) -> None:
+        tx[ROWS].add("batch " + ",".join(e.station_id for e in events))
+
+    async def one(tx: Transaction, event: Charged) -> None:
+        tx[ROWS].add(f"one {event.station_id}")
+
+    announced: list[DomainEvent] = []
+    bus.subscribe_in_transaction_many(Charged, many)
+    bus.subscribe_in_transaction(Charged, one)
+    bus.subscribe_after_commit(Charged, announced.append)
+    bus.subscribe_after_commit(Billed, announced.append)
+
+    async def op(tx: Transaction) -> None:
+        await tx.publish_all([Charged("CP-1"), Charged("CP-2"), Billed("CP-1"), Charged("CP-3")])
+        await tx.publish(Charged("CP-4"))  # a single publish: a batch of one
+
+    await bus.write(op)
+    assert storage.committed == [
+        "batch CP-1,CP-2",
+        "one CP-1",
+        "one CP-2",
+        "batch CP-3",
+        "one CP-3",
+        "batch CP-4",
+        "one CP-4",
+    ]
+    assert announced == [Charged("CP-1"), Charged("CP-2"), Billed("CP-1"), Charged("CP-3"), Charged("CP-4")]

@@ -104,14 +104,19 @@ class CommandService:
             raise StationOffline(f"station {station_id!r} is not connected")
         return version
 
-    async def send(self, station_id: str, command: Command) -> CommandResult:
+    async def send(
+        self, station_id: str, command: Command, *, outcomes: list[CommandCompleted] | None = None
+    ) -> CommandResult:
+        """Send and record the outcome. `outcomes`: the caller records the outcome itself, in the transaction
+        that writes what the answer changed (it must publish it there), instead of one of its own here."""
         name = type(command).__name__
         try:
             result = await self._link.send(station_id, command)
         except DomainError as exc:
-            await self._outcome(station_id, name, {"command": repr(command)}, f"error: {type(exc).__name__}: {exc}")
+            outcome = f"error: {type(exc).__name__}: {exc}"
+            await self._outcome(station_id, name, {"command": repr(command)}, outcome, outcomes)
             raise
-        await self._outcome(station_id, name, {"command": repr(command)}, result.status or "answered")
+        await self._outcome(station_id, name, {"command": repr(command)}, result.status or "answered", outcomes)
         return result
 
     async def call_raw(self, station_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -123,7 +128,18 @@ class CommandService:
         await self._outcome(station_id, action, {"payload": payload}, str(answer.get("status", "answered")))
         return answer
 
-    async def _outcome(self, station_id: str, command: str, detail: dict[str, Any], outcome: str) -> None:
+    async def _outcome(
+        self,
+        station_id: str,
+        command: str,
+        detail: dict[str, Any],
+        outcome: str,
+        outcomes: list[CommandCompleted] | None = None,
+    ) -> None:
+        event = CommandCompleted(station_id, command, detail, outcome, current_actor.get())
+        if outcomes is not None:
+            outcomes.append(event)
+            return
         # Awaited: the audit records it in a transaction of its own before the caller learns the outcome.
         # `publish` never raises: the station already acted, a lost record must not turn that into an error.
-        await self._events.publish(CommandCompleted(station_id, command, detail, outcome, current_actor.get()))
+        await self._events.publish(event)

@@ -55,6 +55,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 InTransactionHandler = Callable[["Transaction", E], Awaitable[None]]
+InTransactionBatchHandler = Callable[["Transaction", Sequence[E]], Awaitable[None]]
 AfterCommitHandler = Callable[[E], None]
 Unsubscribe = Callable[[], None]
 
@@ -76,6 +77,27 @@ class Transaction:
 
     def __getitem__(self, key: RepositoryKey[R], /) -> R:
         return self._uow[key]
+
+    async def publish_all(self, events: Sequence[DomainEvent]) -> None:
+        """`publish` for many events at once: a subscriber that takes batches (`subscribe_in_transaction_many`)
+        is called once per run of events of one type, the others once per event, as `publish` would."""
+        if not self._open:
+            raise RuntimeError("events published on a transaction that is already over")
+        start = 0
+        while start < len(events):
+            kind = type(events[start])
+            end = start + 1
+            while end < len(events) and type(events[end]) is kind:
+                end += 1
+            run = events[start:end]
+            self._events.extend(run)
+            for handler in self._subscribers.get(kind, ()):
+                if isinstance(handler, _Batched):
+                    await handler.many(self, run)
+                else:
+                    for event in run:
+                        await handler(self, event)
+            start = end
 
     async def publish(self, event: DomainEvent) -> None:
         """Run the event's in-transaction subscribers now; the after-commit ones follow the commit."""
@@ -110,6 +132,13 @@ class EventBus:
         if self._storage is None:
             raise RuntimeError("this event bus has no storage: it takes after-commit subscribers only")
         return _add(self._in_transaction, kind, handler)
+
+    def subscribe_in_transaction_many(self, kind: type[E], handler: InTransactionBatchHandler[E]) -> Unsubscribe:
+        """An in-transaction subscriber that writes many events with one statement (`Transaction.publish_all`);
+        a single `publish` hands it a batch of one."""
+        if self._storage is None:
+            raise RuntimeError("this event bus has no storage: it takes in-transaction subscribers only with one")
+        return _add(self._in_transaction, kind, _Batched(handler))
 
     def subscribe_after_commit(self, kind: type[E], handler: AfterCommitHandler[E]) -> Unsubscribe:
         return _add(self._after_commit, kind, handler)
@@ -184,6 +213,21 @@ class EventBus:
             except Exception:
                 # The publisher's part is done (committed, answered): a subscriber's failure is its own.
                 log.exception("after-commit subscriber %s of %s failed", _name(handler), type(event).__name__)
+
+
+class _Batched:
+    """An in-transaction subscriber that takes batches, called as one that takes an event."""
+
+    __slots__ = ("many",)
+
+    def __init__(self, many: InTransactionBatchHandler[Any]) -> None:
+        self.many = many
+
+    async def __call__(self, tx: Transaction, event: DomainEvent) -> None:
+        await self.many(tx, (event,))
+
+    def __repr__(self) -> str:
+        return _name(self.many)
 
 
 def _add(table: dict[type[DomainEvent], tuple[Any, ...]], kind: type[DomainEvent], handler: Any) -> Unsubscribe:

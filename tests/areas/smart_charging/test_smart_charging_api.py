@@ -12,6 +12,8 @@ import pytest
 
 from tests.support.api_builders import a_booted_station, a_v16_transaction
 from tests.support.api_fixtures import ScriptedLink
+from voltline.areas.audit.model import AuditQuery
+from voltline.areas.audit.service import AuditService
 from voltline.areas.configuration.service import ReadSettings, SettingReading
 from voltline.areas.smart_charging.commands import (
     ClearChargingProfile,
@@ -367,3 +369,35 @@ async def test_a_caller_following_transactions_names_one_without_a_lookup(
     assert delivery.record.state.value == "accepted"
     [sent] = link.profiles_sent()
     assert (sent.profile.transaction_id, sent.profile.evse_id) == (tx.station_tx_id, tx.evse_id)
+
+
+async def test_batched_answers_are_written_together_with_their_audit_records(
+    link: SmartLink, services: ServiceRegistry
+) -> None:
+    """The load controller's way: the answers' states and the commands' audit records wait for one batch;
+    what the service holds meanwhile (and retires) is what the database says once it is written."""
+    service = services[SmartChargingService]
+
+    def limit(profile_id: int, amps: float) -> ChargingProfile:
+        schedule = ChargingSchedule(RateUnit.AMPERES, (SchedulePeriod(0, amps),))
+        return ChargingProfile(
+            profile_id=profile_id,
+            purpose=ChargingProfilePurpose.TX_DEFAULT,
+            stack_level=2,
+            kind=ProfileKind.RELATIVE,
+            schedules=(schedule,),
+            evse_id=1,
+        )
+
+    for profile_id, amps in ((11, 16.0), (12, 10.0), (12, 8.0)):
+        delivery = await service.set_profile(STATION, limit(profile_id, amps), answer_batched=True)
+        assert delivery.record.state.value == "accepted"
+    held = [(r.profile.profile_id, r.state.value) for r in service.cached_active(STATION)]
+    assert held == [(12, "accepted")]  # 11 was replaced by 12 on the station: retired in memory at once
+
+    await service.flush_states()
+    every = {r.profile.profile_id: r for r in await service.profiles(STATION)}
+    assert (every[11].state.value, every[12].state.value) == ("cleared", "accepted")
+    assert every[12].profile.schedules[0].periods[0].limit == 8.0
+    entries = await services[AuditService].search(AuditQuery(action="SetChargingProfile", target=STATION))
+    assert [e.result for e in entries] == ["Accepted"] * 3

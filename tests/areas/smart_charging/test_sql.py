@@ -59,6 +59,43 @@ async def test_a_batch_of_delivery_states_is_written_at_once(storage: SqlStorage
     assert pending == ["CP-A"]
 
 
+async def test_a_state_decided_for_an_earlier_version_leaves_the_newer_one_alone(
+    storage: SqlStorage, stations: StationService
+) -> None:
+    """A batched answer can be written after its profile id was stored again (a load controller's next
+    limit): it must not mark the newer, still unanswered content accepted."""
+    await stations.register("CP-A", a_registration())
+    first = stored("CP-A", 1)
+    second = stored("CP-A", 1, set_at=datetime(2026, 12, 6, 8, 0, 1, 250, tzinfo=UTC))
+
+    async def save(record: StoredProfile) -> None:
+        async def op(uow: UnitOfWork) -> None:
+            await uow[CHARGING_PROFILES].save(record)
+
+        await storage.write(op)
+
+    async def set_state(record: StoredProfile) -> None:
+        async def op(uow: UnitOfWork) -> None:
+            await uow[CHARGING_PROFILES].set_state([record])
+
+        await storage.write(op)
+
+    async def read(uow: UnitOfWork) -> StoredProfile | None:
+        return await uow[CHARGING_PROFILES].get("CP-A", 1)
+
+    await save(first)
+    await save(second)
+    first.state = DeliveryState.ACCEPTED
+    await set_state(first)
+    row = await storage.read(read)
+    assert row is not None and (row.state, row.set_at) == (DeliveryState.PENDING, second.set_at)
+
+    second.state = DeliveryState.ACCEPTED  # its own answer (the same microsecond-precise version) applies
+    await set_state(second)
+    row = await storage.read(read)
+    assert row is not None and row.state is DeliveryState.ACCEPTED
+
+
 async def test_a_template_is_found_by_its_name(storage: SqlStorage) -> None:
     async def add(uow: UnitOfWork) -> int:
         created = await uow[PROFILE_TEMPLATES].add("night cap", stored("CP-A", 2).profile, "user:ops")

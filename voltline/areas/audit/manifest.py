@@ -20,7 +20,7 @@ def build(context: AreaContext) -> None:
     )
     audit = context.services.provide(AuditService(context.storage, config))
     # Every command sent to a station is recorded, before its sender learns the outcome.
-    context.services[EventBus].subscribe_in_transaction(CommandCompleted, audit.command_completed)
+    context.services[EventBus].subscribe_in_transaction_many(CommandCompleted, audit.commands_completed)
 
     async def write_suppressed() -> None:
         await audit.write_suppressed()

@@ -24,7 +24,7 @@ import contextlib
 import ipaddress
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -283,16 +283,15 @@ class AuditService:
 
     async def command_completed(self, uow: UnitOfWork, event: CommandCompleted) -> None:
         """In-transaction subscriber of `CommandCompleted` (the bus logs a failure; the sender never sees it)."""
-        entry = _entry(
-            self.clock(),
-            f"command {event.command}",
-            event.outcome,
-            event.station_id,
-            None,
-            dict(event.detail),
-            event.actor,
-        )
-        await uow[AUDIT_LOG].add([entry])
+        await self.commands_completed(uow, (event,))
+
+    async def commands_completed(self, uow: UnitOfWork, events: Sequence[CommandCompleted]) -> None:
+        """The batch form: one insert for the outcomes a service records together (a load controller's limits)."""
+        now = self.clock()
+        entries = [
+            _entry(now, f"command {e.command}", e.outcome, e.station_id, None, dict(e.detail), e.actor) for e in events
+        ]
+        await uow[AUDIT_LOG].add(entries)
 
     async def search(self, query: AuditQuery) -> list[AuditEntry]:
         # The filters as the entries store them: a NUL typed in a filter finds its `\x00`.

@@ -681,7 +681,9 @@ class LoadController:
         previous = evse.sent_a
         evse.sent_a = limit
         try:
-            delivery = await self._smart_charging.set_profile(evse.station_id, profile, transaction_bound=True)
+            delivery = await self._smart_charging.set_profile(
+                evse.station_id, profile, transaction_bound=True, answer_batched=True
+            )
         except DomainError as exc:
             log.info("load controller: limit for %s not set: %s", evse.key, exc)
             evse.sent_a = max(limit, previous) if previous is not None else limit

@@ -61,7 +61,7 @@ from voltline.areas.transactions.ports import TransactionFilter
 from voltline.areas.transactions.service import TransactionService
 from voltline.kernel.actors import current_actor
 from voltline.kernel.clock import utcnow
-from voltline.kernel.commands import CommandService, StatusInfo
+from voltline.kernel.commands import CommandCompleted, CommandService, StatusInfo
 from voltline.kernel.errors import (
     Conflict,
     DomainError,
@@ -71,7 +71,7 @@ from voltline.kernel.errors import (
     StationRejectedCall,
     StationTimeout,
 )
-from voltline.kernel.events import EventBus
+from voltline.kernel.events import EventBus, Transaction
 from voltline.kernel.pending_requests import PendingRequests
 from voltline.kernel.storage import Storage, UnitOfWork
 from voltline.kernel.versions import OcppVersion, capabilities
@@ -147,7 +147,18 @@ LIMITS_ASK_INTERVAL_S = 900.0
 LIMITS_CACHE_S = 60.0
 LIMITS_CACHE_MAX = 100_000
 STATE_BATCH_MAX = 500
-_UnsavedState = tuple[list[StoredProfile], StoredProfile | None, datetime, list[StoredProfile] | None]
+
+
+@dataclass(slots=True)
+class _UnsavedState:
+    """Delivery states waiting for the next batch, with the outcomes of the commands that set them (written
+    in the same transaction). `replaced_by` is set only when the retired siblings are still to be read:
+    otherwise `records` holds them already, decided when the answer came."""
+
+    records: list[StoredProfile]
+    replaced_by: StoredProfile | None
+    at: datetime
+    outcomes: list[CommandCompleted]
 
 
 async def _write_states(
@@ -426,11 +437,15 @@ class SmartChargingService:
         *,
         template_id: int | None = None,
         transaction_bound: bool = False,
+        answer_batched: bool = False,
     ) -> ProfileDelivery:
         """Check, store and send a profile (profile_id 0: the next free id of the station). A TxProfile
         names its transaction by the API id or the station's id; an offline station gets it later.
         `transaction_bound`: the caller follows the station's transactions itself (the load controller) and
-        names a running one by the station's id on its EVSE, so it is not looked up again."""
+        names a running one by the station's id on its EVSE, so it is not looked up again.
+        `answer_batched`: the answer's state (and the command's audit record) is written with others soon
+        after instead of before this returns (the load controller, which sends one profile per change and
+        sends again after a restart: a state lost in a crash costs one more profile, nothing else)."""
         version = await self._version_of(station_id)
         if (
             profile.purpose is ChargingProfilePurpose.TX
@@ -462,7 +477,7 @@ class SmartChargingService:
             if not self._commands.is_online(station_id):
                 await self._changed(record)
                 return ProfileDelivery(record)
-            return await self._deliver(record)
+            return await self._deliver(record, batched=answer_batched)
 
     async def _bind_transaction(self, station_id: str, profile: ChargingProfile) -> ChargingProfile:
         reference = profile.transaction_id or ""
@@ -482,14 +497,16 @@ class SmartChargingService:
         """Send one stored profile and record the station's answer (under the station's lock). `batched`
         (deliveries after a boot): the answer is written with others in one transaction, soon after."""
 
+        outcomes: list[CommandCompleted] | None = [] if batched else None
+
         async def save(records: list[StoredProfile], replaced_by: StoredProfile | None = None) -> None:
-            if batched:
-                await self._save_state_soon(records, replaced_by, siblings)
+            if outcomes is not None:
+                self._save_state_soon(records, replaced_by, siblings, outcomes)
             else:
                 await self._save_state(records, replaced_by)
 
         try:
-            result = await self._commands.send(record.station_id, SetChargingProfile(record.profile))
+            result = await self._commands.send(record.station_id, SetChargingProfile(record.profile), outcomes=outcomes)
         except (StationOffline, StationTimeout) as exc:
             record.status_reason = f"not delivered: {exc}"
             await save([record])
@@ -547,19 +564,34 @@ class SmartChargingService:
         for record in changed:
             await self._changed(record)
 
-    async def _save_state_soon(
+    def _save_state_soon(
         self,
         records: Sequence[StoredProfile],
-        replaced_by: StoredProfile | None = None,
-        siblings: list[StoredProfile] | None = None,
+        replaced_by: StoredProfile | None,
+        siblings: list[StoredProfile] | None,
+        outcomes: list[CommandCompleted],
     ) -> None:
-        """Queue the write for the next batch: a boot storm of thousands of stations with profiles costs
-        one transaction per batch instead of one per station. Nothing here was acknowledged to a station;
-        a state lost in a crash only means the profile is sent again after the next boot."""
+        """Queue the write for the next batch: a boot storm of thousands of stations with profiles, or a load
+        controller's stream of limits, costs one transaction per batch instead of one per profile. Nothing
+        here was acknowledged to a station; a state lost in a crash only means the profile is sent again.
+        The siblings a replacement retires are decided now, in memory, when the station's active profiles
+        are at hand (given, or held with the record among them); else the batch reads them."""
         now = utcnow()
-        for record in records:
+        known = list(records)
+        for record in known:
             record.updated_at = now
-        self._unsaved.append((list(records), replaced_by, now, siblings))
+        if replaced_by is not None:
+            if siblings is None:
+                held = self._active.get(replaced_by.station_id)
+                if held is not None and any(r is replaced_by for r in held):
+                    siblings = held
+            if siblings is not None:
+                known += _retire_replaced(siblings, replaced_by, now)
+                replaced_by = None
+                held = self._active.get(known[0].station_id)
+                if held is siblings:
+                    self._active[known[0].station_id] = [r for r in held if r.state in _ACTIVE]
+        self._unsaved.append(_UnsavedState(known, replaced_by, now, outcomes))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_soon(), name="smart-charging-states")
 
@@ -568,21 +600,28 @@ class SmartChargingService:
         await self.flush_states()
 
     async def flush_states(self) -> None:
-        """Write the queued delivery states now (before a read that must see them, and at shutdown)."""
+        """Write the queued delivery states now (before a read or a write that must see them, and at
+        shutdown), with the audit records of the commands that set them."""
         while self._unsaved:
             batch, self._unsaved = self._unsaved[:STATE_BATCH_MAX], self._unsaved[STATE_BATCH_MAX:]
 
-            async def op(uow: UnitOfWork, batch: list[_UnsavedState] = batch) -> list[StoredProfile]:
-                changed: list[StoredProfile] = []
-                for records, replaced_by, at, siblings in batch:
-                    changed += await _write_states(uow, records, replaced_by, at, siblings)
+            async def op(tx: Transaction, batch: list[_UnsavedState] = batch) -> list[StoredProfile]:
+                # Plain database work (storage may run it again alone): nothing decided here is kept in memory
+                # but what the read siblings say, and those are read again on a second run.
+                decided = [r for entry in batch if entry.replaced_by is None for r in entry.records]
+                await tx[CHARGING_PROFILES].set_state(decided)
+                changed = list(decided)
+                for entry in batch:
+                    if entry.replaced_by is not None:
+                        changed += await _write_states(tx, entry.records, entry.replaced_by, entry.at)
+                await tx.publish_all([event for entry in batch for event in entry.outcomes])
                 return changed
 
             try:
-                written = await self._storage.write(op)
+                written = await self._events.write(op)
             except Exception:
                 log.exception("smart charging: %d delivery states not written", len(batch))
-                self._forget(*{r.station_id for records, _, _, _ in batch for r in records})
+                self._forget(*{r.station_id for entry in batch for r in entry.records})
                 continue
             for station_id in {r.station_id for r in written}:  # the cached records are those written
                 if (cached := self._active.get(station_id)) is not None:
@@ -650,6 +689,8 @@ class SmartChargingService:
             if criteria.purpose is not None and p.purpose is not criteria.purpose:
                 return False
             return criteria.stack_level is None or p.stack_level == criteria.stack_level
+
+        await self.flush_states()  # a queued answer written after this would undo the clearing
 
         async def op(uow: UnitOfWork) -> list[StoredProfile]:
             matched = [r for r in await uow[CHARGING_PROFILES].list(station_id, active_only=True) if matches(r.profile)]
@@ -1075,6 +1116,7 @@ class SmartChargingService:
     async def sweep(self) -> list[str]:
         """Timer: retire profiles whose validity ended; the online stations with undelivered profiles (the
         manifest has them reconciled on their after-boot work)."""
+        await self.flush_states()  # a queued answer written after this would undo the retiring
 
         async def op(uow: UnitOfWork) -> list[StoredProfile]:
             return await uow[CHARGING_PROFILES].retire_expired(utcnow())

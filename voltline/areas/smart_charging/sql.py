@@ -73,6 +73,17 @@ _SAVED_COLUMNS = (
 _UPSERTS: dict[str, Any] = {}
 
 
+_SET_STATE = (
+    update(charging_profiles)
+    .where(
+        charging_profiles.c.station_id == bindparam("b_station_id"),
+        charging_profiles.c.profile_id == bindparam("b_profile_id"),
+        charging_profiles.c.set_at == bindparam("b_set_at"),
+    )
+    .values(state=bindparam("b_state"), status_reason=bindparam("b_reason"), updated_at=bindparam("b_at"))
+)
+
+
 def _upsert(dialect_name: str) -> Any:
     """INSERT ... ON CONFLICT (station, profile id) DO UPDATE, with every value a bound parameter."""
     statement = _UPSERTS.get(dialect_name)
@@ -162,22 +173,17 @@ class SqlChargingProfileRepository:
     async def set_state(self, records: Sequence[StoredProfile]) -> None:
         if not records:
             return
-        # One executemany for the lot (a boot storm's batch holds hundreds).
-        statement = (
-            update(charging_profiles)
-            .where(
-                charging_profiles.c.station_id == bindparam("b_station_id"),
-                charging_profiles.c.profile_id == bindparam("b_profile_id"),
-            )
-            .values(state=bindparam("b_state"), status_reason=bindparam("b_reason"), updated_at=bindparam("b_at"))
-        )
+        # One executemany for the lot (a boot storm's batch holds hundreds). A state is about the version of
+        # the profile it was decided for (its set_at): a state written late, after the profile was stored
+        # again under its id, does not overwrite the newer version's.
         now = utcnow()
         await self._session.execute(
-            statement,
+            _SET_STATE,
             [
                 {
                     "b_station_id": r.station_id,
                     "b_profile_id": r.profile.profile_id,
+                    "b_set_at": r.set_at,
                     "b_state": r.state.value,
                     "b_reason": r.status_reason,
                     "b_at": r.updated_at or now,
