@@ -96,6 +96,35 @@ async def test_a_state_decided_for_an_earlier_version_leaves_the_newer_one_alone
     assert row is not None and row.state is DeliveryState.ACCEPTED
 
 
+async def test_profiles_of_many_stations_are_stored_with_one_call(
+    storage: SqlStorage, stations: StationService
+) -> None:
+    for station_id in ("CP-A", "CP-B"):
+        await stations.register(station_id, a_registration())
+    older = stored("CP-A", 1)
+
+    async def save_first(uow: UnitOfWork) -> None:
+        await uow[CHARGING_PROFILES].save(older)
+
+    await storage.write(save_first)
+    newer = stored("CP-A", 1, set_at=datetime(2026, 12, 6, 9, 0, tzinfo=UTC), state=DeliveryState.ACCEPTED)
+    other = stored("CP-B", 2)
+
+    async def save_many(uow: UnitOfWork) -> None:
+        await uow[CHARGING_PROFILES].save_many([newer, other])
+
+    await storage.write(save_many)
+
+    async def read(uow: UnitOfWork) -> list[StoredProfile]:
+        return [*await uow[CHARGING_PROFILES].list("CP-A"), *await uow[CHARGING_PROFILES].list("CP-B")]
+
+    rows = await storage.read(read)
+    assert [(r.station_id, r.profile.profile_id, r.set_at, r.state) for r in rows] == [
+        ("CP-A", 1, newer.set_at, DeliveryState.ACCEPTED),  # replaced, not added
+        ("CP-B", 2, SET_AT, DeliveryState.PENDING),
+    ]
+
+
 async def test_a_template_is_found_by_its_name(storage: SqlStorage) -> None:
     async def add(uow: UnitOfWork) -> int:
         created = await uow[PROFILE_TEMPLATES].add("night cap", stored("CP-A", 2).profile, "user:ops")

@@ -29,6 +29,10 @@ class ChargingProfileRepository(Protocol):
         """Insert or replace the record of (station, profile id)."""
         ...
 
+    async def save_many(self, records: Sequence[StoredProfile]) -> None:
+        """`save` for many records with one statement (each of another station, or another profile id)."""
+        ...
+
     async def set_state(self, records: Sequence[StoredProfile]) -> None:
         """Write the delivery state (state, status_reason, updated_at) of each record."""
         ...

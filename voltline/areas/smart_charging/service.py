@@ -202,6 +202,25 @@ def _retire_replaced(
     return retired
 
 
+class _SaveProfiles:
+    """Bulk operation: the profiles of one commit group (of different stations: a station stores one at a
+    time, under its lock) stored with one statement; each comes back with its station's active profiles
+    after it, the held ones taken as they are at that moment, the others read once."""
+
+    def __init__(self, held: Callable[[str], list[StoredProfile] | None]) -> None:
+        self._held = held
+
+    async def apply(self, uow: UnitOfWork, records: Sequence[StoredProfile]) -> list[list[StoredProfile]]:
+        await uow[CHARGING_PROFILES].save_many(records)
+        result: list[list[StoredProfile]] = []
+        for record in records:
+            held = self._held(record.station_id)
+            if held is None:
+                held = await uow[CHARGING_PROFILES].list(record.station_id, active_only=True)
+            result.append(_with_record(held, record))
+        return result
+
+
 def _reason(answer: ProfileAnswer) -> str:
     return f"{answer.status}: {answer.status_info}" if answer.status_info is not None else answer.status
 
@@ -303,6 +322,7 @@ class SmartChargingService:
         # reconcile reads the station again); loaded whole at start.
         self._active: dict[str, list[StoredProfile]] = {}
         self._reporting: dict[str, int] = {}  # station -> the request id whose report parts are arriving
+        self._save_profiles = _SaveProfiles(lambda station_id: self._active.get(station_id))
         self._unsaved: list[_UnsavedState] = []  # delivery states of background deliveries, not yet written
         self._flusher: asyncio.Task[None] | None = None
 
@@ -471,7 +491,14 @@ class SmartChargingService:
             return record, _with_record(held, record)
 
         async with self._lock(station_id):
-            record, active = await self._storage.write(op)
+            if profile.profile_id > 0:  # its id chosen: stored with the others of its commit group (a controller's)
+                now = utcnow()
+                record = StoredProfile(
+                    station_id, profile, _source_of(actor), actor, now, DeliveryState.PENDING, None, now, template_id
+                )
+                active = await self._storage.submit(self._save_profiles, record)
+            else:
+                record, active = await self._storage.write(op)
             self._active[station_id] = active
             self._holds_profiles(station_id)
             if not self._commands.is_online(station_id):

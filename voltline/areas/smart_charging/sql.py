@@ -124,6 +124,30 @@ def _stored(row: Row[Any]) -> StoredProfile:
     )
 
 
+def _saved_values(record: StoredProfile) -> dict[str, Any]:
+    profile = record.profile
+    return {
+        "b_station_id": record.station_id,
+        "b_profile_id": profile.profile_id,
+        "b_evse_id": profile.evse_id,
+        "b_purpose": profile.purpose.value,
+        "b_stack_level": profile.stack_level,
+        "b_kind": profile.kind.value,
+        "b_recurrency": profile.recurrency.value if profile.recurrency else None,
+        "b_valid_from": profile.valid_from,
+        "b_valid_to": profile.valid_to,
+        "b_transaction_id": profile.transaction_id,
+        "b_schedules": {"schedules": [schedule_document(s) for s in profile.schedules]},
+        "b_source": record.source.value,
+        "b_set_by": record.set_by,
+        "b_set_at": record.set_at,
+        "b_state": record.state.value,
+        "b_status_reason": record.status_reason,
+        "b_template_id": record.template_id,
+        "b_updated_at": record.updated_at or utcnow(),
+    }
+
+
 class SqlChargingProfileRepository:
     def __init__(self, session: AsyncSession, dialect_name: str) -> None:
         self._session = session
@@ -147,28 +171,11 @@ class SqlChargingProfileRepository:
         return [_stored(row) for row in await self._session.execute(query)]
 
     async def save(self, record: StoredProfile) -> None:
-        profile = record.profile
-        values = {
-            "b_station_id": record.station_id,
-            "b_profile_id": profile.profile_id,
-            "b_evse_id": profile.evse_id,
-            "b_purpose": profile.purpose.value,
-            "b_stack_level": profile.stack_level,
-            "b_kind": profile.kind.value,
-            "b_recurrency": profile.recurrency.value if profile.recurrency else None,
-            "b_valid_from": profile.valid_from,
-            "b_valid_to": profile.valid_to,
-            "b_transaction_id": profile.transaction_id,
-            "b_schedules": {"schedules": [schedule_document(s) for s in profile.schedules]},
-            "b_source": record.source.value,
-            "b_set_by": record.set_by,
-            "b_set_at": record.set_at,
-            "b_state": record.state.value,
-            "b_status_reason": record.status_reason,
-            "b_template_id": record.template_id,
-            "b_updated_at": record.updated_at or utcnow(),
-        }
-        await self._session.execute(_upsert(self._dialect), values)
+        await self._session.execute(_upsert(self._dialect), _saved_values(record))
+
+    async def save_many(self, records: Sequence[StoredProfile]) -> None:
+        if records:
+            await self._session.execute(_upsert(self._dialect), [_saved_values(r) for r in records])
 
     async def set_state(self, records: Sequence[StoredProfile]) -> None:
         if not records:
