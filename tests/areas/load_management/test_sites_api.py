@@ -259,3 +259,37 @@ async def test_turning_the_controller_off_clears_its_profiles(
     await asyncio.sleep(0.1)
     cleared = {type(c).__name__ for _, c in link.sent}
     assert cleared == {"ClearChargingProfile"}, link.sent
+
+
+async def test_a_burst_of_events_is_one_reallocation_per_minimum_interval(
+    client: httpx.AsyncClient, services: ServiceRegistry, link: ProfileLink
+) -> None:
+    """Cars arriving together cost one reallocation (and one limit per EVSE), not one each: after a
+    reallocation, the site's next waits for the minimum interval and takes every event since."""
+    assert (await client.post("/api/v1/sites", json=a_site(grid_limit=48, circuits=[]))).status_code == 201
+    body = {"stations": [{"station_id": s, "max_current_a": 32} for s in STATIONS]}
+    assert (await client.post("/api/v1/sites/depot/stations", json=body)).status_code == 200
+    await settle(services)
+    services[LoadController].settings.load_management_min_interval_s = 1.5
+    await asyncio.sleep(1.6)  # quiet for longer than the interval
+    t0 = datetime.now(UTC)
+
+    async def reasons() -> list[str]:
+        await services[LoadController].flush_history()
+        return [h["reason"] for h in (await client.get("/api/v1/sites/depot/allocations")).json()]
+
+    before = len(await reasons())
+    await start(services, "CP-1", t0)  # the first event after a quiet while: handled at once
+    await asyncio.sleep(0.3)
+    assert len(await reasons()) == before + 1
+    assert link.limits() == {("CP-1", 1): 32.0}
+    link.sent.clear()
+    for n, station_id in enumerate(STATIONS[1:], start=1):  # within the interval: they wait, together
+        await start(services, station_id, t0 + timedelta(seconds=n))
+    await asyncio.sleep(0.2)
+    assert len(await reasons()) == before + 1 and link.sent == []
+    await asyncio.sleep(1.5)
+    history = await reasons()
+    assert len(history) == before + 2, history
+    assert link.limits() == {("CP-1", 1): 16.0, ("CP-2", 1): 16.0, ("CP-3", 1): 16.0}
+    assert len([c for _, c in link.sent if isinstance(c, SetChargingProfile)]) == 3  # one limit per EVSE

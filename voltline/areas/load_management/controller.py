@@ -4,7 +4,9 @@ It follows the site's stations through the activity feed (kernel/activity.py) in
 a site (allocation.py, pure) when something there changes: a transaction starts or ends, a status changes,
 a station connects or disconnects, its meters show an EV using less than it was given or ramping up again,
 a peak window, demand-response event or plan step begins or ends, or the site itself is edited. Events
-close together are handled by one reallocation (a short debounce); a site reallocates one at a time.
+close together are handled by one reallocation (a short debounce), and a site reallocates at most once per
+minimum interval, so that a burst of events (cars arriving together) costs one reallocation and one limit
+per EVSE instead of one per event; a site reallocates one at a time.
 
 Pushing keeps the limits safe at every instant: the limits that go down are sent first and their answers
 awaited; only then do the others go up. A station that does not confirm (offline, timeout) is counted at
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -161,6 +164,7 @@ class LoadController:
         self._locks: dict[str, asyncio.Lock] = {}
         self._scheduled: dict[str, asyncio.TimerHandle] = {}
         self._meter_due: dict[str, float] = {}  # site -> loop time before which meter caps wait
+        self._last_run: dict[str, float] = {}  # site -> loop time its last reallocation began
         self._tasks: set[asyncio.Task[Any]] = set()
         self._history: list[tuple[str, datetime, str, dict[str, Any]]] = []
         self._history_task: asyncio.Task[None] | None = None
@@ -322,6 +326,8 @@ class LoadController:
                     reenabled.add(site.site_id)
         for site_id in set(self._sites) - {s.site_id for s in sites}:
             del self._sites[site_id]
+            self._last_run.pop(site_id, None)
+            self._meter_due.pop(site_id, None)
         self._set_assignments(assignments)
         for station in set(before) | set(self._assignments):
             old, new = before.get(station, {}), self._assignments.get(station, {})
@@ -468,7 +474,10 @@ class LoadController:
         if len(state.reasons) < 20:
             state.reasons.append(reason)
         loop = asyncio.get_running_loop()
-        delay = self.settings.load_management_debounce_s
+        delay = max(
+            self.settings.load_management_debounce_s,
+            self._last_run.get(site_id, -math.inf) + self.settings.load_management_min_interval_s - loop.time(),
+        )
         if meter:
             due = self._meter_due.get(site_id, 0.0)
             delay = max(delay, due - loop.time())
@@ -501,9 +510,9 @@ class LoadController:
                 return
             reasons, state.reasons = state.reasons, []
             current_actor.set(CONTROLLER_ACTOR + site_id)
-            self._meter_due[site_id] = (
-                asyncio.get_running_loop().time() + self.settings.load_management_meter_interval_s
-            )
+            began = asyncio.get_running_loop().time()
+            self._last_run[site_id] = began
+            self._meter_due[site_id] = began + self.settings.load_management_meter_interval_s
             await self.reallocate(state, "; ".join(reasons) or "requested")
 
     async def reallocate_now(self, site_id: str, reason: str = "requested") -> None:
@@ -614,9 +623,12 @@ class LoadController:
             changed += len(lowers)
             if surprises:
                 continue  # someone did not take its lower limit: decide again before raising anyone
-            await self._push_all(state, raises, now)
+            surprises = await self._push_all(state, raises, now)
             changed += len(raises)
-            break
+            if not surprises:
+                break
+            # Someone did not take its higher limit: it now counts at its maximum (refused) or at the higher
+            # of its limits (unconfirmed), which may not fit beside the others': decide again.
         if allocation is None:
             return
         self._explain(state, allocation, usable)

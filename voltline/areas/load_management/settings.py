@@ -11,6 +11,9 @@ class LoadManagementSettings(BaseModel):
     load_management_stack_level: int = Field(default=8, ge=0, le=100)
     # Events arriving within this long are handled by one reallocation of their site.
     load_management_debounce_s: float = Field(default=0.1, ge=0, le=10)
+    # A site reallocates at most this often (from the start of one reallocation to the next): a burst of events
+    # is handled by one reallocation. Freed capacity reaches the others within this and a round trip.
+    load_management_min_interval_s: float = Field(default=0.5, ge=0, le=10)
     # A site reallocates for what its meters show (an EV using less, or ramping up) at most this often.
     load_management_meter_interval_s: float = Field(default=5.0, ge=0.1, le=3600)
     # Windows, demand-response events and plans are looked at this often.

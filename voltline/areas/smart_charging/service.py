@@ -804,6 +804,7 @@ class SmartChargingService:
     ) -> CompositeSchedule:
         """Our composite: what the station should follow, from the profiles it accepted and the external
         constraints it reported."""
+        await self.flush_states()
 
         async def op(uow: UnitOfWork) -> tuple[list[StoredProfile], list[ChargingLimit]]:
             return (
