@@ -23,6 +23,7 @@ from voltline.areas.stations.model import Registration
 from voltline.areas.stations.service import StationRegistration, StationService
 from voltline.areas.transactions.model import SampledValue
 from voltline.areas.transactions.service import MeterReport, StartRequest, StopRequest, TransactionService
+from voltline.kernel.activity import ActivityKind, EvseActivity
 from voltline.kernel.commands import Command, CommandResult
 from voltline.kernel.services import ServiceRegistry
 
@@ -64,6 +65,7 @@ async def started(services: ServiceRegistry) -> Any:
     for station_id in STATIONS:
         await services[StationService].register(station_id, StationRegistration(Registration.ACCEPTED, 0))
     services[LoadController].settings.load_management_debounce_s = 0.0
+    services[LoadController].settings.load_management_raise_settle_s = 0.0  # settle() raises at once
     await services[SmartChargingService].start()
     await services[LoadManagementService].start()
     yield
@@ -189,7 +191,7 @@ async def test_lowering_goes_before_raising(
     t0 = datetime.now(UTC)
     await start(services, "CP-1", t0)
     await settle(services)
-    assert link.limits()[("CP-1", 1)] == 32.0
+    assert link.limits() == {("CP-1", 1): 32.0}
     link.sent.clear()
     await start(services, "CP-2", t0 + timedelta(seconds=1))
     await settle(services)
@@ -293,3 +295,64 @@ async def test_a_burst_of_events_is_one_reallocation_per_minimum_interval(
     assert len(history) == before + 2, history
     assert link.limits() == {("CP-1", 1): 16.0, ("CP-2", 1): 16.0, ("CP-3", 1): 16.0}
     assert len([c for _, c in link.sent if isinstance(c, SetChargingProfile)]) == 3  # one limit per EVSE
+
+
+async def test_a_freed_share_goes_out_once_settled_so_a_car_leaving_and_one_arriving_move_no_one_else(
+    client: httpx.AsyncClient, services: ServiceRegistry, link: ProfileLink
+) -> None:
+    controller = services[LoadController]
+    assert (await client.post("/api/v1/sites", json=a_site(grid_limit=32, circuits=[]))).status_code == 201
+    body = {"stations": [{"station_id": s, "max_current_a": 32} for s in STATIONS]}
+    assert (await client.post("/api/v1/sites/depot/stations", json=body)).status_code == 200
+    t0 = datetime.now(UTC)
+    tx = {s: await start(services, s, t0 + timedelta(seconds=i)) for i, s in enumerate(STATIONS[:2])}
+    await settle(services)
+    assert link.limits() == {("CP-1", 1): 16.0, ("CP-2", 1): 16.0}
+    controller.settings.load_management_raise_settle_s = 1.0
+    link.sent.clear()
+
+    # CP-2 leaves and CP-3 arrives straight after: CP-3 takes the freed share, CP-1 is neither raised nor lowered.
+    await services[TransactionService].stop(StopRequest("CP-2", tx["CP-2"], 100.0, t0 + timedelta(minutes=1), "Local"))
+    await settle(services)
+    assert link.sent == []  # the higher limit for CP-1 is settling
+    tx["CP-3"] = await start(services, "CP-3", t0 + timedelta(minutes=1, seconds=1))
+    await settle(services)
+    await asyncio.sleep(1.2)  # past the settle time: nothing was left to raise
+    assert [s for s, c in link.sent if isinstance(c, SetChargingProfile)] == ["CP-3"]
+    assert link.limits() == {("CP-3", 1): 16.0}  # CP-1 keeps the 16 A it had
+
+    # CP-3 leaves and no one comes: once settled, CP-1 gets the whole connection, without being asked again.
+    link.sent.clear()
+    await services[TransactionService].stop(StopRequest("CP-3", tx["CP-3"], 100.0, t0 + timedelta(minutes=2), "Local"))
+    await settle(services)
+    assert link.sent == []
+    await asyncio.sleep(1.3)
+    assert [s for s, c in link.sent if isinstance(c, SetChargingProfile)] == ["CP-1"]
+    assert link.limits() == {("CP-1", 1): 32.0}
+
+
+async def test_only_a_status_that_changes_what_an_evse_may_draw_reallocates_its_site(
+    client: httpx.AsyncClient, services: ServiceRegistry, link: ProfileLink
+) -> None:
+    controller = services[LoadController]
+    assert (await client.post("/api/v1/sites", json=a_site(grid_limit=32, circuits=[]))).status_code == 201
+    body = {"stations": [{"station_id": s, "max_current_a": 32} for s in STATIONS[:2]]}
+    assert (await client.post("/api/v1/sites/depot/stations", json=body)).status_code == 200
+    t0 = datetime.now(UTC)
+    for n, station_id in enumerate(STATIONS[:2]):
+        await start(services, station_id, t0 + timedelta(seconds=n))
+    await settle(services)
+    controller.settings.load_management_min_interval_s = 0.0
+
+    async def reasons() -> list[str]:
+        await controller.flush_history()
+        return [h["reason"] for h in (await client.get("/api/v1/sites/depot/allocations")).json()]
+
+    before = await reasons()
+    controller.on_activity(EvseActivity("CP-1", 1, ActivityKind.STATUS, status="Charging"))  # drawing already
+    await asyncio.sleep(0.3)
+    assert await reasons() == before
+    controller.on_activity(EvseActivity("CP-1", 1, ActivityKind.STATUS, status="Faulted"))  # draws nothing now
+    await asyncio.sleep(0.3)
+    assert (await reasons())[0] == "CP-1/1 Faulted"
+    assert link.limits()[("CP-2", 1)] == 32.0  # the whole connection for the other car

@@ -419,12 +419,13 @@ class LoadController:
         elif kind in (ActivityKind.STATUS, ActivityKind.UPDATED):
             evse = state.evses.get(evse_key(activity.station_id, activity.evse_id))
             if evse is not None:
-                changed = False
-                if activity.status is not None and activity.status != evse.status:
-                    evse.status, changed = activity.status, True
-                if activity.charging_state is not None and activity.charging_state != evse.charging_state:
-                    evse.charging_state, changed = activity.charging_state, True
-                if changed:
+                # Only what the allocation looks at calls for one (a first "Charging" after the start does not).
+                before = (evse.drawing, evse.suspended)
+                if activity.status is not None:
+                    evse.status = activity.status
+                if activity.charging_state is not None:
+                    evse.charging_state = activity.charging_state
+                if (evse.drawing, evse.suspended) != before:
                     self.request(site_id, f"{evse.key} {activity.status or activity.charging_state}")
         elif kind is ActivityKind.CONNECTED:
             state.offline.discard(activity.station_id)
@@ -466,8 +467,9 @@ class LoadController:
 
     # ------------------------------------------------------------------------------------ scheduling
 
-    def request(self, site_id: str, reason: str, *, meter: bool = False) -> None:
-        """Reallocate the site soon. Meter-driven requests wait for the site's meter interval."""
+    def request(self, site_id: str, reason: str, *, meter: bool = False, after: float = 0.0) -> None:
+        """Reallocate the site soon (not before `after` seconds). Meter-driven requests wait for the site's
+        meter interval."""
         state = self._sites.get(site_id)
         if state is None or not self._running:
             return
@@ -477,6 +479,7 @@ class LoadController:
         delay = max(
             self.settings.load_management_debounce_s,
             self._last_run.get(site_id, -math.inf) + self.settings.load_management_min_interval_s - loop.time(),
+            after,
         )
         if meter:
             due = self._meter_due.get(site_id, 0.0)
@@ -616,7 +619,7 @@ class LoadController:
         allocation: Allocation | None = None
         for _attempt in range(3):
             allocation, usable, connection_a, why = self.decide(state, now)
-            lowers, raises = self._changes(state, allocation)
+            lowers, raises = self._changes(state, allocation, asyncio.get_running_loop().time())
             if not lowers and not raises:
                 break
             surprises = await self._push_all(state, lowers, now)
@@ -657,20 +660,34 @@ class LoadController:
             )
 
     def _changes(
-        self, state: SiteState, allocation: Allocation
+        self, state: SiteState, allocation: Allocation, loop_now: float
     ) -> tuple[list[tuple[EvseState, float]], list[tuple[EvseState, float]]]:
         lowers: list[tuple[EvseState, float]] = []
         raises: list[tuple[EvseState, float]] = []
+        settle = self.settings.load_management_raise_settle_s
         for key, limit in allocation.limits.items():
             evse = state.evses.get(key)
             if evse is None or evse.station_id in state.offline or evse.rejected is not None:
                 continue
             # None: nothing sent yet, so the controller's TxDefaultProfile (0 A) holds it.
             current = evse.sent_a if evse.sent_a is not None else 0.0
+            wanted = evse.raise_wanted_at
+            evse.raise_wanted_at = None
             if limit < current - 1e-9:
                 lowers.append((evse, limit))
-            elif limit >= current + RAISE_HYSTERESIS_A or (current == 0.0 and limit > 0.0):
-                raises.append((evse, limit))
+            elif current == 0.0 and limit > 0.0:
+                raises.append((evse, limit))  # a car given nothing yet gets its share at once
+            elif limit >= current + RAISE_HYSTERESIS_A:
+                if wanted is None and settle > 0:  # wanted from now on: sent if still wanted once settled
+                    evse.raise_wanted_at = loop_now
+                    self.request(state.site.site_id, f"higher limit for {key} settled", after=settle)
+                elif wanted is not None and loop_now - wanted < settle - 1e-3:
+                    evse.raise_wanted_at = wanted  # still settling (another reallocation ran meanwhile)
+                    self.request(
+                        state.site.site_id, f"higher limit for {key} settled", after=wanted + settle - loop_now
+                    )
+                else:
+                    raises.append((evse, limit))
             elif evse.plan is not None and evse.plan is not evse.sent_plan and evse.station_tx_id:
                 # No more now, but a new schedule ahead: the station gets it at once, so that it charges in the
                 # planned hours on its own (a later reallocation still lowers it where the site needs that).

@@ -14,6 +14,10 @@ class LoadManagementSettings(BaseModel):
     # A site reallocates at most this often (from the start of one reallocation to the next): a burst of events
     # is handled by one reallocation. Freed capacity reaches the others within this and a round trip.
     load_management_min_interval_s: float = Field(default=0.5, ge=0, le=10)
+    # A higher limit goes out once the capacity behind it has stayed free this long (lower ones go at once, and
+    # a car that had nothing gets its share at once): a car leaving and the next one starting straight after do
+    # not raise and then lower every other car of the site.
+    load_management_raise_settle_s: float = Field(default=0.5, ge=0, le=10)
     # A site reallocates for what its meters show (an EV using less, or ramping up) at most this often.
     load_management_meter_interval_s: float = Field(default=5.0, ge=0.1, le=3600)
     # Windows, demand-response events and plans are looked at this often.

@@ -50,6 +50,7 @@ class EvseState:
     station_phases: tuple[int, ...] | None = None  # the station phases the car loads, once measured
     limit_a: float | None = None  # the limit the station confirmed (None: none yet)
     sent_a: float | None = None  # the limit last pushed, confirmed or not
+    raise_wanted_at: float | None = None  # loop time a higher limit was first decided and not yet sent
     rejected: str | None = None  # why the station refused the controller's profile
     cap_a: float | None = None  # what the EV can use, as measured (None: no cap)
     need: SessionNeed | None = None
@@ -71,6 +72,11 @@ class EvseState:
     @property
     def drawing(self) -> bool:
         return self.status not in IDLE_STATUSES
+
+    @property
+    def suspended(self) -> bool:
+        """The EV paused itself: kept at the site's minimum, ready to resume."""
+        return self.charging_state == SUSPENDED_EV or self.status == SUSPENDED_EV
 
 
 @dataclass(slots=True)
@@ -178,7 +184,7 @@ def usable_max_a(evse: EvseState, site: Site) -> float:
     """What an EVSE could use now: its maximum, the EV's own draw (a suspended or full EV, one that takes
     less), and its plan (nothing while cheaper hours are ahead)."""
     limit = evse.assignment.max_current_a
-    if evse.charging_state == SUSPENDED_EV or evse.status == SUSPENDED_EV:
+    if evse.suspended:
         limit = min(limit, site.min_current_a)  # kept at its minimum, ready to resume
     if evse.cap_a is not None:
         limit = min(limit, evse.cap_a)
