@@ -15,6 +15,10 @@ from voltline.settings import PlatformSettings
 
 ADMIN_TOKEN = "vl_test_admin_token_0123456789abcdef"
 STATION_PASSWORD = "station-secret-0123456789"
+# What a test's API client waits for an answer. Generous: under the full parallel suite, a first request to a
+# server just started has now and then taken more than 10 s in CI (cause not found; see the issue notes),
+# while a hang still fails the test.
+API_TIMEOUT_S = 30.0
 
 
 def server_settings(tmp_path: Path, **overrides: Any) -> PlatformSettings:
@@ -77,6 +81,6 @@ async def server(start_server: ServerFactory) -> RunningServer:
 @pytest.fixture
 async def api(server: RunningServer) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(
-        base_url=server.http_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10
+        base_url=server.http_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=API_TIMEOUT_S
     ) as client:
         yield client

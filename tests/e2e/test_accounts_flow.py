@@ -12,7 +12,7 @@ import httpx
 import pyotp
 import pytest
 
-from tests.e2e.conftest import ADMIN_TOKEN, STATION_PASSWORD, RunningServer, ServerFactory
+from tests.e2e.conftest import ADMIN_TOKEN, API_TIMEOUT_S, STATION_PASSWORD, RunningServer, ServerFactory
 from tests.support.schema_check import assert_server_frames_valid
 from tests.support.waiting import eventually
 from voltline.simulator import SimulatedStation
@@ -55,7 +55,7 @@ async def an_enrolled_admin_session(http: httpx.AsyncClient, username: str) -> s
 @pytest.mark.parametrize("version", ["1.6", "2.0.1"])
 async def test_an_operators_command_reaches_the_station_and_the_audit_log(server: RunningServer, version: str) -> None:
     station_id = f"CP-AUDIT-{version}"
-    async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=API_TIMEOUT_S) as http:
         root = bearer(await an_enrolled_admin_session(http, "root"))
         registered = await http.put(f"/api/v1/stations/{station_id}", json={"password": STATION_PASSWORD}, headers=root)
         assert registered.status_code == 201
@@ -97,7 +97,7 @@ async def test_an_operators_command_reaches_the_station_and_the_audit_log(server
 
 async def test_failed_logins_lock_the_account_then_it_opens_again(start_server: ServerFactory) -> None:
     server: RunningServer = await start_server(login_failures_per_account=3, login_lockout=1.0)
-    async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=API_TIMEOUT_S) as http:
         await a_user(http, "alice", "operator")
         for _ in range(3):
             wrong = await http.post("/api/v1/auth/login", json={"username": "alice", "password": "wrong guess!"})
@@ -114,7 +114,7 @@ async def test_failed_logins_lock_the_account_then_it_opens_again(start_server: 
 
 async def test_an_admin_unlocks_a_locked_out_user_over_real_http(start_server: ServerFactory) -> None:
     server: RunningServer = await start_server(login_failures_per_account=3, login_lockout=900.0)
-    async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=API_TIMEOUT_S) as http:
         root = bearer(await an_enrolled_admin_session(http, "root"))
         await a_user(http, "alice", "operator")
         for _ in range(3):
@@ -133,14 +133,14 @@ async def test_the_bootstrap_token_warned_about_then_revoked_stays_revoked_acros
     """VOLTLINE_ADMIN_TOKEN stays set throughout, as it would in a deployment's environment."""
     caplog.set_level(logging.WARNING, logger="voltline")
     first: RunningServer = await start_server()
-    async with httpx.AsyncClient(base_url=first.http_url, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=first.http_url, timeout=API_TIMEOUT_S) as http:
         await an_enrolled_admin_session(http, "root")
     await first.app.stop()
     assert not any("still active" in m for m in caplog.messages)  # no real admin at the first start
 
     second: RunningServer = await start_server()
     assert any("the bootstrap admin token is still active although 1 admin user(s)" in m for m in caplog.messages)
-    async with httpx.AsyncClient(base_url=second.http_url, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=second.http_url, timeout=API_TIMEOUT_S) as http:
         # The token revokes itself: allowed, since root can take over.
         revoked = await http.delete("/api/v1/api-keys/bootstrap", headers=bearer(ADMIN_TOKEN))
         assert revoked.status_code == 200, revoked.text
@@ -152,5 +152,5 @@ async def test_the_bootstrap_token_warned_about_then_revoked_stays_revoked_acros
     assert any("VOLTLINE_ADMIN_TOKEN was revoked and stays revoked" in m for m in caplog.messages)
     assert not any("still active" in m for m in caplog.messages)
     assert ADMIN_TOKEN not in caplog.text
-    async with httpx.AsyncClient(base_url=third.http_url, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=third.http_url, timeout=API_TIMEOUT_S) as http:
         assert (await http.get("/api/v1/auth/me", headers=bearer(ADMIN_TOKEN))).status_code == 401

@@ -14,7 +14,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
-from tests.e2e.conftest import ADMIN_TOKEN, STATION_PASSWORD, RunningServer, ServerFactory
+from tests.e2e.conftest import ADMIN_TOKEN, API_TIMEOUT_S, STATION_PASSWORD, RunningServer, ServerFactory
 from tests.e2e.test_gateway import basic, boot16, heartbeat
 
 OTHER_ADDRESS = "127.0.0.2"  # the whole 127/8 is loopback on Linux: a second client address
@@ -33,7 +33,7 @@ def limited(start_server: ServerFactory) -> Callable[..., Any]:
 
 async def register(server: RunningServer, station_id: str) -> None:
     async with httpx.AsyncClient(
-        base_url=server.http_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10
+        base_url=server.http_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=API_TIMEOUT_S
     ) as api:
         response = await api.put(f"/api/v1/stations/{station_id}", json={"password": STATION_PASSWORD})
         assert response.status_code == 201

@@ -14,7 +14,7 @@ import httpx
 import orjson
 import pytest
 
-from tests.e2e.conftest import ADMIN_TOKEN, STATION_PASSWORD, RunningServer, ServerFactory
+from tests.e2e.conftest import ADMIN_TOKEN, API_TIMEOUT_S, STATION_PASSWORD, RunningServer, ServerFactory
 from tests.support.schema_check import assert_server_frames_valid
 from tests.support.waiting import eventually
 from voltline.kernel.after_boot import AfterBoot
@@ -172,7 +172,7 @@ async def test_offline_timeout_and_refusal_answers(start_server: ServerFactory, 
     station_id = f"CP-HANG-{version}"
     # 30 s: in CI, under the other worker's load, its first requests twice took over 10 s (cause not found yet).
     async with httpx.AsyncClient(
-        base_url=server.http_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30
+        base_url=server.http_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=API_TIMEOUT_S
     ) as api:
         await register(api, station_id)
         await add_token(api, "CARD-1")

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import ADMIN_TOKEN, STATION_PASSWORD, RunningServer, ServerFactory
+from tests.e2e.conftest import ADMIN_TOKEN, API_TIMEOUT_S, STATION_PASSWORD, RunningServer, ServerFactory
 from tests.support.schema_check import assert_server_frames_valid
 from tests.support.waiting import eventually
 from tests.support.wiring import open_storage
@@ -132,7 +132,7 @@ async def test_bad_queries_are_refused(api: httpx.AsyncClient) -> None:
 async def test_with_the_message_log_off_nothing_is_stored(start_server: ServerFactory) -> None:
     server: RunningServer = await start_server(message_log=False)
     async with httpx.AsyncClient(
-        base_url=server.http_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10
+        base_url=server.http_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=API_TIMEOUT_S
     ) as api:
         await register(api, "CP-LOG-OFF")
         station = await a_short_life(server, api, "CP-LOG-OFF", "2.0.1")
@@ -145,7 +145,7 @@ async def test_with_the_message_log_off_nothing_is_stored(start_server: ServerFa
 async def test_frames_still_queued_are_written_on_a_graceful_stop(start_server: ServerFactory, tmp_path: Any) -> None:
     server: RunningServer = await start_server()
     async with httpx.AsyncClient(
-        base_url=server.http_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10
+        base_url=server.http_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=API_TIMEOUT_S
     ) as api:
         await register(api, "CP-LOG-STOP")
     station = SimulatedStation(server.ocpp_url, "CP-LOG-STOP", "1.6", password=STATION_PASSWORD)
@@ -157,7 +157,7 @@ async def test_frames_still_queued_are_written_on_a_graceful_stop(start_server: 
 
     restarted: RunningServer = await start_server()
     async with httpx.AsyncClient(
-        base_url=restarted.http_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10
+        base_url=restarted.http_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=API_TIMEOUT_S
     ) as api:
         frames = await all_messages(api, "CP-LOG-STOP")
     assert [(f["direction"], f["action"]) for f in frames][:4] == [

@@ -11,7 +11,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import ClientConnection
 
-from tests.e2e.conftest import ADMIN_TOKEN, STATION_PASSWORD, RunningServer, ServerFactory
+from tests.e2e.conftest import ADMIN_TOKEN, API_TIMEOUT_S, STATION_PASSWORD, RunningServer, ServerFactory
 from tests.e2e.test_events import events_client, listening
 from tests.e2e.test_gateway import boot16, heartbeat, open_station, refused_status
 from tests.support.waiting import eventually
@@ -36,7 +36,7 @@ def value(samples: Samples, name: str, **labels: str) -> float | None:
 
 
 async def scrape(server: RunningServer, token: str = METRICS_TOKEN) -> Samples:
-    async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=API_TIMEOUT_S) as client:
         response = await client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/plain")
@@ -45,7 +45,7 @@ async def scrape(server: RunningServer, token: str = METRICS_TOKEN) -> Samples:
 
 async def register(server: RunningServer, *station_ids: str) -> None:
     async with httpx.AsyncClient(
-        base_url=server.http_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10
+        base_url=server.http_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=API_TIMEOUT_S
     ) as api:
         for station_id in station_ids:
             response = await api.put(f"/api/v1/stations/{station_id}", json={"password": STATION_PASSWORD})
@@ -141,7 +141,7 @@ async def test_metrics_count_a_stations_traffic_errors_refusals_commits_and_subs
 
 async def test_metrics_on_the_api_need_the_metrics_token_or_an_admin_token(start_server: ServerFactory) -> None:
     server: RunningServer = await start_server(metrics_token=METRICS_TOKEN)
-    async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=API_TIMEOUT_S) as client:
         bare = await client.get("/metrics")
         assert bare.status_code == 401
         assert bare.headers["www-authenticate"] == "Bearer"
@@ -158,14 +158,14 @@ async def test_metrics_on_the_api_without_a_metrics_token_still_need_an_admin_to
     start_server: ServerFactory,
 ) -> None:
     server: RunningServer = await start_server()
-    async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=API_TIMEOUT_S) as client:
         assert (await client.get("/metrics")).status_code == 401
     assert value(await scrape(server, ADMIN_TOKEN), "voltline_stations_connected", version="1.6") == 0
 
 
 async def test_the_openapi_document_does_not_list_metrics(start_server: ServerFactory) -> None:
     server: RunningServer = await start_server()
-    async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=API_TIMEOUT_S) as client:
         assert "/metrics" not in (await client.get("/openapi.json")).json()["paths"]
 
 
@@ -176,7 +176,8 @@ async def test_the_separate_metrics_port_serves_metrics(start_server: ServerFact
     ws = await open_station(server, "MX-PORT")
     try:
         await boot16(ws)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.app.metrics_port}", timeout=10) as client:
+        metrics_url = f"http://127.0.0.1:{server.app.metrics_port}"
+        async with httpx.AsyncClient(base_url=metrics_url, timeout=API_TIMEOUT_S) as client:
             bare = await client.get("/metrics")
             if token is None:
                 assert bare.status_code == 200  # on 127.0.0.1 only, by default

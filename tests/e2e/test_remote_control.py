@@ -13,7 +13,7 @@ import httpx
 import orjson
 import pytest
 
-from tests.e2e.conftest import ADMIN_TOKEN, STATION_PASSWORD, RunningServer, ServerFactory
+from tests.e2e.conftest import ADMIN_TOKEN, API_TIMEOUT_S, STATION_PASSWORD, RunningServer, ServerFactory
 from tests.support.schema_check import assert_server_frames_valid
 from tests.support.waiting import eventually
 from voltline.simulator import SimulatedStation
@@ -309,7 +309,7 @@ def commands_for(version: str) -> list[tuple[str, str, str, dict[str, Any] | Non
 async def test_offline_is_409_and_no_answer_is_504(start_server: ServerFactory, version: str) -> None:
     server: RunningServer = await start_server(call_timeout=0.4)
     async with httpx.AsyncClient(
-        base_url=server.http_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10
+        base_url=server.http_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=API_TIMEOUT_S
     ) as api:
         # registered, never connected
         assert (await api.put("/api/v1/stations/CP-AWAY", json={"password": STATION_PASSWORD})).status_code == 201

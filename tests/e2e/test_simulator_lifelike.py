@@ -18,7 +18,7 @@ import httpx
 import orjson
 import pytest
 
-from tests.e2e.conftest import ADMIN_TOKEN, STATION_PASSWORD, RunningServer, ServerFactory
+from tests.e2e.conftest import ADMIN_TOKEN, API_TIMEOUT_S, STATION_PASSWORD, RunningServer, ServerFactory
 from tests.support.ports import free_port
 from tests.support.schema_check import assert_server_frames_valid, assert_station_frames_valid
 from tests.support.waiting import eventually
@@ -42,7 +42,7 @@ LIFELIKE: dict[str, Any] = {
 @contextlib.asynccontextmanager
 async def api_of(server: RunningServer) -> AsyncIterator[httpx.AsyncClient]:
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    async with httpx.AsyncClient(base_url=server.http_url, headers=headers, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=server.http_url, headers=headers, timeout=API_TIMEOUT_S) as client:
         yield client
 
 

@@ -10,7 +10,7 @@ import httpx
 import orjson
 import pytest
 
-from tests.e2e.conftest import ADMIN_TOKEN, STATION_PASSWORD, RunningServer, ServerFactory
+from tests.e2e.conftest import ADMIN_TOKEN, API_TIMEOUT_S, STATION_PASSWORD, RunningServer, ServerFactory
 from tests.support.schema_check import assert_server_frames_valid
 from tests.support.waiting import eventually
 from voltline.areas.stations.service import REMOVED_REASON
@@ -101,7 +101,7 @@ async def test_a_removed_station_is_registered_anew_when_the_policy_admits_unkno
 ) -> None:
     server: RunningServer = await start_server(unknown_stations="pending")
     async with httpx.AsyncClient(
-        base_url=server.http_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10
+        base_url=server.http_url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=API_TIMEOUT_S
     ) as api:
         station_id = f"CP-RENEW-{version}"
         station = await charging_station(api, server, station_id, version)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.e2e.conftest import ADMIN_TOKEN, RunningServer
+from tests.e2e.conftest import ADMIN_TOKEN, API_TIMEOUT_S, RunningServer
 from tests.e2e.test_events import SseReader, listening
 from tests.support.accounts import bearer, create_user, session_token
 
@@ -33,7 +33,7 @@ async def end_of(reader: SseReader) -> list[str]:
 async def test_logout_and_key_revocation_end_open_streams(server: RunningServer, api: httpx.AsyncClient) -> None:
     await create_user(api, "alice", "viewer")
     key = (await api.post("/api/v1/api-keys", json={"name": "wallboard", "role": "viewer"})).json()
-    async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as anonymous:
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=API_TIMEOUT_S) as anonymous:
         token = await session_token(anonymous, "alice")
         async with (
             sse_client(server, token) as alice,
