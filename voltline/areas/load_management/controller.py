@@ -231,8 +231,12 @@ class LoadController:
         self._activity.unwatch(set(self._activity.watched) - watched)
         self._activity.watch(watched)
         online = set(self._commands.online_ids())
+        offline_by_site: dict[str, set[str]] = {}  # grouped once: per site it would cost sites x stations
+        for station, site_id in self._site_of.items():
+            if station not in online:
+                offline_by_site.setdefault(site_id, set()).add(station)
         for state in self._sites.values():
-            state.offline = {s for s, site in self._site_of.items() if site == state.site.site_id and s not in online}
+            state.offline = offline_by_site.get(state.site.site_id, set())
             for key, evse in list(state.evses.items()):
                 assignment = self._assignment(evse.station_id, evse.evse_id)
                 if assignment is None or assignment.site_id != state.site.site_id:
