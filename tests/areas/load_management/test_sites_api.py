@@ -182,6 +182,50 @@ async def test_the_controller_shares_the_connection_and_gives_a_freed_share_back
     assert history and history[0]["decision"]["limits"] == {"CP-1/1": 15.0, "CP-2/1": 15.0}
 
 
+async def test_a_station_moved_unassigned_or_deleted_with_its_site_leaves_the_old_site_alone(
+    client: httpx.AsyncClient, services: ServiceRegistry, link: ProfileLink
+) -> None:
+    """The controller follows each change on its own (not by re-reading every site): what moved must be
+    exactly what the views show."""
+    for site_id, limit in (("depot", 30), ("yard", 10)):
+        body = a_site(id=site_id, name=site_id, grid_limit=limit, circuits=[])
+        assert (await client.post("/api/v1/sites", json=body)).status_code == 201
+    link.online.discard("CP-3")
+    body = {"stations": [{"station_id": s, "max_current_a": 16} for s in STATIONS]}
+    assigned = await client.post("/api/v1/sites/depot/stations", json=body)
+    assert [a["station_id"] for a in assigned.json()] == STATIONS
+    t0 = datetime.now(UTC)
+    for i, station_id in enumerate(STATIONS[:2]):
+        await start(services, station_id, t0 + timedelta(seconds=i))
+    await settle(services)
+    assert link.limits() == {("CP-1", 1): 15.0, ("CP-2", 1): 15.0}
+
+    moved = await client.put("/api/v1/sites/yard/stations/CP-2", json={"max_current_a": 16})
+    assert moved.status_code == 200 and [a["station_id"] for a in moved.json()] == ["CP-2"], moved.text
+    await settle(services)
+    await settle(services, "yard")
+    depot = (await client.get("/api/v1/sites/depot/load")).json()
+    yard = (await client.get("/api/v1/sites/yard/load")).json()
+    assert [e["station_id"] for e in depot["evses"]] == ["CP-1"]
+    assert [(e["station_id"], e["transaction_id"] is not None) for e in yard["evses"]] == [("CP-2", True)]
+    assert link.limits() == {("CP-1", 1): 16.0, ("CP-2", 1): 10.0}  # its running transaction came along
+    assert [a["station_id"] for a in (await client.get("/api/v1/sites/depot/stations")).json()] == ["CP-1", "CP-3"]
+
+    assert (await client.delete("/api/v1/sites/yard/stations/CP-2")).status_code == 204
+    await settle(services, "yard")
+    assert (await client.get("/api/v1/sites/yard/load")).json()["evses"] == []
+    assert "CP-2" not in services[LoadController]._activity.watched
+
+    assert (await client.delete("/api/v1/sites/depot")).status_code == 204
+    assert not {"CP-1", "CP-3"} & services[LoadController]._activity.watched
+    assert (await client.post("/api/v1/sites", json=a_site(grid_limit=30, circuits=[]))).status_code == 201
+    await settle(services)
+    again = (await client.get("/api/v1/sites/depot/load")).json()
+    assert again["evses"] == [] and (await client.get("/api/v1/sites/depot/stations")).json() == []
+    # CP-3 was offline when assigned: counted so while on the site, not on the site made again.
+    assert services[LoadController]._sites["depot"].offline == set()
+
+
 async def test_lowering_goes_before_raising(
     client: httpx.AsyncClient, services: ServiceRegistry, link: ProfileLink
 ) -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -91,6 +91,8 @@ CONTROLLER_ACTOR = "controller:load:"
 RAISE_HYSTERESIS_A = 1.0
 STEP_A = 0.1
 HISTORY_FLUSH_S = 1.0
+# Up to this many newly followed stations, their transactions are read station by station.
+FEW_STATIONS = 100
 
 
 def utcnow() -> datetime:
@@ -221,28 +223,38 @@ class LoadController:
         self._plan_of = plan_of
 
     def _set_assignments(self, assignments: Iterable[StationAssignment]) -> None:
-        self._assignments.clear()
+        """Follow every stored assignment (at start, when nothing is followed yet)."""
+        by_station: dict[str, dict[int, StationAssignment]] = {}
         for a in assignments:
-            self._assignments.setdefault(a.station_id, {})[a.evse_id] = a
-        self._site_of = {
-            station: next(iter(by_evse.values())).site_id for station, by_evse in self._assignments.items()
-        }
-        watched = set(self._site_of)
-        self._activity.unwatch(set(self._activity.watched) - watched)
-        self._activity.watch(watched)
-        online = set(self._commands.online_ids())
-        offline_by_site: dict[str, set[str]] = {}  # grouped once: per site it would cost sites x stations
-        for station, site_id in self._site_of.items():
-            if station not in online:
-                offline_by_site.setdefault(site_id, set()).add(station)
-        for state in self._sites.values():
-            state.offline = offline_by_site.get(state.site.site_id, set())
-            for key, evse in list(state.evses.items()):
-                assignment = self._assignment(evse.station_id, evse.evse_id)
-                if assignment is None or assignment.site_id != state.site.site_id:
+            by_station.setdefault(a.station_id, {})[a.evse_id] = a
+        for station_id, by_evse in by_station.items():
+            self._follow(station_id, by_evse)
+
+    def _follow(self, station_id: str, by_evse: dict[int, StationAssignment]) -> set[str]:
+        """The station's assignments are now `by_evse` (empty: none): move it between sites, keep its EVSEs'
+        state where it stays; the sites concerned (old and new). Costs the size of those sites, not of all."""
+        old_site = self._site_of.get(station_id)
+        new_site = next(iter(by_evse.values())).site_id if by_evse else None
+        if by_evse:
+            self._assignments[station_id] = by_evse
+            self._site_of[station_id] = by_evse[next(iter(by_evse))].site_id
+            self._activity.watch((station_id,))
+        else:
+            self._assignments.pop(station_id, None)
+            self._site_of.pop(station_id, None)
+            self._activity.unwatch((station_id,))
+        if old_site is not None and (state := self._sites.get(old_site)) is not None:
+            state.offline.discard(station_id)
+            for key, evse in [(k, e) for k, e in state.evses.items() if e.station_id == station_id]:
+                assignment = self._assignment(station_id, evse.evse_id)
+                if assignment is None or assignment.site_id != old_site:
                     del state.evses[key]
                 else:
                     evse.assignment = assignment
+        new_state = self._sites.get(new_site) if new_site is not None else None
+        if new_state is not None and not self._commands.is_online(station_id):
+            new_state.offline.add(station_id)
+        return {s for s in (old_site, new_site) if s is not None}
 
     def forget_station(self, station_id: str) -> None:
         """The station was removed (its assignments went with it in storage)."""
@@ -268,11 +280,18 @@ class LoadController:
         wanted = set(station_ids)
         if not wanted:
             return
-        running = [
-            tx
-            for tx in await self._transactions.list(TransactionFilter(active=True, limit=1_000_000))
-            if tx.station_id in wanted
-        ]
+        if len(wanted) <= FEW_STATIONS:  # an assignment: its stations' transactions, not the network's
+            running = [
+                tx
+                for station_id in sorted(wanted)
+                for tx in await self._transactions.list(TransactionFilter(station_id=station_id, active=True))
+            ]
+        else:
+            running = [
+                tx
+                for tx in await self._transactions.list(TransactionFilter(active=True, limit=1_000_000))
+                if tx.station_id in wanted
+            ]
 
         async def op(uow: UnitOfWork) -> dict[int, SessionNeed]:
             needs = {}
@@ -308,10 +327,16 @@ class LoadController:
 
     # ------------------------------------------------------------------------------------ config changes
 
-    async def sites_changed(self, sites: Sequence[Site], assignments: Sequence[StationAssignment]) -> None:
-        """The service stored sites or assignments: follow them (the whole set, it is small)."""
-        known = set(self._site_of)
-        before = {station: dict(by_evse) for station, by_evse in self._assignments.items()}
+    async def sites_changed(
+        self,
+        sites: Sequence[Site] = (),
+        *,
+        deleted: Sequence[str] = (),
+        stations: Mapping[str, Sequence[StationAssignment]] | None = None,
+    ) -> None:
+        """The service stored `sites`, deleted the `deleted` ones, or changed the assignments of `stations`
+        (each with its whole new set, empty when it left its site): follow exactly that. The cost is the
+        change's, not the network's: creating the 500th site must not read the other 499."""
         reenabled: set[str] = set()
         changed: set[str] = set()  # the sites to reallocate: new, redefined, or their stations moved
         for site in sites:
@@ -328,24 +353,30 @@ class LoadController:
                     self._spawn(self._release(state))
                 elif site.controller_enabled and not was_enabled:
                     reenabled.add(site.site_id)
-        for site_id in set(self._sites) - {s.site_id for s in sites}:
-            del self._sites[site_id]
+        for site_id in deleted:
+            self._sites.pop(site_id, None)
             self._last_run.pop(site_id, None)
             self._meter_due.pop(site_id, None)
-        self._set_assignments(assignments)
-        for station in set(before) | set(self._assignments):
-            old, new = before.get(station, {}), self._assignments.get(station, {})
-            if old != new:
-                changed.update(a.site_id for a in (*old.values(), *new.values()))
-        added = [s for s in self._site_of if s not in known]
-        await self._load_transactions(added)
+        added: list[str] = []  # new to the controller
+        moved: list[str] = []  # on another site than before (added ones too): its transactions go along
+        for station_id, assignments in (stations or {}).items():
+            new = {a.evse_id: a for a in assignments}
+            if self._assignments.get(station_id, {}) == new:
+                continue
+            was = self._site_of.get(station_id)
+            if new and was is None:
+                added.append(station_id)
+            changed.update(self._follow(station_id, new))
+            if new and self._site_of.get(station_id) != was:
+                moved.append(station_id)
+        await self._load_transactions(moved)
         # Only the stations this change concerns (new here, or on a site turned back on): the rest hold the
         # default already or are given it when they connect. Checking all would cost a read per station.
-        concerned = {s for s, site_id in self._site_of.items() if site_id in reenabled}
+        concerned = {s for s, site_id in self._site_of.items() if site_id in reenabled} if reenabled else set()
         self._defaults_held.difference_update(concerned)
         concerned.update(added)
         await asyncio.gather(*(self._hold_default(station_id) for station_id in concerned))
-        for site_id in changed & set(self._sites):  # not every site on every change: 500 sites, 500 calls
+        for site_id in changed & set(self._sites):
             self.request(site_id, "site changed")
 
     def prices_changed(self, site_id: str, curve: PriceCurve) -> None:

@@ -167,24 +167,24 @@ class LoadManagementService:
             if existing is not None:
                 site.created_at = existing.created_at
             await repo.save(site)
-            return existing is None, await repo.assignments()
+            return existing is None, assignments
 
-        created, assignments = await self._storage.write(op)
-        await self.controller.sites_changed(await self.sites(), assignments)
+        created, _assignments = await self._storage.write(op)
+        await self.controller.sites_changed([site])
         return site, created
 
     async def delete_site(self, site_id: str) -> None:
         async def op(uow: UnitOfWork) -> tuple[bool, list[StationAssignment]]:
-            deleted = await uow[SITES].delete(site_id)
-            return deleted, await uow[SITES].assignments()
+            gone = await uow[SITES].assignments(site_id)  # they go with the site
+            return await uow[SITES].delete(site_id), gone
 
         site = await self.site(site_id)
         if site.controller_enabled:  # clear the controller's profiles first: the stations keep their own
             await self.put_site(replace(site, controller_enabled=False))
-        deleted, assignments = await self._storage.write(op)
+        deleted, gone = await self._storage.write(op)
         if not deleted:
             raise NotFound(f"site {site_id!r} not found")
-        await self.controller.sites_changed(await self.sites(), assignments)
+        await self.controller.sites_changed(deleted=[site_id], stations={a.station_id: [] for a in gone})
 
     async def assignments(self, site_id: str) -> list[StationAssignment]:
         await self.site(site_id)
@@ -225,11 +225,16 @@ class LoadManagementService:
                     if other.site_id != a.site_id:
                         await repo.delete_assignment(a.station_id, other.evse_id)
                 await repo.put_assignment(a)
-            return await repo.assignments()
+            return [a for site_id in sorted(site_ids) for a in await repo.assignments(site_id)]
 
-        every = await self._storage.write(op)
-        await self.controller.sites_changed(await self.sites(), every)
-        return [a for a in every if a.site_id in site_ids]
+        stored = await self._storage.write(op)
+        # A station assigned here is on this site only (it moved whole), so the sites' rows are all it has.
+        by_station: dict[str, list[StationAssignment]] = {a.station_id: [] for a in assignments}
+        for a in stored:
+            if a.station_id in by_station:
+                by_station[a.station_id].append(a)
+        await self.controller.sites_changed(stations=by_station)
+        return stored
 
     async def unassign(self, site_id: str, station_id: str, evse_id: int | None = None) -> None:
         async def op(uow: UnitOfWork) -> tuple[int, list[StationAssignment]]:
@@ -238,13 +243,13 @@ class LoadManagementService:
             for a in mine:
                 if evse_id is None or a.evse_id == evse_id:
                     count += await uow[SITES].delete_assignment(station_id, a.evse_id)
-            return count, await uow[SITES].assignments()
+            return count, await uow[SITES].assignment_of(station_id)
 
         await self.site(site_id)
-        count, every = await self._storage.write(op)
+        count, left = await self._storage.write(op)
         if not count:
             raise NotFound(f"station {station_id!r} is not assigned to site {site_id!r}")
-        await self.controller.sites_changed(await self.sites(), every)
+        await self.controller.sites_changed(stations={station_id: left})
 
     def load(self, site_id: str) -> SiteLoad:
         view = self.controller.load(site_id)
