@@ -400,3 +400,40 @@ async def test_only_a_status_that_changes_what_an_evse_may_draw_reallocates_its_
     await asyncio.sleep(0.3)
     assert (await reasons())[0] == "CP-1/1 Faulted"
     assert link.limits()[("CP-2", 1)] == 32.0  # the whole connection for the other car
+
+
+async def test_stations_that_connect_are_given_the_default_after_a_delay_in_batches(
+    client: httpx.AsyncClient, services: ServiceRegistry, link: ProfileLink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Assigned while offline, the stations get the controller's 0 A default once connected: not during the
+    reconnect itself (a storm's handshakes go first) and a batch at a time."""
+    import voltline.areas.load_management.controller as controller_module
+
+    monkeypatch.setattr(controller_module, "DEFAULTS_BATCH", 2)
+    controller = services[LoadController]
+    controller.settings.load_management_default_delay_s = 0.2
+    link.online.clear()
+    assert (await client.post("/api/v1/sites", json=a_site(grid_limit=30, circuits=[]))).status_code == 201
+    body = {"stations": [{"station_id": s, "max_current_a": 16} for s in STATIONS]}
+    assert (await client.post("/api/v1/sites/depot/stations", json=body)).status_code == 200
+    assert link.sent == []  # offline: nothing to send yet
+
+    def defaults() -> list[str]:
+        return [
+            s for s, c in link.sent if isinstance(c, SetChargingProfile) and c.profile.profile_id == PROFILE_ID_BASE
+        ]
+
+    for station_id in STATIONS:
+        link.online.add(station_id)
+        services[StationService].announce_connected(station_id, "ocpp1.6", "127.0.0.1", False)
+    await asyncio.sleep(0.05)
+    assert defaults() == []  # within the delay
+    for _ in range(100):
+        if len(defaults()) == len(STATIONS):
+            break
+        await asyncio.sleep(0.02)
+    assert sorted(defaults()) == STATIONS
+    # Connecting again (a reconnect) sends nothing more: the default is held.
+    services[StationService].announce_connected("CP-1", "ocpp1.6", "127.0.0.1", True)
+    await asyncio.sleep(0.3)
+    assert sorted(defaults()) == STATIONS

@@ -14,7 +14,7 @@ from tests.support.api_builders import a_booted_station, a_v16_transaction
 from tests.support.api_fixtures import ScriptedLink
 from voltline.areas.audit.model import AuditQuery
 from voltline.areas.audit.service import AuditService
-from voltline.areas.configuration.service import ReadSettings, SettingReading
+from voltline.areas.configuration.service import ConfigurationService, ReadSettings, SettingReading
 from voltline.areas.smart_charging.commands import (
     ClearChargingProfile,
     GetCompositeSchedule,
@@ -34,6 +34,7 @@ from voltline.areas.stations.model import Registration
 from voltline.areas.stations.service import StationRegistration, StationService
 from voltline.kernel.commands import Command, CommandResult, StatusInfo
 from voltline.kernel.services import ServiceRegistry
+from voltline.kernel.versions import OcppVersion
 
 STATION = "CP-16"
 V16_LIMITS = {
@@ -401,3 +402,38 @@ async def test_batched_answers_are_written_together_with_their_audit_records(
     assert every[12].profile.schedules[0].periods[0].limit == 8.0
     entries = await services[AuditService].search(AuditQuery(action="SetChargingProfile", target=STATION))
     assert [e.result for e in entries] == ["Accepted"] * 3
+
+
+async def test_the_limits_of_many_stations_are_read_at_once_and_asked_for_once(
+    link: SmartLink, services: ServiceRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a controller sending many stations a profile each does first: one read of their stored limits,
+    the unknown ones asked of each station once (all three in one request), then held."""
+    others = ["CP-A", "CP-B"]
+    for station_id in others:
+        await services[StationService].register(station_id, StationRegistration(Registration.ACCEPTED, 0))
+    link.online.update(others)
+    configuration = services[ConfigurationService]
+    reads: list[list[str]] = []
+    real_stored_values = configuration.stored_values
+
+    async def counted(station_ids: Any, addresses: Any) -> Any:
+        reads.append(sorted(station_ids))
+        return await real_stored_values(station_ids, addresses)
+
+    monkeypatch.setattr(configuration, "stored_values", counted)
+    service = services[SmartChargingService]
+    stations = [STATION, *others, "CP-offline"]
+    await service.prefetch_limits(stations)
+    assert reads == [sorted([STATION, *others])]  # one read, for the connected ones
+    asked = [(s, len(c.addresses)) for s, c in link.sent if isinstance(c, ReadSettings)]
+    assert sorted(asked) == sorted((s, 3) for s in [STATION, *others])
+    for station_id in (STATION, *others):
+        limits = await service.station_limits(station_id, OcppVersion.V16)
+        assert (limits.max_periods, limits.max_stack_level) == (2, 3)
+    assert len(reads) == 1 and len(link.sent) == 3  # held: neither read nor asked again
+
+    service._limits.clear()  # as when the cache runs out: the values the stations told are stored now
+    await service.prefetch_limits(stations)
+    assert len(reads) == 2 and len(link.sent) == 3
+    assert (await service.station_limits("CP-A", OcppVersion.V16)).max_stack_level == 3

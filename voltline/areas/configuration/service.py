@@ -141,11 +141,18 @@ class ConfigurationService:
 
     # ------------------------------------------------------------------ settings
 
-    async def read(self, station_id: str, addresses: Sequence[SettingAddress]) -> list[SettingReading]:
+    async def read(
+        self, station_id: str, addresses: Sequence[SettingAddress], *, items_per_message: int | None = None
+    ) -> list[SettingReading]:
+        """Ask the station; `items_per_message`: its limit per request when the caller read it already."""
         version = self._commands.require_online(station_id)
         readings: list[SettingReading] = []
         # An empty list (1.6: every key) is one call; a long one goes in parts the station can take.
-        chunk = await self._items_per_message(station_id, capabilities(version).settings_read_limit) if addresses else 1
+        chunk = 1
+        if addresses:
+            chunk = items_per_message or await self._items_per_message(
+                station_id, capabilities(version).settings_read_limit
+            )
         for start in range(0, max(len(addresses), 1), chunk):
             result = await self._commands.send(station_id, ReadSettings(tuple(addresses[start : start + chunk])))
             readings.extend(result.value)

@@ -23,6 +23,7 @@ store keeps (and re-sends after a boot); sites, assignments, events and plans ar
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -93,6 +94,8 @@ STEP_A = 0.1
 HISTORY_FLUSH_S = 1.0
 # Up to this many newly followed stations, their transactions are read station by station.
 FEW_STATIONS = 100
+# Connected stations given the default together (each a profile delivery awaiting its answer).
+DEFAULTS_BATCH = 64
 
 
 def utcnow() -> datetime:
@@ -163,6 +166,8 @@ class LoadController:
         self._stack_levels: dict[str, int] = {}
         # Stations known to hold the controller's 0 A default; the others are given it when they connect.
         self._defaults_held: set[str] = set()
+        self._defaults_due: dict[str, None] = {}  # connected, to be given the default (ordered set)
+        self._defaults_task: asyncio.Task[None] | None = None
         self._locks: dict[str, asyncio.Lock] = {}
         self._scheduled: dict[str, asyncio.TimerHandle] = {}
         self._meter_due: dict[str, float] = {}  # site -> loop time before which meter caps wait
@@ -465,7 +470,7 @@ class LoadController:
         elif kind is ActivityKind.CONNECTED:
             state.offline.discard(activity.station_id)
             if activity.station_id not in self._defaults_held:  # assigned before it ever connected
-                self._spawn(self._hold_default(activity.station_id))
+                self._hold_default_soon(activity.station_id)
             self.request(site_id, f"{activity.station_id} connected")
         elif kind is ActivityKind.DISCONNECTED:
             state.offline.add(activity.station_id)
@@ -737,6 +742,8 @@ class LoadController:
         """Send the limits; True when a station did not take its limit (refused, offline, no answer)."""
         if not changes:
             return False
+        # One read for the limits of every station here, not one per station (each push checks them).
+        await self._smart_charging.prefetch_limits(evse.station_id for evse, _limit in changes)
         results = await asyncio.gather(*(self._push(state, evse, limit, now) for evse, limit in changes))
         return not all(results)
 
@@ -806,6 +813,24 @@ class LoadController:
                 self._stack_levels[station_id] = level
         return level
 
+    def _hold_default_soon(self, station_id: str) -> None:
+        """Queue a connected station for its default. A reconnect storm of thousands must not make as many
+        deliveries compete with the handshakes and boots: they go after a short delay, a batch at a time."""
+        self._defaults_due[station_id] = None
+        if self._defaults_task is None or self._defaults_task.done():
+            self._defaults_task = asyncio.get_running_loop().create_task(self._hold_defaults())
+            self._tasks.add(self._defaults_task)
+            self._defaults_task.add_done_callback(self._done)
+
+    async def _hold_defaults(self) -> None:
+        await asyncio.sleep(self.settings.load_management_default_delay_s)
+        while self._defaults_due and self._running:
+            batch = list(itertools.islice(self._defaults_due, DEFAULTS_BATCH))
+            for station_id in batch:
+                del self._defaults_due[station_id]
+            await self._smart_charging.prefetch_limits(batch)
+            await asyncio.gather(*(self._hold_default(s) for s in batch if s not in self._defaults_held))
+
     async def _hold_default(self, station_id: str) -> None:
         """Give the station the controller's TxDefaultProfile at 0 A (kept and re-sent by the profile store).
         A station that never connected has no known version yet: it is given the default when it connects."""
@@ -814,7 +839,10 @@ class LoadController:
             return
         current_actor.set(CONTROLLER_ACTOR + state.site.site_id)
         try:
-            for record in await self._smart_charging.profiles(station_id, active_only=True):
+            held = self._smart_charging.known_active(station_id)
+            if held is None:
+                held = await self._smart_charging.profiles(station_id, active_only=True)
+            for record in held:
                 if record.profile.profile_id == PROFILE_ID_BASE and record.source is ProfileSource.CONTROLLER:
                     self._defaults_held.add(station_id)
                     return
@@ -826,7 +854,7 @@ class LoadController:
                 schedules=(ChargingSchedule(RateUnit.AMPERES, (SchedulePeriod(0, 0.0),)),),
                 evse_id=0,
             )
-            await self._smart_charging.set_profile(station_id, profile)
+            await self._smart_charging.set_profile(station_id, profile, answer_batched=True)
         except DomainError as exc:
             log.info("load controller: default limit for %r not set yet: %s", station_id, exc)
             return

@@ -18,6 +18,10 @@ class LoadManagementSettings(BaseModel):
     # a car that had nothing gets its share at once): a car leaving and the next one starting straight after do
     # not raise and then lower every other car of the site.
     load_management_raise_settle_s: float = Field(default=0.5, ge=0, le=10)
+    # A station that connects without the controller's 0 A default is given it this long after (in batches), so
+    # the deliveries of a reconnect storm do not compete with its handshakes and boots. A transaction started
+    # meanwhile is given its share by the reallocation its start causes, as any other.
+    load_management_default_delay_s: float = Field(default=1.0, ge=0, le=60)
     # A site reallocates for what its meters show (an EV using less, or ramping up) at most this often.
     load_management_meter_interval_s: float = Field(default=5.0, ge=0.1, le=3600)
     # Windows, demand-response events and plans are looked at this often.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -345,6 +345,14 @@ class SmartChargingService:
         that needs certainty reads `profiles`)."""
         return list(self._active.get(station_id, ()))
 
+    def known_active(self, station_id: str) -> list[StoredProfile] | None:
+        """The station's active profiles when memory knows them for sure (none, or held), else None (read
+        `profiles`): a boot storm's checks cost no read for stations whose profiles are known."""
+        if self._with_profiles is not None and station_id not in self._with_profiles:
+            return []
+        held = self._active.get(station_id)
+        return list(held) if held is not None else None
+
     def station_removed(self, station_id: str) -> None:
         self._forget(station_id)
         self._limits_asked.pop(station_id, None)
@@ -413,30 +421,63 @@ class SmartChargingService:
     async def station_limits(self, station_id: str, version: OcppVersion) -> StationLimits:
         """The station's announced limits, from its stored device model; those never read are asked for
         once when the station is online (and stored by the configuration area as they come)."""
-        now = asyncio.get_running_loop().time()
+        cached = self._fresh_limits(station_id, version)
+        if cached is not None:
+            return cached
+        return (await self._read_limits(version, [station_id]))[station_id]
+
+    async def prefetch_limits(self, station_ids: Iterable[str]) -> None:
+        """Read the limits of many connected stations at once (one read per version, the asks concurrent),
+        so that a controller about to send each of them a profile does not read once per station."""
+        by_version: dict[OcppVersion, list[str]] = {}
+        for station_id in dict.fromkeys(station_ids):
+            version = self._commands.version_of(station_id)
+            if version is not None and self._fresh_limits(station_id, version) is None:
+                by_version.setdefault(version, []).append(station_id)
+        for version, stations in by_version.items():
+            await self._read_limits(version, stations)
+
+    def _fresh_limits(self, station_id: str, version: OcppVersion) -> StationLimits | None:
         cached = self._limits.get(station_id)
+        now = asyncio.get_running_loop().time()
         if cached is not None and cached[1] is version and now - cached[0] < LIMITS_CACHE_S:
             return cached[2]
+        return None
+
+    async def _read_limits(self, version: OcppVersion, station_ids: Sequence[str]) -> dict[str, StationLimits]:
         caps = capabilities(version)
-        addresses = [SettingAddress.of(n) for n in (caps.schedule_max_periods, caps.max_stack_level, caps.rate_units)]
+        names = (caps.schedule_max_periods, caps.max_stack_level, caps.rate_units, caps.settings_read_limit)
+        addresses = [SettingAddress.of(n) for n in names]
         if version is OcppVersion.V16:
             addresses = [a.as_key() for a in addresses]
-        stored = (await self._configuration.stored_values([station_id], addresses)).get(station_id, {})
-        values = {a.identity: (v.value if (v := stored.get(a.identity)) is not None else None) for a in addresses}
-        missing = [a for a in addresses if values[a.identity] is None]
-        if missing and self._commands.is_online(station_id) and self._may_ask_limits(station_id):
-            try:
-                for reading in await self._configuration.read(station_id, missing):
-                    if reading.status == "Accepted":
-                        values[reading.address.identity] = reading.value
-            except DomainError as exc:  # the station could not say: its limits stay unchecked
-                log.info("smart charging: limits of %r not read: %s", station_id, exc)
-        periods, stack, units = (values[a.identity] for a in addresses)
-        limits = StationLimits(_positive(periods), _non_negative(stack), parse_rate_units(units))
-        if len(self._limits) >= LIMITS_CACHE_MAX:
+        wanted, read_limit = addresses[:3], addresses[3]
+        stored = await self._configuration.stored_values(station_ids, addresses)
+
+        async def one(station_id: str) -> tuple[str, StationLimits]:
+            mine = stored.get(station_id, {})
+            values = {a.identity: (v.value if (v := mine.get(a.identity)) is not None else None) for a in wanted}
+            missing = [a for a in wanted if values[a.identity] is None]
+            if missing and self._commands.is_online(station_id) and self._may_ask_limits(station_id):
+                # Its per-request limit was read with the rest (none stored: the configuration's default).
+                known = mine.get(read_limit.identity)
+                per_message = _positive(known.value if known is not None else None)
+                per_message = per_message or self._configuration.default_items_per_message
+                try:
+                    for reading in await self._configuration.read(station_id, missing, items_per_message=per_message):
+                        if reading.status == "Accepted":
+                            values[reading.address.identity] = reading.value
+                except DomainError as exc:  # the station could not say: its limits stay unchecked
+                    log.info("smart charging: limits of %r not read: %s", station_id, exc)
+            periods, stack, units = (values[a.identity] for a in wanted)
+            return station_id, StationLimits(_positive(periods), _non_negative(stack), parse_rate_units(units))
+
+        found = dict(await asyncio.gather(*(one(s) for s in station_ids)))
+        now = asyncio.get_running_loop().time()
+        if len(self._limits) + len(found) > LIMITS_CACHE_MAX:
             self._limits.clear()  # bounded: a cache, refilled as profiles are sent
-        self._limits[station_id] = (now, version, limits)
-        return limits
+        for station_id, limits in found.items():
+            self._limits[station_id] = (now, version, limits)
+        return found
 
     def _may_ask_limits(self, station_id: str) -> bool:
         """Whether to ask the station for limits it has not told: once per LIMITS_ASK_INTERVAL_S (noted before
