@@ -322,7 +322,7 @@ class SmartChargingService:
         # reconcile reads the station again); loaded whole at start.
         self._active: dict[str, list[StoredProfile]] = {}
         self._reporting: dict[str, int] = {}  # station -> the request id whose report parts are arriving
-        self._save_profiles = _SaveProfiles(lambda station_id: self._active.get(station_id))
+        self._save_profiles = _SaveProfiles(self.known_active)  # a station known to hold none reads nothing
         self._unsaved: list[_UnsavedState] = []  # delivery states of background deliveries, not yet written
         self._flusher: asyncio.Task[None] | None = None
 
