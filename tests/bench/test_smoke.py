@@ -52,25 +52,34 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture
 def voltline_server(tmp_path: Path) -> Iterator[tuple[str, int]]:
-    ocpp_port, http_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "VOLTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'smoke.db'}",
-        "VOLTLINE_UNKNOWN_STATIONS": "accept",
-        "VOLTLINE_OCPP_HOST": "127.0.0.1",
-        "VOLTLINE_OCPP_PORT": str(ocpp_port),
-        "VOLTLINE_HTTP_HOST": "127.0.0.1",
-        "VOLTLINE_HTTP_PORT": str(http_port),
-        "VOLTLINE_LOG_LEVEL": "WARNING",
-        "VOLTLINE_ADMIN_TOKEN": "vl_smoke_admin_token_0123456789abcdef",
-    }
     log = tmp_path / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "voltline", "serve"], env=env, cwd=ROOT, stdout=out, stderr=out
-        )
+    for _attempt in range(3):  # a free port can be taken by a parallel test before the server binds it
+        ocpp_port, http_port = free_port(), free_port()
+        env = {
+            **os.environ,
+            "VOLTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'smoke.db'}",
+            "VOLTLINE_UNKNOWN_STATIONS": "accept",
+            "VOLTLINE_OCPP_HOST": "127.0.0.1",
+            "VOLTLINE_OCPP_PORT": str(ocpp_port),
+            "VOLTLINE_HTTP_HOST": "127.0.0.1",
+            "VOLTLINE_HTTP_PORT": str(http_port),
+            "VOLTLINE_LOG_LEVEL": "WARNING",
+            "VOLTLINE_ADMIN_TOKEN": "vl_smoke_admin_token_0123456789abcdef",
+        }
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "voltline", "serve"], env=env, cwd=ROOT, stdout=out, stderr=out
+            )
+        try:
+            wait_for_port(process, ocpp_port, log)
+            break
+        except AssertionError:
+            stop(process)
+            if "already in use" not in log.read_text():
+                raise
+    else:
+        raise AssertionError(f"no free ports after 3 attempts: {log.read_text()[-2000:]}")
     try:
-        wait_for_port(process, ocpp_port, log)
         yield f"ws://127.0.0.1:{ocpp_port}/ocpp", process.pid
     finally:
         stop(process)

@@ -415,15 +415,26 @@ async def test_a_need_of_20_kwh_by_a_departure_6_h_away_is_planned_into_the_chea
             assert planned_cost == pytest.approx(Decimal("1.80"), abs=Decimal("0.05"))  # 20 kWh at 0.09
             assert planned_cost < at_once
 
-            # The schedule went to the station: its composite (GetCompositeSchedule) matches ours, the car
-            # waits now and is offered its 32 A in the cheapest hour.
-            composite = await api.get(
-                f"/api/v1/stations/{station_id}/composite-schedule",
-                params={"evse_id": 1, "duration": 6 * 3600},
-            )
-            assert composite.status_code == 200, composite.text
-            view = composite.json()
-            assert view["matches"] is True, view
+            # The schedule goes to the station (the plan is shown as soon as it is made, the push follows):
+            # its composite (GetCompositeSchedule) comes to match ours, the car waits now and is offered its
+            # 32 A in the cheapest hour.
+            views: list[dict[str, Any]] = []
+
+            async def matching(
+                station_id: str = station_id, views: list[dict[str, Any]] = views
+            ) -> dict[str, Any] | None:
+                composite = await api.get(
+                    f"/api/v1/stations/{station_id}/composite-schedule",
+                    params={"evse_id": 1, "duration": 6 * 3600},
+                )
+                assert composite.status_code == 200, composite.text
+                views.append(composite.json())
+                return views[-1] if views[-1]["matches"] is True else None
+
+            try:
+                view = await eventually(matching, every=0.2)
+            except AssertionError:
+                raise AssertionError(f"the station's composite never matched ours: {views[-1]}") from None
             station_schedule = view["station"]
             start = datetime.fromisoformat(station_schedule["start"])
             offered = limit_at(station_schedule["periods"], (cheapest - start).total_seconds() + 60)
