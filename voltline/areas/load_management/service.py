@@ -152,7 +152,7 @@ class LoadManagementService:
         if problems:
             raise InvalidRequest("; ".join(problems))
 
-        async def op(uow: UnitOfWork) -> tuple[bool, list[StationAssignment]]:
+        async def op(uow: UnitOfWork) -> bool:
             repo = uow[SITES]
             existing = await repo.get(site.site_id)
             if existing is not None and create_only:
@@ -167,9 +167,9 @@ class LoadManagementService:
             if existing is not None:
                 site.created_at = existing.created_at
             await repo.save(site)
-            return existing is None, assignments
+            return existing is None
 
-        created, _assignments = await self._storage.write(op)
+        created = await self._storage.write(op)
         await self.controller.sites_changed([site])
         return site, created
 
