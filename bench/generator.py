@@ -9,7 +9,9 @@ It runs phases, in order, over one fleet of connections, and prints one JSON doc
                 measured from the moment a message is due, so queueing behind a slow answer is counted;
 - ``idle``      hold every connection with no traffic (pongs are answered);
 - ``settle``    after a storm: wait until the server's own CALLs stop (``--settle-quiet`` seconds without
-                one), and report how long after the storm began its last one came, and how many of each.
+                one, counted from the phase's start; with ``--settle-expect ACTION:N`` only once N of that
+                action have come), and report how long after the storm began its last one came, and how many
+                of each.
 
 The generator answers no CALL from the server (a CALLERROR, counted as an error), except with
 ``--answer-smart-charging``: then it plays a station that takes every charging profile and holds none it
@@ -685,9 +687,13 @@ class Fleet:
         began = time.perf_counter()
         before = proc_sample(self.watch_pid)
         quiet = self.args.settle_quiet
+        action, _, wanted = (self.args.settle_expect or ":0").partition(":")
         while time.perf_counter() - began < self.args.settle_timeout:
-            last = self.last_server_call
-            if time.perf_counter() - (last if last is not None else began) >= quiet:
+            # Quiet counts from this phase's start: CALLs that stopped during the storm (the server still busy
+            # with its boots) are not the end of what the storm left it to send.
+            last = max(self.last_server_call or began, began)
+            enough = self.server_calls[action] >= int(wanted or 0) if action else True
+            if enough and time.perf_counter() - last >= quiet:
                 break
             await asyncio.sleep(0.05)
         after = proc_sample(self.watch_pid)
@@ -789,6 +795,11 @@ def raise_open_file_limit() -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
+def progress(message: str) -> None:
+    """A line on stderr (the runner keeps it in the generator's log: where a profiler can wait for a phase)."""
+    print(f"{time.strftime('%H:%M:%S')} generator: {message}", file=sys.stderr, flush=True)
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     fleet = Fleet(args)
     sweeper = asyncio.create_task(fleet.sweep_timeouts())
@@ -796,12 +807,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         for phase in args.phases.split(","):
             phase = phase.strip()
+            progress(f"{phase} began")
             if phase == "storm":
                 phases["storm"] = await fleet.storm()
             elif phase in ("saturate", "rate"):
                 prepared = await fleet.prepare()
                 if prepared is not None:
                     phases[f"{phase}_prepare"] = prepared
+                progress(f"{phase} measured from now")
                 phases[phase] = await (fleet.saturate() if phase == "saturate" else fleet.rate())
             elif phase == "idle":
                 phases["idle"] = await fleet.idle()
@@ -857,6 +870,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--answer-smart-charging", action="store_true", help="answer the server's smart charging CALLs")
     p.add_argument("--settle-quiet", type=float, default=2, help="settle: seconds without a server CALL")
     p.add_argument("--settle-timeout", type=float, default=120)
+    p.add_argument("--settle-expect", default=None, help="settle: ACTION:N, wait until N of that CALL have come")
     return p
 
 

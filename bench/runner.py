@@ -570,8 +570,10 @@ def run_sites(server: Server, args: argparse.Namespace, pin: bool, fleet_csv: Pa
         status = server.api("POST", "/api/v1/id-tokens", {"id_token": ID_TAG, "type": "ISO14443"})
         if status not in (200, 201, 409):
             raise RuntimeError(f"id token registration answered HTTP {status}")
-        answering = ("--answer-smart-charging",)
         for key, ocpp, prefix in (("v16", "1.6", "S16-"), ("v201", "2.0.1", "S201-")):
+            # Settled once every station has its default and the server has been quiet for a second.
+            expect = f"SetChargingProfile:{args.stations}"
+            answering = ("--answer-smart-charging", "--settle-quiet", "1", "--settle-expect", expect)
             began = time.monotonic()
             ids = sites.create_sites(server.call_api, prefix, args.stations)
             result["sites_per_version"] = len(ids)
