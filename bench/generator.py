@@ -20,7 +20,10 @@ GetCompositeSchedule Rejected, GetConfiguration and GetVariables: unknown), so t
 with stored profiles measures the server delivering them.
 
 Before ``saturate`` and ``rate``, every station without a transaction starts one (unmeasured, reported as
-``<phase>_prepare``), so the measured windows see the steady mix rather than a burst of starts.
+``<phase>_prepare``), so the measured windows see the steady mix rather than a burst of starts; with
+``--prepare-settle S`` it then also waits until the server sent no CALL for S seconds (what the burst of
+starts made it send, e.g. a load controller's limits, is reported with the prepare phase, not the window).
+Each measured window reports the server's CALLs that came in it (``server_calls``).
 
 The message mix per station follows `bench.frames.mix_pattern` (55% meter values, 25% heartbeats, 12% status
 notifications, 8% authorization and transaction start/stop). With ``--watch-pid`` it samples that process's
@@ -562,12 +565,21 @@ class Fleet:
         for station in waiting:
             station.on_answer = started
             station.call("start", time.perf_counter())
+        calls_before = Counter(self.server_calls)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(done, self.args.call_timeout + 1)
+        answered = time.perf_counter()
+        answered_s = answered - began
+        # Quiet counted from the last answer: the server may send nothing while its starts are still queued.
+        settled = await self._quiet(self.args.prepare_settle, answered) if self.args.prepare_settle else None
         recorder = self.swap_recorder()
         return {
             "stations": len(waiting),
-            "seconds": round(time.perf_counter() - began, 3),
+            "seconds": round(answered_s, 3),
+            # with --prepare-settle: when the server's CALLs the starts caused (a load controller's limits)
+            # stopped, counted from the first start, and how many came
+            "server_calls_settled_s": round(settled - began, 3) if settled is not None else None,
+            "server_calls": dict(self.server_calls - calls_before),
             "latency": latency_summary(recorder.latencies),
             "call_errors": dict(recorder.call_errors),
             "errors": dict(recorder.errors),
@@ -591,11 +603,13 @@ class Fleet:
             station.call(station.next_kind(), time.perf_counter())
         await asyncio.sleep(self.args.warmup)
         self.swap_recorder()
+        calls_before = Counter(self.server_calls)
         before = proc_sample(self.watch_pid)
         began = time.perf_counter()
         await asyncio.sleep(self.args.seconds)
         elapsed = time.perf_counter() - began
         after = proc_sample(self.watch_pid)
+        server_calls = dict(self.server_calls - calls_before)
         window = self.swap_recorder()
         running = False
         drained, unanswered = await self._wind_down(active)
@@ -610,6 +624,7 @@ class Fleet:
             messages=answered,
             msgs_per_s=round(answered / elapsed, 1),
             unanswered_after_drain=unanswered,
+            server_calls=server_calls,
         )
 
     # phase: rate
@@ -655,11 +670,13 @@ class Fleet:
         await pace(self.args.warmup)
         self.swap_recorder()
         late = 0
+        calls_before = Counter(self.server_calls)
         before = proc_sample(self.watch_pid)
         began = time.perf_counter()
         due = await pace(self.args.seconds)
         elapsed = time.perf_counter() - began
         after = proc_sample(self.watch_pid)
+        server_calls = dict(self.server_calls - calls_before)
         window = self.swap_recorder()
         running = False
         backlog = sum(len(s.backlog) for s in active)
@@ -679,7 +696,17 @@ class Fleet:
             queued_behind_own_call=late,
             backlog_at_end=backlog,
             unanswered_after_drain=unanswered,
+            server_calls=server_calls,
         )
+
+    async def _quiet(self, quiet: float, since: float) -> float:
+        """Wait until no server CALL came for `quiet` seconds (at most `--settle-timeout`); when the last came."""
+        while time.perf_counter() - since < self.args.settle_timeout:
+            last = max(self.last_server_call or since, since)
+            if time.perf_counter() - last >= quiet:
+                return last
+            await asyncio.sleep(0.05)
+        return time.perf_counter()
 
     # phase: settle
     async def settle(self) -> dict[str, Any]:
@@ -870,6 +897,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--answer-smart-charging", action="store_true", help="answer the server's smart charging CALLs")
     p.add_argument("--settle-quiet", type=float, default=2, help="settle: seconds without a server CALL")
     p.add_argument("--settle-timeout", type=float, default=120)
+    p.add_argument(
+        "--prepare-settle",
+        type=float,
+        default=0,
+        help="before saturate/rate: after the starts, wait for this many seconds without a server CALL",
+    )
     p.add_argument("--settle-expect", default=None, help="settle: ACTION:N, wait until N of that CALL have come")
     return p
 

@@ -74,12 +74,22 @@ def summary(sites: dict[str, Any], plain: dict[str, Any] | None) -> str:
         theirs, plain_cpu = _saturated(plain, version)
         ratio = f"{ours / theirs:.0%} of" if ours and theirs else "against"
         calls = ((sites.get(version) or {}).get("server_calls") or {}).get("SetChargingProfile", 0)
+        saturate = ((sites.get(version) or {}).get("phases") or {}).get("saturate") or {}
+        in_window = (saturate.get("server_calls") or {}).get("SetChargingProfile", 0)
         settle = ((sites.get(version) or {}).get("phases") or {}).get("settle") or {}
         last_call = settle.get("last_server_call_after_storm_began_s") or 0
         lines.append(f"  {label}: the storm's 0 A defaults given, the last {last_call:,.1f} s after the storm began")
+        prepare = ((sites.get(version) or {}).get("phases") or {}).get("saturate_prepare") or {}
+        if prepare.get("server_calls_settled_s") is not None:
+            pushed = (prepare.get("server_calls") or {}).get("SetChargingProfile", 0)
+            lines.append(
+                f"  {label}: {prepare.get('stations', 0):,} transactions started at once: their {pushed:,} limits "
+                f"sent, the last {prepare['server_calls_settled_s']:,.1f} s after the first start"
+            )
         lines.append(
             f"  {label}: saturated {ours or 0:,.0f} msg/s ({cpu or 0:,.0f} µs CPU per message), {ratio} "
             f"{theirs or 0:,.0f} msg/s ({plain_cpu or 0:,.0f} µs) without sites; "
-            f"{calls:,} SetChargingProfile sent, {sites.get(f'{version}_allocations', 0):,} reallocations recorded"
+            f"{in_window:,} SetChargingProfile sent in its window ({calls:,} in all), "
+            f"{sites.get(f'{version}_allocations', 0):,} reallocations recorded"
         )
     return "\n".join(lines)

@@ -546,7 +546,9 @@ class LoadController:
             log.error("load controller: %s", error, exc_info=error)
 
     async def _run(self, site_id: str) -> None:
-        lock = self._locks.setdefault(site_id, asyncio.Lock())
+        lock = self._locks.get(site_id)
+        if lock is None:
+            lock = self._locks[site_id] = asyncio.Lock()
         async with lock:
             state = self._sites.get(site_id)
             if state is None or not state.site.controller_enabled:
