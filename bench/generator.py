@@ -699,11 +699,13 @@ class Fleet:
             server_calls=server_calls,
         )
 
-    async def _quiet(self, quiet: float, since: float) -> float:
-        """Wait until no server CALL came for `quiet` seconds (at most `--settle-timeout`); when the last came."""
+    async def _quiet(self, quiet: float, since: float, action: str = "", wanted: int = 0) -> float:
+        """Wait until no server CALL came for `quiet` seconds counted from `since` (and, with `action`, until
+        `wanted` of those came), at most `--settle-timeout`; when the last came (or `since`)."""
         while time.perf_counter() - since < self.args.settle_timeout:
             last = max(self.last_server_call or since, since)
-            if time.perf_counter() - last >= quiet:
+            enough = self.server_calls[action] >= wanted if action else True
+            if enough and time.perf_counter() - last >= quiet:
                 return last
             await asyncio.sleep(0.05)
         return time.perf_counter()
@@ -713,16 +715,10 @@ class Fleet:
         """Wait for the server's CALLs to stop: `--settle-quiet` seconds without one (or `--settle-timeout`)."""
         began = time.perf_counter()
         before = proc_sample(self.watch_pid)
-        quiet = self.args.settle_quiet
         action, _, wanted = (self.args.settle_expect or ":0").partition(":")
-        while time.perf_counter() - began < self.args.settle_timeout:
-            # Quiet counts from this phase's start: CALLs that stopped during the storm (the server still busy
-            # with its boots) are not the end of what the storm left it to send.
-            last = max(self.last_server_call or began, began)
-            enough = self.server_calls[action] >= int(wanted or 0) if action else True
-            if enough and time.perf_counter() - last >= quiet:
-                break
-            await asyncio.sleep(0.05)
+        # Quiet counts from this phase's start: CALLs that stopped during the storm (the server still busy
+        # with its boots) are not the end of what the storm left it to send.
+        await self._quiet(self.args.settle_quiet, began, action, int(wanted or 0))
         after = proc_sample(self.watch_pid)
         recorder = self.swap_recorder()
         origin = self.storm_began if self.storm_began is not None else began
