@@ -66,6 +66,7 @@ async def started(services: ServiceRegistry) -> Any:
         await services[StationService].register(station_id, StationRegistration(Registration.ACCEPTED, 0))
     services[LoadController].settings.load_management_debounce_s = 0.0
     services[LoadController].settings.load_management_raise_settle_s = 0.0  # settle() raises at once
+    services[LoadController].settings.load_management_small_raise_settle_s = 0.0
     await services[SmartChargingService].start()
     await services[LoadManagementService].start()
     yield
@@ -373,6 +374,35 @@ async def test_a_freed_share_goes_out_once_settled_so_a_car_leaving_and_one_arri
     await asyncio.sleep(1.3)
     assert [s for s, c in link.sent if isinstance(c, SetChargingProfile)] == ["CP-1"]
     assert link.limits() == {("CP-1", 1): 32.0}
+
+
+async def test_a_small_raise_waits_the_longer_settle_and_a_large_one_goes_out_at_once(
+    client: httpx.AsyncClient, services: ServiceRegistry, link: ProfileLink
+) -> None:
+    controller = services[LoadController]
+    assert (await client.post("/api/v1/sites", json=a_site(grid_limit=32, circuits=[]))).status_code == 201
+    body = {"stations": [{"station_id": s, "max_current_a": 32} for s in STATIONS]}
+    assert (await client.post("/api/v1/sites/depot/stations", json=body)).status_code == 200
+    t0 = datetime.now(UTC)
+    for n, station_id in enumerate(STATIONS):
+        await start(services, station_id, t0 + timedelta(seconds=n))
+    await settle(services)
+    assert set(link.limits().values()) == {10.6}  # 32 A over three cars
+    controller.settings.load_management_small_raise_settle_s = 1.0
+    link.sent.clear()
+
+    # 35 A: one more ampere each, below the 2 A of a quick raise: nothing until it has stayed free 1 s.
+    assert (await client.put("/api/v1/sites/depot", json={"name": "Depot", "grid_limit": 35})).status_code == 200
+    await settle(services)
+    assert link.limits() == {}
+    await asyncio.sleep(1.2)
+    assert link.limits() == {(s, 1): 11.6 for s in STATIONS}
+
+    # 44 A: 3 A more each, sent at once.
+    link.sent.clear()
+    assert (await client.put("/api/v1/sites/depot", json={"name": "Depot", "grid_limit": 44})).status_code == 200
+    await settle(services)
+    assert link.limits() == {(s, 1): 14.6 for s in STATIONS}
 
 
 async def test_only_a_status_that_changes_what_an_evse_may_draw_reallocates_its_site(

@@ -88,8 +88,11 @@ log = logging.getLogger("voltline.load_management")
 # High, so an operator's own ids (1 upwards) do not meet them.
 PROFILE_ID_BASE = 900_000
 CONTROLLER_ACTOR = "controller:load:"
-# A limit that rises by less than this is not sent (it would only churn the stations); one that falls is.
-RAISE_HYSTERESIS_A = 1.0
+# A limit that rises by at least this goes out once settled (load_management_raise_settle_s); one that rises by
+# less, but at least MIN_RAISE_A, after the longer small-raise settle; a smaller rise is not sent (it would only
+# churn the stations). One that falls is always sent, at once.
+RAISE_HYSTERESIS_A = 2.0
+MIN_RAISE_A = 0.5
 STEP_A = 0.1
 HISTORY_FLUSH_S = 1.0
 # Up to this many newly followed stations, their transactions are read station by station.
@@ -452,7 +455,6 @@ class LoadController:
                 reading = reading_of(activity.samples)
                 before = evse.grid_phases()
                 capped = follow_meter(evse, reading, state.site.voltage_v, state.site.min_current_a)
-                evse.measured_at = self._clock()
                 if capped or evse.grid_phases() != before:
                     self.request(site_id, f"meter at {evse.key}", meter=True)
                 self._follow_compliance(state)
@@ -650,7 +652,12 @@ class LoadController:
                 max_a = min(max_a, self._planned_max(plan, now))
             usable[evse.key] = max_a
             demands.append(demand_of(state, evse, now_s=now_s, voltage_v=site.voltage_v, max_a=max_a))
-        allocation = allocate(tree_of(site, root), demands, site.strategy, step_a=STEP_A)
+        tree = tree_of(site, root)
+        inputs = (tuple(tree), tuple(demands), site.strategy)
+        allocation = state.allocation
+        if allocation is None or state.allocation_inputs != inputs:
+            allocation = allocate(tree, demands, site.strategy, step_a=STEP_A)
+            state.allocation_inputs, state.allocation = inputs, allocation
         return allocation, usable, connection_a, reasons
 
     # ------------------------------------------------------------------------------------ pushing
@@ -706,7 +713,8 @@ class LoadController:
     ) -> tuple[list[tuple[EvseState, float]], list[tuple[EvseState, float]]]:
         lowers: list[tuple[EvseState, float]] = []
         raises: list[tuple[EvseState, float]] = []
-        settle = self.settings.load_management_raise_settle_s
+        quick_settle = self.settings.load_management_raise_settle_s
+        small_settle = max(self.settings.load_management_small_raise_settle_s, quick_settle)
         for key, limit in allocation.limits.items():
             evse = state.evses.get(key)
             if evse is None or evse.station_id in state.offline or evse.rejected is not None:
@@ -719,7 +727,8 @@ class LoadController:
                 lowers.append((evse, limit))
             elif current == 0.0 and limit > 0.0:
                 raises.append((evse, limit))  # a car given nothing yet gets its share at once
-            elif limit >= current + RAISE_HYSTERESIS_A:
+            elif limit >= current + MIN_RAISE_A:
+                settle = quick_settle if limit >= current + RAISE_HYSTERESIS_A else small_settle
                 if wanted is None and settle > 0:  # wanted from now on: sent if still wanted once settled
                     evse.raise_wanted_at = loop_now
                     self.request(state.site.site_id, f"higher limit for {key} settled", after=settle)

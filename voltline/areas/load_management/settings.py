@@ -18,6 +18,11 @@ class LoadManagementSettings(BaseModel):
     # a car that had nothing gets its share at once): a car leaving and the next one starting straight after do
     # not raise and then lower every other car of the site.
     load_management_raise_settle_s: float = Field(default=0.5, ge=0, le=10)
+    # A small higher limit (less than 2 A more than the EVSE has: raising every car of a site by 1 A is a profile
+    # per car for 1 A each) goes out only once the capacity behind it has stayed free this long: a vacancy of a
+    # few seconds between two sessions does not raise and then lower every other car, and a lasting one is
+    # still given out.
+    load_management_small_raise_settle_s: float = Field(default=30.0, ge=0, le=3600)
     # A station that connects without the controller's 0 A default is given it this long after (in batches), so
     # the deliveries of a reconnect storm do not compete with its handshakes and boots. A transaction started
     # meanwhile is given its share by the reallocation its start causes, as any other.

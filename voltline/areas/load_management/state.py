@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from voltline.areas.load_management.allocation import Circuit, Demand, Phases
+from voltline.areas.load_management.allocation import Allocation, Circuit, Demand, Phases
 from voltline.areas.load_management.model import GRID, SessionNeed, Site, StationAssignment
 from voltline.areas.load_management.planning import ChargingPlan as PlannedCharging
 
@@ -46,7 +46,6 @@ class EvseState:
     status: str | None = None
     charging_state: str | None = None
     measured_a: Phases = ZERO  # the latest sample, on the grid's phases
-    measured_at: datetime | None = None
     station_phases: tuple[int, ...] | None = None  # the station phases the car loads, once measured
     limit_a: float | None = None  # the limit the station confirmed (None: none yet)
     sent_a: float | None = None  # the limit last pushed, confirmed or not
@@ -57,6 +56,8 @@ class EvseState:
     plan: PlannedCharging | None = None  # the cheapest plan for its need, when the site has prices
     sent_plan: PlannedCharging | None = None  # the plan whose schedule the station last confirmed
     reason: str = ""  # why its limit is what it is (for GET /sites/{id}/load)
+    # grid_phases() of the station phases it was last worked out for (asked on every sample and reallocation).
+    _grid_of: tuple[tuple[int, ...], tuple[int, ...]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def key(self) -> str:
@@ -65,9 +66,14 @@ class EvseState:
     def grid_phases(self) -> tuple[int, ...]:
         """The grid phases the car loads: through the wiring's rotation once measured, else all three (a
         car not yet measured is counted on every phase: safe, and corrected at its first sample)."""
-        if self.station_phases is None:
+        station_phases = self.station_phases
+        if station_phases is None:
             return ALL_PHASES
-        return tuple(sorted({self.assignment.phase_rotation.grid_phase(p) for p in self.station_phases}))
+        known = self._grid_of
+        if known is None or known[0] != station_phases:
+            rotation = self.assignment.phase_rotation
+            known = self._grid_of = (station_phases, tuple(sorted({rotation.grid_phase(p) for p in station_phases})))
+        return known[1]
 
     @property
     def drawing(self) -> bool:
@@ -93,6 +99,10 @@ class SiteState:
     overloaded: tuple[str, ...] = ()
     load_a: dict[str, Phases] = field(default_factory=dict)
     allocated_at: datetime | None = None
+    # The last allocation and what it was made of (tree, demands, strategy): a reallocation whose inputs did
+    # not change (a settled raise, an event that changed nothing the allocation reads) reuses it.
+    allocation_inputs: tuple[object, ...] | None = None
+    allocation: Allocation | None = None
 
     def measured_load_a(self) -> Phases:
         """The site's load now, per grid phase: what the EVSEs' meters read and the base load."""

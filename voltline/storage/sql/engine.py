@@ -17,9 +17,11 @@ lock up front (``BEGIN IMMEDIATE``) instead of failing half-way on a lock upgrad
 
 from __future__ import annotations
 
+import json
 import shlex
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -72,6 +74,22 @@ def _server_settings_from_options(options: str) -> dict[str, str]:
     return settings
 
 
+def json_text(value: Any) -> str:
+    """JSON columns' text: orjson rather than the standard library's encoder, a few times faster on the
+    documents written with every profile, audit record and allocation. Non-string keys are written as the
+    standard encoder writes them (as strings)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def json_value(text: str | bytes) -> Any:
+    """A JSON column's value. Text an earlier version wrote with the standard encoder may hold what orjson
+    refuses (NaN, Infinity): the standard decoder reads that."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def make_engine(
     url: str | URL,
     *,
@@ -104,6 +122,8 @@ def make_engine(
         # round trip per commit group) so service resumes by itself instead of failing one batch per
         # stale connection.
         engine_kwargs["pool_pre_ping"] = True
+    engine_kwargs.setdefault("json_serializer", json_text)
+    engine_kwargs.setdefault("json_deserializer", json_value)
     engine = create_async_engine(parsed, connect_args=args, **engine_kwargs)
     if backend == "sqlite":
         _configure_sqlite(engine, synchronous, sqlite_foreign_keys)
