@@ -26,6 +26,7 @@ limit; an admitted demand is never rounded below its minimum.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,6 +49,8 @@ Phases = tuple[float, float, float]  # amperes on grid phases L1, L2, L3
 # Amperes (and levels) equal to within this are equal: inputs are one-decimal figures and sums of them.
 _EPSILON = 1e-9
 _PHASE_NAMES = ("L1", "L2", "L3")
+# Every valid `Demand.phases`: one to three distinct grid phase indices, in any order.
+_VALID_PHASES = frozenset(itertools.chain.from_iterable(itertools.permutations(range(3), n) for n in (1, 2, 3)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,11 +195,12 @@ def allocate(
     # the last bit of a float (it decides where a limit is rounded down to).
     demands = sorted(demands, key=lambda d: d.key)
 
-    # Resources: one per (circuit, phase), numbered circuit * 3 + phase.
+    # Resources: one per (circuit, phase), numbered circuit * 3 + phase; each demand's, worked out once.
+    resources_of = {d.key: _resources(paths[index[d.circuit_id]], d.phases) for d in demands}
     fixed_load = [0.0] * (3 * len(circuits))
     for demand in demands:
         if demand.fixed_a is not None:
-            for resource in _resources(paths[index[demand.circuit_id]], demand.phases):
+            for resource in resources_of[demand.key]:
                 fixed_load[resource] += demand.fixed_a
     slack = [0.0] * len(fixed_load)
     overloaded_set: set[str] = set()
@@ -212,7 +216,7 @@ def allocate(
     admitted: list[_Filling] = []
     paused: set[str] = set()
     for demand in flexible:
-        resources = _resources(paths[index[demand.circuit_id]], demand.phases)
+        resources = resources_of[demand.key]
         if demand.min_a > 0.0 and any(slack[r] - demand.min_a < -_EPSILON for r in resources):
             paused.add(demand.key)
             continue
@@ -243,7 +247,7 @@ def allocate(
     for demand in demands:
         amperes = demand.fixed_a if demand.fixed_a is not None else limits[demand.key]
         if amperes:
-            for resource in _resources(paths[index[demand.circuit_id]], demand.phases):
+            for resource in resources_of[demand.key]:
                 load[resource] += amperes
     return Allocation(
         limits=limits,
@@ -257,17 +261,25 @@ def _check_demands(demands: Sequence[Demand], index: dict[str, int]) -> None:
     problems: list[str] = []
     keys: set[str] = set()
     for demand in demands:
+        # The common case first, in one expression: a valid demand (every reallocation checks them all).
+        if (
+            demand.key not in keys
+            and demand.circuit_id in index
+            and demand.phases in _VALID_PHASES
+            and 0.0 <= demand.min_a <= demand.max_a + _EPSILON
+            and 0.0 <= demand.max_a < math.inf
+            and (demand.fixed_a is None or 0.0 <= demand.fixed_a < math.inf)
+            and 0.0 < demand.weight < math.inf
+        ):
+            keys.add(demand.key)
+            continue
         name = f"demand {demand.key!r}"
         if demand.key in keys:
             problems.append(f"{name} is given more than once")
         keys.add(demand.key)
         if demand.circuit_id not in index:
             problems.append(f"{name} names an unknown circuit {demand.circuit_id!r}")
-        if (
-            not demand.phases
-            or len(set(demand.phases)) != len(demand.phases)
-            or any(p not in (0, 1, 2) for p in demand.phases)
-        ):
+        if demand.phases not in _VALID_PHASES:
             problems.append(f"{name} has bad phases {demand.phases!r} (distinct grid phase indices 0, 1, 2)")
         for field in ("min_a", "max_a", "fixed_a"):
             value = getattr(demand, field)
@@ -378,7 +390,8 @@ def _fill(members: list[_Filling], slack: list[float]) -> None:
         for r in saturated:
             slack[r] = max(slack[r], 0.0)
             for member in users[r]:
-                freeze(member, t)
+                if not member.frozen:
+                    freeze(member, t)
         # Breakpoints at (or within rounding of) t: members start rising or reach their maximum.
         while next_bp < len(breakpoints) and breakpoints[next_bp][0] <= t + _EPSILON:
             _, kind, n = breakpoints[next_bp]

@@ -165,6 +165,9 @@ class LoadController:
         self._dr_events: dict[int, DemandResponseEvent] = {}  # scheduled and active
         self._prices: dict[str, PriceCurve] = {}
         self._needs: dict[int, SessionNeed] = {}  # by transaction id: overrides and plan-derived needs
+        # Where each followed transaction runs (site, EVSE key), so that a session's plan or need is found
+        # without walking every site. Checked on use: an entry whose EVSE moved on is dropped then.
+        self._evse_of_transaction: dict[int, tuple[str, str]] = {}
         self._plan_of: Callable[[str | None, ZoneInfo], SessionNeed | None] = lambda _token, _zone: None
         self._stack_levels: dict[str, int] = {}
         # Stations known to hold the controller's 0 A default; the others are given it when they connect.
@@ -404,11 +407,23 @@ class LoadController:
             self._needs.pop(transaction_id, None)
         else:
             self._needs[transaction_id] = need
-        for state in self._sites.values():
-            for evse in state.evses.values():
-                if evse.transaction_id == transaction_id:
-                    evse.need, evse.plan = need, None
-                    self.request(state.site.site_id, f"session {transaction_id}: need changed")
+        found = self._evse_of(transaction_id)
+        if found is not None:
+            state, evse = found
+            evse.need, evse.plan = need, None
+            self.request(state.site.site_id, f"session {transaction_id}: need changed")
+
+    def _evse_of(self, transaction_id: int) -> tuple[SiteState, EvseState] | None:
+        """The site and EVSE of a followed transaction."""
+        where = self._evse_of_transaction.get(transaction_id)
+        if where is None:
+            return None
+        state = self._sites.get(where[0])
+        evse = state.evses.get(where[1]) if state is not None else None
+        if state is None or evse is None or evse.transaction_id != transaction_id:
+            del self._evse_of_transaction[transaction_id]  # the EVSE left the site or runs another one now
+            return None
+        return state, evse
 
     def events_changed(self, events: Iterable[DemandResponseEvent]) -> None:
         for event in events:
@@ -447,7 +462,10 @@ class LoadController:
             )
             self.request(site_id, f"transaction started at {activity.station_id}/{activity.evse_id}")
         elif kind is ActivityKind.ENDED:
-            if state.evses.pop(evse_key(activity.station_id, activity.evse_id), None) is not None:
+            ended = state.evses.pop(evse_key(activity.station_id, activity.evse_id), None)
+            if ended is not None:
+                if ended.transaction_id is not None:
+                    self._evse_of_transaction.pop(ended.transaction_id, None)
                 self.request(site_id, f"transaction ended at {activity.station_id}/{activity.evse_id}")
         elif kind is ActivityKind.METER:
             evse = state.evses.get(evse_key(activity.station_id, activity.evse_id))
@@ -495,7 +513,10 @@ class LoadController:
         need = self._needs.get(transaction_id) if transaction_id is not None else None
         if need is None:
             need = self._plan_of(id_token, _zone(state.site.time_zone))
-        state.evses[evse_key(station_id, evse_id)] = EvseState(
+        key = evse_key(station_id, evse_id)
+        if transaction_id is not None:
+            self._evse_of_transaction[transaction_id] = (state.site.site_id, key)
+        state.evses[key] = EvseState(
             station_id=station_id,
             evse_id=evse_id,
             assignment=assignment,
@@ -683,7 +704,7 @@ class LoadController:
             # of its limits (unconfirmed), which may not fit beside the others': decide again.
         if allocation is None:
             return
-        self._explain(state, allocation, usable)
+        state.usable = usable
         newly_paused = allocation.paused - state.paused
         state.connection_a, state.limit_reasons = connection_a, why
         state.paused, state.overloaded, state.load_a = allocation.paused, allocation.overloaded, allocation.load_a
@@ -715,6 +736,8 @@ class LoadController:
         raises: list[tuple[EvseState, float]] = []
         quick_settle = self.settings.load_management_raise_settle_s
         small_settle = max(self.settings.load_management_small_raise_settle_s, quick_settle)
+        settling: list[str] = []  # EVSEs whose higher limit waits to settle
+        settled_in = math.inf  # seconds until the first of them is due
         for key, limit in allocation.limits.items():
             evse = state.evses.get(key)
             if evse is None or evse.station_id in state.offline or evse.rejected is not None:
@@ -731,18 +754,21 @@ class LoadController:
                 settle = quick_settle if limit >= current + RAISE_HYSTERESIS_A else small_settle
                 if wanted is None and settle > 0:  # wanted from now on: sent if still wanted once settled
                     evse.raise_wanted_at = loop_now
-                    self.request(state.site.site_id, f"higher limit for {key} settled", after=settle)
+                    settling.append(key)
+                    settled_in = min(settled_in, settle)
                 elif wanted is not None and loop_now - wanted < settle - 1e-3:
                     evse.raise_wanted_at = wanted  # still settling (another reallocation ran meanwhile)
-                    self.request(
-                        state.site.site_id, f"higher limit for {key} settled", after=wanted + settle - loop_now
-                    )
+                    settling.append(key)
+                    settled_in = min(settled_in, wanted + settle - loop_now)
                 else:
                     raises.append((evse, limit))
             elif evse.plan is not None and evse.plan is not evse.sent_plan and evse.station_tx_id:
                 # No more now, but a new schedule ahead: the station gets it at once, so that it charges in the
                 # planned hours on its own (a later reallocation still lowers it where the site needs that).
                 lowers.append((evse, min(limit, current)))
+        if settling:  # one request for all of them: the site reallocates when the first is due
+            what = f"higher limit for {settling[0]}" if len(settling) == 1 else f"higher limits for {len(settling)} EVSEs"
+            self.request(state.site.site_id, f"{what} settled", after=settled_in)
         for evse in state.evses.values():  # EVSEs not allocated (idle statuses) are given nothing
             idle = evse.key not in allocation.limits and not evse.drawing and (evse.sent_a or 0.0) > 0.0
             if idle and evse.station_id not in state.offline and evse.rejected is None:
@@ -884,25 +910,31 @@ class LoadController:
         for evse in state.evses.values():
             evse.limit_a = evse.sent_a = None
 
-    def _explain(self, state: SiteState, allocation: Allocation, usable: dict[str, float]) -> None:
-        limits_of = {c.circuit_id: c.limit_a for c in state.site.circuits}
-        for key, evse in state.evses.items():
-            if evse.station_id in state.offline:
-                evse.reason = "station offline: counted at its last limit until it is back"
-            elif evse.rejected is not None:
-                evse.reason = f"refused the controller's profile ({evse.rejected}): counted at its maximum"
-            elif not evse.drawing:
-                evse.reason = f"{evse.status}: given nothing"
-            elif key in allocation.paused:
-                evse.reason = "paused: its minimum does not fit"
-            elif evse.plan is not None:
-                evse.reason = "planned: charging in the cheapest hours before departure"
-            elif (limit := allocation.limits.get(key)) is not None and limit >= usable.get(key, 0.0) - STEP_A:
-                evse.reason = "at what it can use" if evse.cap_a is not None else "at its maximum"
-            else:
-                circuit = evse.assignment.circuit_id
-                full = circuit if circuit != GRID and circuit in limits_of else "the grid connection"
-                evse.reason = f"share of {full} ({state.site.strategy.value})"
+    def _reason(self, state: SiteState, evse: EvseState) -> str:
+        """Why the EVSE's limit is what it is, from the site's last allocation (worked out when the load is
+        read, not at every reallocation); "" for one the controller has not allocated yet."""
+        allocation = state.allocation
+        if allocation is None or state.allocated_at is None:
+            return ""
+        key = evse.key
+        if evse.station_id in state.offline:
+            return "station offline: counted at its last limit until it is back"
+        if evse.rejected is not None:
+            return f"refused the controller's profile ({evse.rejected}): counted at its maximum"
+        if not evse.drawing:
+            return f"{evse.status}: given nothing"
+        if key in allocation.paused:
+            return "paused: its minimum does not fit"
+        if evse.plan is not None:
+            return "planned: charging in the cheapest hours before departure"
+        limit = allocation.limits.get(key)
+        if limit is None:
+            return ""
+        if limit >= state.usable.get(key, 0.0) - STEP_A:
+            return "at what it can use" if evse.cap_a is not None else "at its maximum"
+        circuit = evse.assignment.circuit_id
+        known = circuit != GRID and any(c.circuit_id == circuit for c in state.site.circuits)
+        return f"share of {circuit if known else 'the grid connection'} ({state.site.strategy.value})"
 
     # ------------------------------------------------------------------------------------ observing
 
@@ -928,7 +960,7 @@ class LoadController:
                 measured_a=e.measured_a,
                 offline=e.station_id in state.offline,
                 rejected=e.rejected,
-                reason=e.reason,
+                reason=self._reason(state, e),
                 planned=[(p.start, p.limit_a) for p in e.plan.periods] if e.plan is not None else None,
             )
             for e in sorted(state.evses.values(), key=lambda e: e.key)
@@ -951,11 +983,11 @@ class LoadController:
         )
 
     def plan_of(self, transaction_id: int) -> tuple[str, PlannedCharging | None, SessionNeed | None] | None:
-        for state in self._sites.values():
-            for evse in state.evses.values():
-                if evse.transaction_id == transaction_id:
-                    return state.site.site_id, evse.plan, evse.need
-        return None
+        found = self._evse_of(transaction_id)
+        if found is None:
+            return None
+        state, evse = found
+        return state.site.site_id, evse.plan, evse.need
 
     # ------------------------------------------------------------------------------------ periodic
 

@@ -55,7 +55,6 @@ class EvseState:
     need: SessionNeed | None = None
     plan: PlannedCharging | None = None  # the cheapest plan for its need, when the site has prices
     sent_plan: PlannedCharging | None = None  # the plan whose schedule the station last confirmed
-    reason: str = ""  # why its limit is what it is (for GET /sites/{id}/load)
     # grid_phases() of the station phases it was last worked out for (asked on every sample and reallocation).
     _grid_of: tuple[tuple[int, ...], tuple[int, ...]] | None = field(default=None, repr=False, compare=False)
 
@@ -103,6 +102,7 @@ class SiteState:
     # not change (a settled raise, an event that changed nothing the allocation reads) reuses it.
     allocation_inputs: tuple[object, ...] | None = None
     allocation: Allocation | None = None
+    usable: dict[str, float] = field(default_factory=dict)  # by EVSE key: what each could use then
 
     def measured_load_a(self) -> Phases:
         """The site's load now, per grid phase: what the EVSEs' meters read and the base load."""
