@@ -767,7 +767,8 @@ class LoadController:
                 # planned hours on its own (a later reallocation still lowers it where the site needs that).
                 lowers.append((evse, min(limit, current)))
         if settling:  # one request for all of them: the site reallocates when the first is due
-            what = f"higher limit for {settling[0]}" if len(settling) == 1 else f"higher limits for {len(settling)} EVSEs"
+            one = len(settling) == 1
+            what = f"higher limit for {settling[0]}" if one else f"higher limits for {len(settling)} EVSEs"
             self.request(state.site.site_id, f"{what} settled", after=settled_in)
         for evse in state.evses.values():  # EVSEs not allocated (idle statuses) are given nothing
             idle = evse.key not in allocation.limits and not evse.drawing and (evse.sent_a or 0.0) > 0.0
