@@ -405,6 +405,29 @@ async def test_a_small_raise_waits_the_longer_settle_and_a_large_one_goes_out_at
     assert link.limits() == {(s, 1): 14.6 for s in STATIONS}
 
 
+async def test_a_session_is_found_by_its_transaction_while_it_runs_on_the_site_it_runs_on(
+    client: httpx.AsyncClient, services: ServiceRegistry
+) -> None:
+    controller = services[LoadController]
+    for site_id in ("depot", "yard"):
+        assert (await client.post("/api/v1/sites", json=a_site(id=site_id, circuits=[]))).status_code == 201
+    body = {"stations": [{"station_id": "CP-1"}]}
+    assert (await client.post("/api/v1/sites/depot/stations", json=body)).status_code == 200
+    t0 = datetime.now(UTC)
+    outcome = await services[TransactionService].start(StartRequest("CP-1", 1, "TOKEN", 0.0, t0))
+    transaction_id = outcome.transaction.id
+    assert controller.plan_of(transaction_id) == ("depot", None, None)
+    assert controller.plan_of(transaction_id + 1000) is None
+
+    # The station moves to another site with its transaction: found there, not on the old one.
+    assert (await client.post("/api/v1/sites/yard/stations", json=body)).status_code == 200
+    assert controller.plan_of(transaction_id) == ("yard", None, None)
+
+    station_tx_id = outcome.transaction.station_tx_id
+    await services[TransactionService].stop(StopRequest("CP-1", station_tx_id, 10.0, t0 + timedelta(minutes=1), "Local"))
+    assert controller.plan_of(transaction_id) is None
+
+
 async def test_only_a_status_that_changes_what_an_evse_may_draw_reallocates_its_site(
     client: httpx.AsyncClient, services: ServiceRegistry, link: ProfileLink
 ) -> None:
