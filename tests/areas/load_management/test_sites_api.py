@@ -423,8 +423,8 @@ async def test_a_session_is_found_by_its_transaction_while_it_runs_on_the_site_i
     assert (await client.post("/api/v1/sites/yard/stations", json=body)).status_code == 200
     assert controller.plan_of(transaction_id) == ("yard", None, None)
 
-    station_tx_id = outcome.transaction.station_tx_id
-    await services[TransactionService].stop(StopRequest("CP-1", station_tx_id, 10.0, t0 + timedelta(minutes=1), "Local"))
+    ended = StopRequest("CP-1", outcome.transaction.station_tx_id, 10.0, t0 + timedelta(minutes=1), "Local")
+    await services[TransactionService].stop(ended)
     assert controller.plan_of(transaction_id) is None
 
 
