@@ -179,7 +179,9 @@ class LoadController:
         self._meter_due: dict[str, float] = {}  # site -> loop time before which meter caps wait
         self._last_run: dict[str, float] = {}  # site -> loop time its last reallocation began
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._history: list[tuple[str, datetime, str, dict[str, Any]]] = []
+        # Decided allocations not yet written: their rows are built when written (a batch a second), from the
+        # allocation itself (immutable, kept for the site anyway) and what was fixed then.
+        self._history: list[_Decided] = []
         self._history_task: asyncio.Task[None] | None = None
         # Events whose state or compliance changed since they were last written (ended ones included).
         self._dirty_events: dict[int, DemandResponseEvent] = {}
@@ -709,7 +711,8 @@ class LoadController:
         state.connection_a, state.limit_reasons = connection_a, why
         state.paused, state.overloaded, state.load_a = allocation.paused, allocation.overloaded, allocation.load_a
         state.allocated_at = now
-        self._history.append((state.site.site_id, now, reason, _decision(state, allocation, connection_a, why)))
+        fixed = tuple(e.key for e in state.evses.values() if e.station_id in state.offline or e.rejected)
+        self._history.append(_Decided(state.site.site_id, now, reason, allocation, connection_a, why, fixed))
         self._flush_history_soon()
         site_id = state.site.site_id
         if changed:
@@ -1083,8 +1086,10 @@ class LoadController:
             return
         known = set(self._sites)
 
+        written = [(d.site_id, d.at, d.reason, _decision(d)) for d in rows if d.site_id in known]
+
         async def op(uow: UnitOfWork) -> None:
-            await uow[SITES].add_allocations([r for r in rows if r[0] in known])
+            await uow[SITES].add_allocations(written)
 
         try:
             await self._storage.write(op)
@@ -1092,12 +1097,26 @@ class LoadController:
             log.exception("load controller: %d allocations not written to the history", len(rows))
 
 
-def _decision(state: SiteState, allocation: Allocation, connection_a: float, why: tuple[str, ...]) -> dict[str, Any]:
+@dataclass(slots=True, frozen=True)
+class _Decided:
+    """One reallocation, for the history."""
+
+    site_id: str
+    at: datetime
+    reason: str
+    allocation: Allocation
+    connection_a: float
+    why: tuple[str, ...]
+    fixed: tuple[str, ...]  # the EVSEs counted at a fixed load (offline or refusing)
+
+
+def _decision(decided: _Decided) -> dict[str, Any]:
+    allocation = decided.allocation
     return {
-        "connection_a": round(connection_a, 1),
-        "limit_reasons": list(why),
-        "limits": {k: v for k, v in sorted(allocation.limits.items())},
-        "fixed": sorted(e.key for e in state.evses.values() if e.station_id in state.offline or e.rejected),
+        "connection_a": round(decided.connection_a, 1),
+        "limit_reasons": list(decided.why),
+        "limits": dict(sorted(allocation.limits.items())),
+        "fixed": sorted(decided.fixed),
         "paused": sorted(allocation.paused),
         "overloaded": list(allocation.overloaded),
         "load_a": {c: [round(x, 1) for x in load] for c, load in sorted(allocation.load_a.items())},
