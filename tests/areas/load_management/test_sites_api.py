@@ -150,6 +150,12 @@ async def test_assignments_are_all_or_none_and_circuits_with_stations_stay(clien
     assert [c["id"] for c in (await client.get("/api/v1/sites/depot/circuits")).json()] == ["feeder-a"]
 
 
+async def a_depot_of_32_a_with_every_station(client: httpx.AsyncClient) -> None:
+    assert (await client.post("/api/v1/sites", json=a_site(grid_limit=32, circuits=[]))).status_code == 201
+    body = {"stations": [{"station_id": s, "max_current_a": 32} for s in STATIONS]}
+    assert (await client.post("/api/v1/sites/depot/stations", json=body)).status_code == 200
+
+
 async def start(services: ServiceRegistry, station_id: str, at: datetime) -> str:
     outcome = await services[TransactionService].start(StartRequest(station_id, 1, "TOKEN", 0.0, at))
     return outcome.transaction.station_tx_id
@@ -346,9 +352,7 @@ async def test_a_freed_share_goes_out_once_settled_so_a_car_leaving_and_one_arri
     client: httpx.AsyncClient, services: ServiceRegistry, link: ProfileLink
 ) -> None:
     controller = services[LoadController]
-    assert (await client.post("/api/v1/sites", json=a_site(grid_limit=32, circuits=[]))).status_code == 201
-    body = {"stations": [{"station_id": s, "max_current_a": 32} for s in STATIONS]}
-    assert (await client.post("/api/v1/sites/depot/stations", json=body)).status_code == 200
+    await a_depot_of_32_a_with_every_station(client)
     t0 = datetime.now(UTC)
     tx = {s: await start(services, s, t0 + timedelta(seconds=i)) for i, s in enumerate(STATIONS[:2])}
     await settle(services)
@@ -380,9 +384,7 @@ async def test_a_small_raise_waits_the_longer_settle_and_a_large_one_goes_out_at
     client: httpx.AsyncClient, services: ServiceRegistry, link: ProfileLink
 ) -> None:
     controller = services[LoadController]
-    assert (await client.post("/api/v1/sites", json=a_site(grid_limit=32, circuits=[]))).status_code == 201
-    body = {"stations": [{"station_id": s, "max_current_a": 32} for s in STATIONS]}
-    assert (await client.post("/api/v1/sites/depot/stations", json=body)).status_code == 200
+    await a_depot_of_32_a_with_every_station(client)
     t0 = datetime.now(UTC)
     for n, station_id in enumerate(STATIONS):
         await start(services, station_id, t0 + timedelta(seconds=n))
