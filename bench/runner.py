@@ -547,6 +547,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--targets", default="sqlite,postgresql,baseline,composite,profiles,sites")
     p.add_argument("--run-timeout", type=float, default=900, help="seconds one generator run may take")
     p.add_argument("--output", default=str(RESULTS / "latest.json"))
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run the targets this many times in turn (sqlite, sites, sqlite, sites ...): the sites ratio of each "
+        "round and their median, since one pair cannot tell 10%% from the machine's own noise",
+    )
     args = p.parse_args(argv)
     quick = args.quick
     defaults = {
@@ -598,6 +605,73 @@ def run_sites(server: Server, args: argparse.Namespace, pin: bool, fleet_csv: Pa
     return result
 
 
+def run_targets(
+    wanted: list[str], workdir: Path, args: argparse.Namespace, pin: bool, fleet_csv: Path | None
+) -> dict[str, Any]:
+    """One run of every wanted target, in order, with their databases and logs in `workdir`."""
+    targets: dict[str, Any] = {}
+    for target in wanted:
+        if target == "composite":  # a microbenchmark of the smart charging area, in this process: no server
+            targets["composite"] = composite.measure()
+            log(composite.summary(targets["composite"]))
+            continue
+        if target == "sites":  # the sqlite target's runs with a load controller on every site
+            sites_csv = workdir / "sites-fleet.csv"
+            with sites_csv.open("w", encoding="utf-8") as out:
+                write_fleet(out, [("S16-", args.stations), ("S201-", args.stations)])
+            sites_server = Server("sites", "voltline", workdir, pin, f"sqlite+aiosqlite:///{workdir / 'sites.db'}")
+            sites_server.unknown_stations = "reject"
+            try:
+                targets["sites"] = run_sites(sites_server, args, pin, sites_csv)
+            except (RuntimeError, OSError, subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
+                log(f"sites failed: {exc}")
+                targets["sites"] = {"error": str(exc)[:2000]}
+            log(sites.summary(targets["sites"], targets.get("sqlite")))
+            continue
+        if target == "profiles":  # boot storms of stations with stored profiles, on SQLite
+            profiles_csv = workdir / "profile-fleet.csv"
+            with profiles_csv.open("w", encoding="utf-8") as out:
+                write_fleet(out, [("P16-", args.stations), ("P201-", args.stations)])
+            storm_server = Server(
+                "profiles", "voltline", workdir, pin, f"sqlite+aiosqlite:///{workdir / 'profiles.db'}"
+            )
+            storm_server.unknown_stations = "reject"
+            try:
+                targets["profiles"] = run_profile_storm(storm_server, args, pin, profiles_csv)
+            except (RuntimeError, subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
+                log(f"profiles failed: {exc}")
+                targets["profiles"] = {"error": str(exc)[:2000]}
+            log(profile_storm_summary(targets["profiles"]))
+            continue
+        schema: str | None = None
+        if target == "sqlite":
+            server = Server("sqlite", "voltline", workdir, pin, f"sqlite+aiosqlite:///{workdir / 'bench.db'}")
+        elif target == "postgresql":
+            schema, problem = postgres_schema()
+            if schema is None:
+                targets["postgresql"] = {"error": problem}
+                log(problem)
+                continue
+            url = f"postgresql+asyncpg://{POSTGRES_BASE.split('://', 1)[1]}?options=-csearch_path%3D{schema}"
+            server = Server("postgresql", "voltline", workdir, pin, url)
+        elif target == "baseline":
+            server = Server("baseline", "baseline", workdir, pin)
+        else:
+            raise SystemExit(f"unknown target {target!r}")
+        if server.kind == "voltline" and fleet_csv is not None:
+            server.unknown_stations = "reject"
+        try:
+            targets[target] = run_target(server, args, pin, fleet_csv if server.kind == "voltline" else None)
+        except (RuntimeError, subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
+            log(f"{target} failed: {exc}")
+            targets[target] = {"error": str(exc)[:2000], "notes": server.notes}
+        finally:
+            server.stop()
+            if schema is not None:
+                drop_postgres_schema(schema)
+    return targets
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     limit = raise_open_file_limit()
@@ -647,65 +721,17 @@ def main(argv: list[str] | None = None) -> None:
         "targets": {},
     }
     began = time.monotonic()
-    for target in wanted:
-        if target == "composite":  # a microbenchmark of the smart charging area, in this process: no server
-            report["targets"]["composite"] = composite.measure()
-            log(composite.summary(report["targets"]["composite"]))
-            continue
-        if target == "sites":  # the sqlite target's runs with a load controller on every site
-            sites_csv = workdir / "sites-fleet.csv"
-            with sites_csv.open("w", encoding="utf-8") as out:
-                write_fleet(out, [("S16-", args.stations), ("S201-", args.stations)])
-            sites_server = Server("sites", "voltline", workdir, pin, f"sqlite+aiosqlite:///{workdir / 'sites.db'}")
-            sites_server.unknown_stations = "reject"
-            try:
-                report["targets"]["sites"] = run_sites(sites_server, args, pin, sites_csv)
-            except (RuntimeError, OSError, subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
-                log(f"sites failed: {exc}")
-                report["targets"]["sites"] = {"error": str(exc)[:2000]}
-            log(sites.summary(report["targets"]["sites"], report["targets"].get("sqlite")))
-            continue
-        if target == "profiles":  # boot storms of stations with stored profiles, on SQLite
-            profiles_csv = workdir / "profile-fleet.csv"
-            with profiles_csv.open("w", encoding="utf-8") as out:
-                write_fleet(out, [("P16-", args.stations), ("P201-", args.stations)])
-            storm_server = Server(
-                "profiles", "voltline", workdir, pin, f"sqlite+aiosqlite:///{workdir / 'profiles.db'}"
-            )
-            storm_server.unknown_stations = "reject"
-            try:
-                report["targets"]["profiles"] = run_profile_storm(storm_server, args, pin, profiles_csv)
-            except (RuntimeError, subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
-                log(f"profiles failed: {exc}")
-                report["targets"]["profiles"] = {"error": str(exc)[:2000]}
-            log(profile_storm_summary(report["targets"]["profiles"]))
-            continue
-        schema: str | None = None
-        if target == "sqlite":
-            server = Server("sqlite", "voltline", workdir, pin, f"sqlite+aiosqlite:///{workdir / 'bench.db'}")
-        elif target == "postgresql":
-            schema, problem = postgres_schema()
-            if schema is None:
-                report["targets"]["postgresql"] = {"error": problem}
-                log(problem)
-                continue
-            url = f"postgresql+asyncpg://{POSTGRES_BASE.split('://', 1)[1]}?options=-csearch_path%3D{schema}"
-            server = Server("postgresql", "voltline", workdir, pin, url)
-        elif target == "baseline":
-            server = Server("baseline", "baseline", workdir, pin)
-        else:
-            raise SystemExit(f"unknown target {target!r}")
-        if server.kind == "voltline" and fleet_csv is not None:
-            server.unknown_stations = "reject"
-        try:
-            report["targets"][target] = run_target(server, args, pin, fleet_csv if server.kind == "voltline" else None)
-        except (RuntimeError, subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
-            log(f"{target} failed: {exc}")
-            report["targets"][target] = {"error": str(exc)[:2000], "notes": server.notes}
-        finally:
-            server.stop()
-            if schema is not None:
-                drop_postgres_schema(schema)
+    rounds: list[dict[str, Any]] = []
+    for number in range(1, args.rounds + 1):
+        round_dir = workdir if args.rounds == 1 else workdir / f"round-{number}"
+        round_dir.mkdir(exist_ok=True)
+        if args.rounds > 1:
+            log(f"round {number} of {args.rounds}")
+        rounds.append(run_targets(wanted, round_dir, args, pin, fleet_csv))
+    report["targets"] = rounds[-1]
+    if args.rounds > 1:
+        report["rounds"] = rounds
+        log(sites.spread(rounds))
     report["seconds"] = round(time.monotonic() - began, 1)
     report["workdir"] = str(workdir)
     output = Path(args.output)

@@ -11,6 +11,7 @@ msg/s against the `sqlite` target of the same run (the issue's target: within 10
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
 from typing import Any
 
@@ -92,4 +93,23 @@ def summary(sites: dict[str, Any], plain: dict[str, Any] | None) -> str:
             f"{in_window:,} SetChargingProfile sent in its window ({calls:,} in all), "
             f"{sites.get(f'{version}_allocations', 0):,} reallocations recorded"
         )
+    return "\n".join(lines)
+
+
+def spread(rounds: list[dict[str, Any]]) -> str:
+    """The sites target's saturated msg/s as a share of the sqlite target's, round by round (each round ran
+    both in turn) and the median: on a shared machine one pair differs by as much as the 10% it is about."""
+    lines = [f"load controllers over {len(rounds)} rounds (sites / sqlite, saturated msg/s):"]
+    for version, label in (("v16", "1.6"), ("v201", "2.0.1")):
+        shares: list[float] = []
+        for targets in rounds:
+            ours, _ = _saturated(targets.get("sites"), version)
+            theirs, _ = _saturated(targets.get("sqlite"), version)
+            if ours and theirs:
+                shares.append(ours / theirs)
+        if not shares:
+            lines.append(f"  {label}: not measured (a round lacks the sqlite or the sites figure)")
+            continue
+        each = ", ".join(f"{share:.0%}" for share in shares)
+        lines.append(f"  {label}: {each}; median {statistics.median(shares):.0%}")
     return "\n".join(lines)

@@ -5,6 +5,7 @@ each site (SetChargingProfile sent, reallocations recorded); no timing assertion
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from bench import runner, sites
 from bench.make_fleet import write_fleet
@@ -34,3 +35,20 @@ def test_the_sites_target_runs_both_versions_with_the_controller_sharing_every_s
         assert result[f"{version}_allocations"] > 0
     summary = sites.summary(result, None)
     assert "SetChargingProfile sent" in summary and "reallocations recorded" in summary
+
+
+def _round(sites_16: float, plain_16: float, sites_201: float | None, plain_201: float) -> dict[str, Any]:
+    def target(v16: float | None, v201: float | None) -> dict[str, Any]:
+        return {
+            version: {"phases": {"saturate": {"msgs_per_s": rate, "server": {"cpu_us_per_msg": 100.0}}}}
+            for version, rate in (("v16", v16), ("v201", v201))
+        }
+
+    return {"sqlite": target(plain_16, plain_201), "sites": target(sites_16, sites_201)}
+
+
+def test_the_spread_gives_each_rounds_share_and_their_median() -> None:
+    rounds = [_round(900, 1000, 800, 1000), _round(600, 1000, 950, 1000), _round(950, 1000, None, 1000)]
+    text = sites.spread(rounds)
+    assert "1.6: 90%, 60%, 95%; median 90%" in text
+    assert "2.0.1: 80%, 95%; median 88%" in text  # the round without a figure is left out
