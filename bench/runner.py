@@ -555,6 +555,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "round and their median, since one pair cannot tell 10%% from the machine's own noise",
     )
     args = p.parse_args(argv)
+    if args.rounds < 1:
+        p.error(f"--rounds must be at least 1, not {args.rounds}")
     quick = args.quick
     defaults = {
         "stations": 1000 if quick else 10_000,

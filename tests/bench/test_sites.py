@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bench import runner, sites
 from bench.make_fleet import write_fleet
 
@@ -52,3 +54,8 @@ def test_the_spread_gives_each_rounds_share_and_their_median() -> None:
     text = sites.spread(rounds)
     assert "1.6: 90%, 60%, 95%; median 90%" in text
     assert "2.0.1: 80%, 95%; median 88%" in text  # the round without a figure is left out
+
+
+def test_rounds_below_one_are_refused() -> None:
+    with pytest.raises(SystemExit):
+        runner.parse_args(["--rounds", "0"])
